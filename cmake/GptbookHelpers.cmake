@@ -1,0 +1,34 @@
+# Helpers so that each directory's CMakeLists.txt is one line per module, file or test.
+
+# Compiler warnings and sanitizers, attached per target (no global flags).
+add_library(gptbook_build_flags INTERFACE)
+target_compile_options(gptbook_build_flags INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>
+  $<$<AND:$<CXX_COMPILER_ID:GNU,Clang>,$<BOOL:${GPTBOOK_WERROR}>>:-Werror>)
+if(GPTBOOK_SANITIZE)
+  target_compile_options(gptbook_build_flags INTERFACE -fsanitize=${GPTBOOK_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(gptbook_build_flags INTERFACE -fsanitize=${GPTBOOK_SANITIZE})
+endif()
+
+# gptbook_add_module(NAME SOURCES a.cpp b.cpp DEPS gptbook::core ...)
+# Creates the library gptbook_NAME with the alias gptbook::NAME; headers are included as
+# "gptbook/NAME/file.hpp" from the src/ root.
+function(gptbook_add_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(gptbook_${name} ${ARG_SOURCES})
+  add_library(gptbook::${name} ALIAS gptbook_${name})
+  target_compile_features(gptbook_${name} PUBLIC cxx_std_20)
+  target_include_directories(gptbook_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>)
+  target_link_libraries(gptbook_${name} PUBLIC ${ARG_DEPS} PRIVATE gptbook_build_flags)
+endfunction()
+
+# gptbook_add_test(NAME SOURCES test_a.cpp ... DEPS gptbook::nn ... [LABELS ch04 ...])
+# One Catch2 executable per module; every TEST_CASE becomes its own CTest test.
+function(gptbook_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} gptbook_test_main gptbook_build_flags)
+  catch_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "OMP_NUM_THREADS=1")
+endfunction()

@@ -1,0 +1,37 @@
+/**
+ * @file
+ * @brief An explicit-state random number generator: its whole state is one 64-bit word.
+ *
+ * Training must resume bit for bit, so every random draw (initialisation, batch sampling,
+ * sampling tokens) comes from an Rng whose state is saved in the checkpoint; nothing hides in
+ * global state. Dropout uses counter-based draws (rng_hash) instead, so that the backward pass
+ * can regenerate the mask from its seed rather than store it.
+ */
+#pragma once
+
+#include <cstdint>
+
+namespace gptbook {
+
+/// splitmix64 (Steele, Lea, Flood 2014): a fast, well-mixed 64-bit generator and hash.
+struct Rng {
+    uint64_t state = 0x853c49e6748fea9bULL; ///< the whole state; save and restore it to resume
+
+    Rng() = default;
+    explicit Rng(uint64_t seed) : state(seed) {}
+
+    uint64_t next_u64();      ///< uniform over all 64-bit values
+    float uniform();          ///< uniform in [0, 1), 24 bits of precision
+    float normal();           ///< standard normal (Box-Muller)
+    uint64_t below(uint64_t n); ///< uniform in [0, n), n > 0, without modulo bias
+};
+
+/// A stateless hash of (seed, index) to 64 bits: draw number `index` of the stream named `seed`.
+uint64_t rng_hash(uint64_t seed, uint64_t index);
+
+/// Uniform float in [0, 1) from draw `index` of stream `seed`.
+inline float rng_uniform_at(uint64_t seed, uint64_t index) {
+    return static_cast<float>(rng_hash(seed, index) >> 40) * (1.0f / 16777216.0f);
+}
+
+} // namespace gptbook
