@@ -1,0 +1,38 @@
+// Shapes: P parameters.
+#include "gptbook/optim/adamw.hpp"
+
+#include "gptbook/core/error.hpp"
+
+#include <cmath>
+
+namespace gptbook {
+
+void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout,
+                  float lr, const AdamWConfig& config) {
+    const arma::uword P = params.n_elem;
+    GPTBOOK_CHECK(grads.n_elem == P && state.m.n_elem == P && state.v.n_elem == P,
+                  "adamw_update: params (" << P << "), grads (" << grads.n_elem << ") and moments ("
+                                           << state.m.n_elem << ", " << state.v.n_elem << ") must have the same size");
+    ++state.step;
+    // Bias corrections in double, as PyTorch computes them (Python floats), then used as floats.
+    const double bc1 = 1.0 - std::pow(static_cast<double>(config.beta1), static_cast<double>(state.step));
+    const double bc2 = 1.0 - std::pow(static_cast<double>(config.beta2), static_cast<double>(state.step));
+    const float step_size = static_cast<float>(lr / bc1);
+    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    for (const ParamSpec& s : layout) {
+        const float decay = s.decay ? 1.0f - lr * config.weight_decay : 1.0f;
+        float* p = params.memptr() + s.offset;
+        const float* g = grads.memptr() + s.offset;
+        float* m = state.m.memptr() + s.offset;
+        float* v = state.v.memptr() + s.offset;
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < s.numel; ++i) {
+            p[i] *= decay;                                                  // eq. (6.15)
+            m[i] = config.beta1 * m[i] + (1.0f - config.beta1) * g[i];      // eq. (6.16)
+            v[i] = config.beta2 * v[i] + (1.0f - config.beta2) * g[i] * g[i];
+            p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + config.eps); // eq. (6.17)
+        }
+    }
+}
+
+} // namespace gptbook

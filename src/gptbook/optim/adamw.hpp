@@ -1,0 +1,52 @@
+/**
+ * @file
+ * @brief AdamW over the flat parameter buffer (Loshchilov & Hutter 2019), as PyTorch computes it
+ *        (chapter 06).
+ *
+ * Shapes: P = the number of parameters; params, grads and both moments are (P) vectors of the
+ * same layout.
+ */
+#pragma once
+
+#include "gptbook/core/tensor.hpp"
+#include "gptbook/model/parameters.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace gptbook {
+
+/// AdamW hyper-parameters (the learning rate comes from the schedule, step by step).
+struct AdamWConfig {
+    float beta1 = 0.9f;
+    float beta2 = 0.99f;
+    float eps = 1e-8f;
+    float weight_decay = 0.1f; ///< applied to matrices only (ParamSpec::decay)
+};
+
+/// The optimizer's memory: first and second moments and the step count. Saved in the training
+/// state so that a resumed run continues exactly.
+struct AdamWState {
+    Vec m;            ///< (P) first moment, running mean of gradients
+    Vec v;            ///< (P) second moment, running mean of squared gradients
+    int64_t step = 0; ///< updates done so far
+
+    explicit AdamWState(size_t num_params = 0)
+        : m(num_params, arma::fill::zeros), v(num_params, arma::fill::zeros) {}
+};
+
+/**
+ * @brief One AdamW update of every parameter, with decoupled weight decay on matrices only.
+ * For step t, gradient g, learning rate @f$\eta@f$ and decay @f$\lambda@f$ (0 for biases and
+ * LayerNorm):
+ * @f[ \theta \leftarrow \theta(1 - \eta\lambda) \quad (6.15) @f]
+ * @f[ m \leftarrow \beta_1 m + (1-\beta_1) g,\qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \quad (6.16) @f]
+ * @f[ \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\,\frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon} \quad (6.17) @f]
+ * @param[in,out] params (P); @param[in] grads (P); @param[in,out] state moments and step
+ * @param[in] layout which ranges decay; @param[in] lr learning rate of this step
+ * See chapters/06_backprop.
+ */
+void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout,
+                  float lr, const AdamWConfig& config);
+
+} // namespace gptbook

@@ -1,0 +1,23 @@
+/**
+ * @file
+ * @brief Gradient-norm clipping: one bad batch cannot throw the weights far (chapter 06).
+ */
+#pragma once
+
+#include "gptbook/core/tensor.hpp"
+
+namespace gptbook {
+
+/// The L2 norm of all gradients together, accumulated in double.
+float grad_norm(const Vec& grads);
+
+/**
+ * @brief Scales all gradients down when their joint norm exceeds max_norm (PyTorch's
+ * clip_grad_norm_):
+ * @f[ g \leftarrow g \cdot \min\!\left(1, \frac{c}{\lVert g\rVert_2 + 10^{-6}}\right) \qquad (6.19) @f]
+ * @param[in,out] grads (P); @param[in] max_norm c (<= 0 disables clipping)
+ * @return the norm before clipping (log it: spikes show instability)
+ */
+float clip_grad_norm(Vec& grads, float max_norm);
+
+} // namespace gptbook

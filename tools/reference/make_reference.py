@@ -1,0 +1,212 @@
+"""Generates tests/fixtures/gpt_reference.safetensors: golden tensors for gptbook's GPT parity test.
+
+The model is the GPT of ../shared/bench/torch_gpt.py (token + learned position embeddings, pre-LN
+blocks, fused qkv, causal multi-head attention, 4x tanh-GELU MLP, final LayerNorm, LM head tied to
+wte, no dropout), rewritten here with GPT-2 parameter names and the attention spelled out, so the
+names in the file are gptbook's. Everything is float32 on one CPU thread, so the file is the same
+byte for byte on every run with the same torch build (see README.md).
+
+Stored: the initial parameters (param.*), one batch (inputs, targets), logits, loss, every gradient
+(grad.*), a few activations (act.*), and 5 AdamW steps on that batch (adamw.losses,
+adamw.grad_norms, final.*). Metadata: config, adamw, batch, torch_version, generator.
+
+  /usr/bin/python3 tools/reference/make_reference.py [--out PATH]
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from read_safetensors import read_safetensors, write_safetensors  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG = {"vocab_size": 13, "block_size": 8, "n_layer": 2, "n_head": 2, "n_embd": 16, "dropout": 0.0,
+          "position": "learned"}
+BATCH = {"B": 3, "T": 8}
+ADAMW = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "grad_clip": 1.0,
+         "steps": 5}
+SEED = 42
+
+
+class Attention(nn.Module):
+    """Causal multi-head self-attention; c_attn rows are [q; k; v], head h = channels [h*HS, (h+1)*HS)."""
+
+    def __init__(self, C, H, T):
+        super().__init__()
+        self.H = H
+        self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+        self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)), persistent=False)
+        self.att = None  # last attention probabilities (B, NH, T, T), kept for the fixture
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+        # Multiply by 1/sqrt(HS) rather than divide: the same float ops as torch_gpt.py's non-SDPA path.
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
+        att = att.masked_fill(~self.mask[:T, :T], float("-inf")).softmax(dim=-1)
+        self.att = att.detach().clone()
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        return self.c_proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, C):
+        super().__init__()
+        self.c_fc, self.c_proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
+
+
+class Block(nn.Module):
+    # Submodules are created in torch_gpt.py's order (ln1, ln2, qkv, proj, fc, out) so that the same
+    # seed draws the same initial weights there and here.
+    def __init__(self, C, H, T):
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.attn, self.mlp = Attention(C, H, T), MLP(C)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, V, T, L, H, C):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+        self.h = nn.ModuleList(Block(C, H, T) for _ in range(L))
+        self.ln_f = nn.LayerNorm(C)
+        self.head = nn.Linear(C, V, bias=False)
+        self.head.weight = self.wte.weight  # tied: named_parameters() lists it once, as wte.weight
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+            if isinstance(m, nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
+        self.acts = {}
+
+    def forward(self, idx, targets):
+        T = idx.size(1)
+        x = self.wte(idx) + self.wpe(torch.arange(T))
+        for block in self.h:
+            x = block(x)
+        x = self.ln_f(x)
+        self.acts = {"act.ln_f": x.detach().clone(), "act.h0.att": self.h[0].attn.att}
+        logits = self.head(x)
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+
+
+def perturb_affine_params(model):
+    """LayerNorm gains 1 + N(0, 0.1), every bias N(0, 0.1): so the test sees non-trivial gains and biases."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".bias"):
+                p.normal_(0.0, 0.1)
+            elif ".ln_" in name or name.startswith("ln_"):
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+
+
+def make_optimizer(model):
+    """torch_gpt.py's two groups: weight decay on 2-D params only."""
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": ADAMW["weight_decay"]},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=ADAMW["lr"], betas=(ADAMW["beta1"], ADAMW["beta2"]), eps=ADAMW["eps"])
+
+
+def as_np(t):
+    return t.detach().cpu().numpy().copy()
+
+
+def compute_reference():
+    """Returns ({name: np.ndarray}, metadata) with everything the fixture holds."""
+    torch.manual_seed(SEED)
+    c = CONFIG
+    model = GPT(c["vocab_size"], c["block_size"], c["n_layer"], c["n_head"], c["n_embd"])
+    perturb_affine_params(model)
+    shape = (BATCH["B"], BATCH["T"])
+    inputs = torch.randint(0, c["vocab_size"], shape, dtype=torch.int64)
+    targets = torch.randint(0, c["vocab_size"], shape, dtype=torch.int64)
+
+    out = {"inputs": as_np(inputs), "targets": as_np(targets)}
+    out.update({f"param.{n}": as_np(p) for n, p in model.named_parameters()})
+    logits, loss = model(inputs, targets)
+    loss.backward()
+    out.update({"logits": as_np(logits), "loss": as_np(loss)})
+    out.update({k: as_np(v) for k, v in model.acts.items()})
+    out.update({f"grad.{n}": as_np(p.grad) for n, p in model.named_parameters()})
+
+    opt = make_optimizer(model)
+    losses, norms = [], []
+    for _ in range(ADAMW["steps"]):
+        opt.zero_grad(set_to_none=True)
+        _, step_loss = model(inputs, targets)
+        step_loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), ADAMW["grad_clip"])
+        opt.step()
+        losses.append(step_loss.item())
+        norms.append(norm.item())
+    out["adamw.losses"] = np.array(losses, dtype=np.float32)
+    out["adamw.grad_norms"] = np.array(norms, dtype=np.float32)
+    out.update({f"final.{n}": as_np(p) for n, p in model.named_parameters()})
+    if out["adamw.losses"][0] != out["loss"]:
+        raise RuntimeError(f"first AdamW loss {losses[0]} differs from the reference loss {out['loss']}")
+
+    metadata = {"config": json.dumps(CONFIG), "adamw": json.dumps(ADAMW), "batch": json.dumps(BATCH),
+                "torch_version": torch.__version__, "generator": "tools/reference/make_reference.py"}
+    return out, metadata
+
+
+def check_round_trip(path, tensors, metadata):
+    """Reads the file back and requires every tensor (dtype, shape, bits) and metadata entry to match."""
+    back, back_meta = read_safetensors(path)
+    if sorted(back) != sorted(tensors):
+        raise RuntimeError(f"{path}: tensor names differ: {sorted(set(back) ^ set(tensors))}")
+    for name, a in tensors.items():
+        b = back[name]
+        if b.dtype != a.dtype or b.shape != a.shape or not np.array_equal(a, b):
+            raise RuntimeError(f"{path}: tensor {name} is {b.dtype}{b.shape} on disk, {a.dtype}{a.shape} in memory")
+    if back_meta != metadata:
+        raise RuntimeError(f"{path}: metadata differs: {back_meta} vs {metadata}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(REPO_ROOT / "tests" / "fixtures" / "gpt_reference.safetensors"))
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float32)
+    torch.use_deterministic_algorithms(True)
+    tensors, metadata = compute_reference()
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    write_safetensors(tmp, tensors, metadata)
+    os.replace(tmp, out)  # atomic: a failed run never leaves a half-written fixture
+    check_round_trip(out, tensors, metadata)
+
+    blob = out.read_bytes()
+    np.set_printoptions(precision=8, floatmode="fixed")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"loss {float(tensors['loss']):.8f}")
+    print(f"adamw.losses {tensors['adamw.losses']}")
+    print(f"adamw.grad_norms {tensors['adamw.grad_norms']}")
+    print(f"wrote {out}: {len(tensors)} tensors, {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()}")
+    print("round trip: every tensor and metadata entry read back identical")
+
+
+if __name__ == "__main__":
+    main()
