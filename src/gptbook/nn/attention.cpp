@@ -12,7 +12,9 @@ namespace gptbook {
 
 namespace {
 
-void check_attention(const char* fn, const Mat& qkv, const Mat& att, int B, int T, int NH) {
+void check_attention(const char* fn, const Mat& qkv, const Mat& att, int B, int T, int NH, float dropout) {
+    GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f, fn << ": dropout is " << dropout
+                                                        << ", expected a probability in [0, 1)");
     GPTBOOK_CHECK(B > 0 && T > 0 && NH > 0, fn << ": B=" << B << ", T=" << T << ", NH=" << NH
                                                << "; expected positive sizes");
     GPTBOOK_CHECK(qkv.n_rows % (3 * NH) == 0,
@@ -40,7 +42,7 @@ void dropout_block(float* dst, const float* a, int T, float p, uint64_t seed, in
 
 void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH, float dropout,
                        uint64_t seed) {
-    check_attention("attention_forward", qkv, att, B, T, NH);
+    check_attention("attention_forward", qkv, att, B, T, NH, dropout);
     const int C = static_cast<int>(qkv.n_rows) / 3, HS = C / NH, ld = 3 * C;
     GPTBOOK_CHECK_SHAPE("attention_forward", "out", out, C, B * T);
     const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
@@ -74,7 +76,7 @@ void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH,
 }
 
 void attention_forward_naive(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH) {
-    check_attention("attention_forward_naive", qkv, att, B, T, NH);
+    check_attention("attention_forward_naive", qkv, att, B, T, NH, 0.0f);
     const int C = static_cast<int>(qkv.n_rows) / 3, HS = C / NH;
     GPTBOOK_CHECK_SHAPE("attention_forward_naive", "out", out, C, B * T);
     const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
@@ -102,7 +104,7 @@ void attention_forward_naive(Mat& out, Mat& att, const Mat& qkv, int B, int T, i
 
 void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& att, int B, int T,
                         int NH, float dropout, uint64_t seed) {
-    check_attention("attention_backward", qkv, att, B, T, NH);
+    check_attention("attention_backward", qkv, att, B, T, NH, dropout);
     const int C = static_cast<int>(qkv.n_rows) / 3, HS = C / NH, ld = 3 * C;
     GPTBOOK_CHECK_SHAPE("attention_backward", "dqkv", dqkv, 3 * C, B * T);
     GPTBOOK_CHECK_SHAPE("attention_backward", "dout", dout, C, B * T);

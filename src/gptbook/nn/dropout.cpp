@@ -16,6 +16,7 @@ void dropout_forward(Mat& out, const Mat& inp, float p, uint64_t seed) {
 }
 
 void dropout_backward(Mat& dinp, const Mat& dout, float p, uint64_t seed) {
+    GPTBOOK_CHECK(p >= 0.0f && p < 1.0f, "dropout_backward: p is " << p << ", expected a probability in [0, 1)");
     GPTBOOK_CHECK_SHAPE("dropout_backward", "dinp", dinp, dout.n_rows, dout.n_cols);
     const float scale = 1.0f / (1.0f - p);
     const float* dy = dout.memptr();

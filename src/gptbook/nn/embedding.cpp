@@ -20,7 +20,13 @@ void embedding_forward(Mat& out, const Tokens& tokens, const Mat& wte) {
 void embedding_backward(Mat& dwte, const Mat& dout, const Tokens& tokens) {
     GPTBOOK_CHECK_SHAPE("embedding_backward", "dout", dout, dwte.n_rows, tokens.size());
     // Serial on purpose: two tokens with the same id add into the same column.
-    for (arma::uword n = 0; n < tokens.size(); ++n) dwte.col(tokens[n]) += dout.col(n); // eq. (2.2)
+    for (arma::uword n = 0; n < tokens.size(); ++n) {
+        const int32_t tok = tokens[n];
+        GPTBOOK_CHECK(tok >= 0 && static_cast<arma::uword>(tok) < dwte.n_cols,
+                      "embedding_backward: token " << n << " is id " << tok << ", expected an id in [0, "
+                                                   << dwte.n_cols << ")");
+        dwte.col(tok) += dout.col(n); // eq. (2.2)
+    }
 }
 
 } // namespace gptbook

@@ -41,10 +41,18 @@ void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, co
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dinp", dinp, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dout", dout, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dweight", dweight, C, 1);
-#pragma omp parallel
+    GPTBOOK_CHECK_SHAPE("layernorm_backward", "dbias", dbias, C, 1);
+    GPTBOOK_CHECK_SHAPE("layernorm_backward", "weight", weight, C, 1);
+    GPTBOOK_CHECK_SHAPE("layernorm_backward", "mean", mean, 1, N);
+    GPTBOOK_CHECK_SHAPE("layernorm_backward", "rstd", rstd, 1, N);
+    // Each thread sums dweight and dbias over its own tokens; the partial sums are then added in
+    // thread order, so the result is the same bit for bit on every run (resume depends on it).
+    const int threads = omp_get_max_threads();
+    Mat dw_parts(C, threads, arma::fill::zeros), db_parts(C, threads, arma::fill::zeros);
+#pragma omp parallel num_threads(threads)
     {
-        // Each thread sums dweight and dbias over its own tokens, then adds once: no races.
-        Vec dw_local(C, arma::fill::zeros), db_local(C, arma::fill::zeros);
+        float* dw_local = dw_parts.colptr(omp_get_thread_num());
+        float* db_local = db_parts.colptr(omp_get_thread_num());
 #pragma omp for schedule(static)
         for (arma::uword n = 0; n < N; ++n) {
             const float* x = inp.colptr(n);
@@ -67,11 +75,10 @@ void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, co
                 dx[i] += r * (weight[i] * dy[i] - g_mean - xhat * gx_mean); // eq. (6.6)
             }
         }
-#pragma omp critical
-        {
-            dweight += dw_local;
-            dbias += db_local;
-        }
+    }
+    for (int t = 0; t < threads; ++t) {
+        dweight += dw_parts.col(t);
+        dbias += db_parts.col(t);
     }
 }
 

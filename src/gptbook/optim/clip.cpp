@@ -1,15 +1,27 @@
 #include "gptbook/optim/clip.hpp"
 
 #include <cmath>
+#include <omp.h>
+#include <vector>
 
 namespace gptbook {
 
 float grad_norm(const Vec& grads) {
-    double sum = 0.0;
+    // Per-thread partial sums added in thread order: OpenMP's reduction clause may combine them
+    // in any order, and a resumed run must reproduce the uninterrupted one bit for bit.
+    const int threads = omp_get_max_threads();
+    std::vector<double> partial(threads, 0.0);
     const float* g = grads.memptr();
-#pragma omp parallel for simd reduction(+ : sum) schedule(static)
-    for (arma::uword i = 0; i < grads.n_elem; ++i) sum += static_cast<double>(g[i]) * g[i];
-    return static_cast<float>(std::sqrt(sum));
+#pragma omp parallel num_threads(threads)
+    {
+        double sum = 0.0;
+#pragma omp for schedule(static)
+        for (arma::uword i = 0; i < grads.n_elem; ++i) sum += static_cast<double>(g[i]) * g[i];
+        partial[omp_get_thread_num()] = sum;
+    }
+    double total = 0.0;
+    for (double p : partial) total += p;
+    return static_cast<float>(std::sqrt(total));
 }
 
 float clip_grad_norm(Vec& grads, float max_norm) {
