@@ -28,7 +28,9 @@ function(gptbook_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} gptbook_test_main gptbook_build_flags)
+  # A list inside PROPERTIES would be split into separate arguments: escape its semicolons.
+  string(REPLACE ";" "\\;" labels "${ARG_LABELS}")
   catch_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "OMP_NUM_THREADS=1")
+    PROPERTIES LABELS "${labels}" ENVIRONMENT "OMP_NUM_THREADS=1")
 endfunction()

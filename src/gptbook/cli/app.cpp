@@ -1,0 +1,41 @@
+#include "gptbook/cli/commands.hpp"
+#include "gptbook/core/error.hpp"
+
+#include <cstdio>
+#include <new>
+
+namespace gptbook::cli {
+
+int run_app(int argc, const char* const* argv) {
+    CLI::App app{"gptbook: a small GPT built chapter by chapter. Train it, sample from it, look inside it.", "gptbook"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Show the help of every subcommand");
+    add_train_command(app);
+    add_sample_command(app);
+    add_eval_command(app);
+    add_inspect_command(app);
+    add_data_command(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // One line, as every other error: what was wrong and where to look.
+        std::fprintf(stderr, "gptbook: %s; see gptbook --help\n", e.what());
+        return 1;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "gptbook: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "gptbook: out of memory; try a smaller --batch-size or --block-size\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gptbook: unexpected error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace gptbook::cli

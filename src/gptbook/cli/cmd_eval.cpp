@@ -1,0 +1,64 @@
+// gptbook eval: loss and perplexity of a trained model on a text, or accuracy on its task.
+#include "gptbook/cli/commands.hpp"
+#include "gptbook/cli/run_dir.hpp"
+#include "gptbook/core/blas.hpp"
+#include "gptbook/core/error.hpp"
+#include "gptbook/data/corpus.hpp"
+#include "gptbook/data/fetch.hpp"
+#include "gptbook/sample/task_eval.hpp"
+#include "gptbook/train/evaluate.hpp"
+
+#include <cstdio>
+#include <memory>
+
+namespace gptbook::cli {
+
+namespace {
+
+struct EvalArgs {
+    std::string run, data, split = "all";
+    int examples = 1000;
+    int threads = 0;
+};
+
+void run_eval(EvalArgs& a) {
+    set_num_threads(a.threads);
+    const Run run = load_run(a.run);
+    std::string data = a.data.empty() ? run.data : a.data;
+    GPTBOOK_CHECK(!data.empty(), run.model_path << " does not record its training data; name a text with --data FILE");
+    if (data.rfind("task:", 0) == 0) {
+        const Task task = make_task(data.substr(5));
+        const TaskAccuracy acc = task_accuracy(run.model(), task, run.tokenizer, a.examples);
+        std::printf("%s: accuracy %.2f%% (%d/%d held-out examples, exact match)\n", data.c_str(), 100.0 * acc.accuracy(),
+                    acc.correct, acc.total);
+        if (!acc.first_wrong.empty()) std::printf("first miss: %s\n", acc.first_wrong.c_str());
+        return;
+    }
+    const std::string path = resolve_corpus(data, default_data_dir());
+    Tokens tokens = run.tokenizer.encode(load_corpus(path));
+    if (a.split != "all") {
+        TokenSplit split = split_tokens(tokens, 0.9, run.model().config.block_size);
+        tokens = a.split == "train" ? std::move(split.train) : std::move(split.val);
+    }
+    const StreamLoss r = evaluate_stream(run.model(), tokens);
+    std::printf("%s (%s): loss %.4f | perplexity %.3f | %zu tokens\n", path.c_str(), a.split.c_str(), r.loss,
+                r.perplexity, r.tokens);
+}
+
+} // namespace
+
+void add_eval_command(CLI::App& app) {
+    auto args = std::make_shared<EvalArgs>();
+    EvalArgs& a = *args;
+    CLI::App* cmd = app.add_subcommand("eval", "Loss and perplexity on a text, or accuracy on a synthetic task");
+    cmd->add_option("--run", a.run, "Run directory (runs/NAME) or model .safetensors file")->required();
+    cmd->add_option("--data", a.data, "Corpus name or text file (default: what the run trained on); task:NAME for a task");
+    cmd->add_option("--split", a.split, "Which part of the text: all, train (first 90%) or val (last 10%)")
+        ->check(CLI::IsMember({"all", "train", "val"}))
+        ->capture_default_str();
+    cmd->add_option("--examples", a.examples, "Held-out examples scored on a task")->capture_default_str();
+    cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();
+    cmd->callback([args] { run_eval(*args); });
+}
+
+} // namespace gptbook::cli

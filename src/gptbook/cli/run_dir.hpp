@@ -1,0 +1,34 @@
+/**
+ * @file
+ * @brief A trained run on disk: runs/NAME/ with model.safetensors and what travels with it.
+ */
+#pragma once
+
+#include "gptbook/model/checkpoint.hpp"
+#include "gptbook/tokenizer/char_tokenizer.hpp"
+
+#include <optional>
+#include <string>
+
+namespace gptbook::cli {
+
+/// A model loaded from a run directory or a model file, with its tokenizer.
+struct Run {
+    std::string model_path;
+    LoadedModel loaded;
+    CharTokenizer tokenizer;
+    std::string data;         ///< what it was trained on: a corpus name or path, or "task:NAME"
+
+    const GPT& model() const { return *loaded.model; }
+};
+
+/// Loads runs/NAME (its model.safetensors) or a .safetensors file directly.
+Run load_run(const std::string& dir_or_file);
+
+/// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
+CharTokenizer tokenizer_from_json(const std::string& json, const std::string& what);
+
+/// The metadata key under which the training data is recorded in model files.
+inline constexpr const char* data_key = "gptbook.data";
+
+} // namespace gptbook::cli

@@ -1,0 +1,55 @@
+/**
+ * @file
+ * @brief Batches of training windows: B rows of T input tokens and the T tokens that follow each.
+ *
+ * Shape legend: B batch (rows), T time (tokens per row), N = B*T tokens in a batch, S tokens in
+ * the stream the windows are cut from.
+ */
+#pragma once
+
+#include "gptbook/core/rng.hpp"
+#include "gptbook/core/tensor.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace gptbook {
+
+/// A batch in the layout the model reads: token t of row b is at index b*T + t, the same order as
+/// PyTorch's row-major (B, T) tensor and as the columns of a (C, B*T) activation.
+struct Batch {
+    Tokens inputs;  ///< (B*T) token ids fed to the model
+    Tokens targets; ///< (B*T) the id that should follow each input; -1 means "no loss here"
+    int B = 0;      ///< rows
+    int T = 0;      ///< tokens per row
+
+    static constexpr int32_t ignore = -1; ///< a target that the loss skips
+};
+
+/**
+ * @brief Cuts B windows of T+1 tokens out of a stream at the given offsets.
+ * @param[in] stream (S) token ids
+ * @param[in] starts (B) offsets, each in [0, S - T - 1]
+ * @param[in] T      tokens per row
+ * @return inputs[b*T + t] = stream[starts[b] + t], targets[b*T + t] = stream[starts[b] + t + 1]:
+ *         the targets are the inputs shifted by one, so every position predicts its next token
+ */
+Batch batch_at(const Tokens& stream, const std::vector<std::size_t>& starts, int T);
+
+/**
+ * @brief B windows at uniformly random offsets, as nanoGPT's get_batch().
+ * @param[in]     stream (S) token ids, S >= T+1
+ * @param[in]     B      rows
+ * @param[in]     T      tokens per row (the block size)
+ * @param[in,out] rng    draws B offsets, in row order, each with rng.below(S - T)
+ * @return see batch_at()
+ *
+ * Offsets are uniform over [0, S - T - 1], both ends included: S - T possible windows, exactly
+ * `torch.randint(len(data) - block_size, (batch_size,))`. The largest offset S - T - 1 still
+ * leaves the target of the last input inside the stream. The result depends only on the stream
+ * and the Rng state, which is what lets a resumed run draw the same batches bit for bit.
+ * Throws gptbook::Error when B or T is not positive or the stream is shorter than T+1 tokens.
+ */
+Batch random_batch(const Tokens& stream, int B, int T, Rng& rng);
+
+} // namespace gptbook

@@ -1,0 +1,68 @@
+#include "gptbook/sample/generate.hpp"
+
+#include "gptbook/core/error.hpp"
+#include "gptbook/sample/kv_cache.hpp"
+
+namespace gptbook {
+
+namespace {
+
+void check_prompt(const GPT& model, const Tokens& prompt, int max_new_tokens) {
+    GPTBOOK_CHECK(!prompt.empty(), "generate: the prompt is empty; give at least one token (e.g. a newline)");
+    GPTBOOK_CHECK(max_new_tokens >= 0, "generate: max_new_tokens is " << max_new_tokens << ", expected >= 0");
+    for (int32_t t : prompt)
+        GPTBOOK_CHECK(t >= 0 && t < model.config.vocab_size,
+                      "generate: prompt token " << t << " is outside the vocabulary [0, " << model.config.vocab_size << ")");
+}
+
+// The last `n` tokens of a sequence.
+Tokens tail(const Tokens& seq, size_t n) {
+    return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
+}
+
+} // namespace
+
+Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
+                Rng& rng, const TokenCallback& on_token) {
+    check_prompt(model, prompt, max_new_tokens);
+    options.validate();
+    const size_t T = model.config.block_size;
+    KVCache cache(model);
+    Tokens seq = prompt;
+    Tokens out;
+    Vec logits = cache.prefill(tail(seq, T));
+    for (int i = 0; i < max_new_tokens; ++i) {
+        const int32_t token = sample_token(logits, options, rng);
+        seq.push_back(token);
+        out.push_back(token);
+        if (on_token && !on_token(token)) break;
+        if (i + 1 == max_new_tokens) break;
+        if (cache.length() < static_cast<int>(T)) {
+            logits = cache.step(token);
+        } else { // the window slides: rebuild from the last T-1 tokens, then step the newest
+            cache.prefill(tail(Tokens(seq.begin(), seq.end() - 1), T - 1));
+            logits = cache.step(token);
+        }
+    }
+    return out;
+}
+
+Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
+                      Rng& rng, const TokenCallback& on_token) {
+    check_prompt(model, prompt, max_new_tokens);
+    options.validate();
+    Tokens seq = prompt;
+    Tokens out;
+    for (int i = 0; i < max_new_tokens; ++i) {
+        const Tokens context = tail(seq, model.config.block_size);
+        ActivationTensors acts(model.config, 1, static_cast<int>(context.size()));
+        gpt_forward(model, acts, context, nullptr);
+        const int32_t token = sample_token(acts.logits.col(context.size() - 1), options, rng);
+        seq.push_back(token);
+        out.push_back(token);
+        if (on_token && !on_token(token)) break;
+    }
+    return out;
+}
+
+} // namespace gptbook

@@ -1,0 +1,203 @@
+#include "gptbook/train/trainer.hpp"
+
+#include "gptbook/core/error.hpp"
+#include "gptbook/core/file.hpp"
+#include "gptbook/model/checkpoint.hpp"
+#include "gptbook/optim/clip.hpp"
+#include "gptbook/optim/schedule.hpp"
+#include "gptbook/train/progress.hpp"
+#include "gptbook/train/state.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace gptbook {
+
+namespace {
+
+std::atomic<bool> interrupt_requested{false};
+
+extern "C" void on_sigint(int) {
+    interrupt_requested = true;
+    std::signal(SIGINT, SIG_DFL); // a second Ctrl-C stops the process at once
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string path_in(const std::string& dir, const char* file) { return (std::filesystem::path(dir) / file).string(); }
+
+LrSchedule schedule_of(const TrainConfig& c) { return {c.lr, c.min_lr, c.warmup_iters, c.max_iters}; }
+
+} // namespace
+
+void install_interrupt_handler() {
+    interrupt_requested = false;
+    std::signal(SIGINT, on_sigint);
+}
+
+Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data,
+                 TrainerOptions options)
+    : train_(train_config), data_(std::move(data)), options_(std::move(options)) {
+    GPTBOOK_CHECK(static_cast<bool>(data_.sample), "Trainer: the data source has no sample function");
+    if (options_.resume) {
+        GPTBOOK_CHECK(!options_.run_dir.empty(), "Trainer: --resume needs a run directory (--out)");
+        load_state();
+    } else {
+        train_.validate();
+        model_ = std::make_unique<GPT>(model_config);
+        Rng init_rng(rng_hash(train_.seed, 0));
+        gpt_init(*model_, init_rng);
+        adam_ = AdamWState(model_->params.n_elem);
+        data_rng_ = Rng(rng_hash(train_.seed, 1));
+        eval_rng_ = Rng(rng_hash(train_.seed, 2));
+        best_val_ = std::numeric_limits<float>::infinity();
+        if (!options_.run_dir.empty()) {
+            const std::string state = path_in(options_.run_dir, "train_state.safetensors");
+            GPTBOOK_CHECK(!std::filesystem::exists(state),
+                          "run directory " << options_.run_dir << " already holds a run; pass --resume to continue it, "
+                                           << "or choose another --out");
+            nlohmann::json config{{"model", model_->config}, {"train", train_}, {"data", options_.data}};
+            write_file_atomic(path_in(options_.run_dir, "config.json"), config.dump(2) + "\n");
+            if (!options_.tokenizer_json.empty())
+                write_file_atomic(path_in(options_.run_dir, "tokenizer.json"), options_.tokenizer_json + "\n");
+            write_file_atomic(path_in(options_.run_dir, "metrics.csv"),
+                              "step,lr,train_loss,val_loss,tokens_per_s,grad_norm,train_seconds\n");
+        }
+    }
+    acts_ = std::make_unique<ActivationTensors>(model_->config, train_.batch_size, model_->config.block_size);
+}
+
+float Trainer::train_step() {
+    const GPTConfig& cfg = model_->config;
+    const float lr = learning_rate(schedule_of(train_), step_);
+    model_->zero_grad();
+    float loss_sum = 0.0f;
+    for (int micro = 0; micro < train_.grad_accum; ++micro) {
+        const Batch batch = data_.sample(0, train_.batch_size, data_rng_);
+        GPTBOOK_CHECK(batch.B == train_.batch_size && batch.T == cfg.block_size,
+                      "Trainer: the data source gave a (" << batch.B << ", " << batch.T << ") batch, expected ("
+                                                          << train_.batch_size << ", " << cfg.block_size << ")");
+        const uint64_t dropout_seed = rng_hash(train_.seed ^ 0xd5a61266f0c9392cULL,
+                                               static_cast<uint64_t>(step_) * train_.grad_accum + micro);
+        const float loss = gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, true, dropout_seed);
+        GPTBOOK_CHECK(std::isfinite(loss), "training diverged: the loss is " << loss << " at step " << step_
+                                                                           << "; lower --lr or raise --warmup-iters");
+        gpt_backward(*model_, *acts_, batch.inputs, batch.targets, 1.0f / static_cast<float>(train_.grad_accum));
+        loss_sum += loss;
+    }
+    last_grad_norm_ = clip_grad_norm(model_->grads, train_.grad_clip);
+    const AdamWConfig adam_config{train_.beta1, train_.beta2, 1e-8f, train_.weight_decay};
+    adamw_update(model_->params, model_->grads, adam_, model_->layout, lr, adam_config);
+    ++step_;
+    return loss_sum / static_cast<float>(train_.grad_accum);
+}
+
+float Trainer::estimate_loss(int split) {
+    double total = 0.0;
+    for (int i = 0; i < train_.eval_iters; ++i) {
+        const Batch batch = data_.sample(split, train_.batch_size, eval_rng_);
+        total += gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, false);
+    }
+    return static_cast<float>(total / train_.eval_iters);
+}
+
+EvalRow Trainer::evaluate() {
+    EvalRow row;
+    row.step = step_;
+    row.lr = learning_rate(schedule_of(train_), step_);
+    row.train_loss = estimate_loss(0);
+    row.val_loss = estimate_loss(1);
+    row.grad_norm = last_grad_norm_;
+    row.train_seconds = train_seconds_;
+    evaluated_step_ = step_;
+    return row;
+}
+
+TrainSummary Trainer::run() {
+    TrainSummary summary;
+    Progress progress(train_.max_iters, options_.progress, step_, train_seconds_);
+    double seconds_at_last_eval = train_seconds_;
+    int step_at_last_eval = step_;
+    const double tokens_per_step = static_cast<double>(train_.batch_size) * train_.grad_accum * model_->config.block_size;
+    while (true) {
+        const bool eval_due = step_ % train_.eval_interval == 0 || step_ == train_.max_iters;
+        if (eval_due && evaluated_step_ != step_) {
+            EvalRow row = evaluate();
+            const double dt = train_seconds_ - seconds_at_last_eval;
+            row.tokens_per_s = dt > 0 ? (step_ - step_at_last_eval) * tokens_per_step / dt : 0.0;
+            seconds_at_last_eval = train_seconds_;
+            step_at_last_eval = step_;
+            progress.eval(row);
+            if (options_.on_eval) options_.on_eval(row);
+            if (!options_.run_dir.empty()) append_metrics(row);
+            if (row.val_loss < best_val_) {
+                best_val_ = row.val_loss;
+                save_best(row.val_loss);
+            }
+            save_state();
+        }
+        if (step_ >= train_.max_iters) break;
+        if (interrupt_requested || step_ == options_.stop_at) {
+            save_state();
+            summary.interrupted = true;
+            progress.interrupted(step_, options_.run_dir);
+            break;
+        }
+        const auto t0 = Clock::now();
+        const float loss = train_step();
+        train_seconds_ += seconds_since(t0);
+        if (options_.on_step) options_.on_step(step_, loss);
+        progress.step(step_, loss, learning_rate(schedule_of(train_), step_ - 1), last_grad_norm_, tokens_per_step,
+                      train_seconds_, train_.log_interval);
+    }
+    summary.steps_done = step_;
+    summary.best_val_loss = best_val_;
+    summary.train_seconds = train_seconds_;
+    return summary;
+}
+
+void Trainer::save_best(float val_loss) const {
+    if (options_.run_dir.empty()) return;
+    save_model(path_in(options_.run_dir, "model.safetensors"), *model_, options_.tokenizer_json,
+               {{"gptbook.step", std::to_string(step_)},
+                {"gptbook.val_loss", std::to_string(val_loss)},
+                {"gptbook.data", options_.data}});
+}
+
+void Trainer::append_metrics(const EvalRow& r) const {
+    std::ofstream out(path_in(options_.run_dir, "metrics.csv"), std::ios::app);
+    GPTBOOK_CHECK(out.good(), "cannot append to " << path_in(options_.run_dir, "metrics.csv"));
+    out << r.step << ',' << r.lr << ',' << r.train_loss << ',' << r.val_loss << ',' << static_cast<long long>(r.tokens_per_s)
+        << ',' << r.grad_norm << ',' << r.train_seconds << '\n';
+}
+
+void Trainer::save_state() const {
+    if (options_.run_dir.empty()) return;
+    TrainState s{model_.get(), &adam_, &train_, data_rng_, eval_rng_, step_, evaluated_step_, best_val_,
+                 train_seconds_, options_.tokenizer_json, options_.data};
+    save_train_state(path_in(options_.run_dir, "train_state.safetensors"), s);
+}
+
+void Trainer::load_state() {
+    LoadedTrainState s = load_train_state(path_in(options_.run_dir, "train_state.safetensors"));
+    model_ = std::move(s.model);
+    adam_ = std::move(s.adam);
+    train_ = s.train;
+    data_rng_ = s.data_rng;
+    eval_rng_ = s.eval_rng;
+    step_ = s.step;
+    evaluated_step_ = s.evaluated_step;
+    best_val_ = s.best_val;
+    train_seconds_ = s.train_seconds;
+    if (options_.tokenizer_json.empty()) options_.tokenizer_json = s.tokenizer_json;
+    if (options_.data.empty()) options_.data = s.data;
+}
+
+} // namespace gptbook

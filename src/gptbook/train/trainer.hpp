@@ -1,0 +1,106 @@
+/**
+ * @file
+ * @brief The training loop: batches, forward, backward, clipping, AdamW, evaluation, logging,
+ *        checkpoints, resume and Ctrl-C (chapters 06 and 08).
+ */
+#pragma once
+
+#include "gptbook/core/rng.hpp"
+#include "gptbook/data/batch.hpp"
+#include "gptbook/model/gpt.hpp"
+#include "gptbook/optim/adamw.hpp"
+#include "gptbook/train/presets.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace gptbook {
+
+/// Where batches come from. `sample(split, B, rng)` returns B sequences of the model's T tokens
+/// from the train (split = 0) or validation (split = 1) data, drawing only from `rng`.
+struct DataSource {
+    std::function<Batch(int split, int B, Rng& rng)> sample;
+};
+
+/// One evaluation: a row of metrics.csv.
+struct EvalRow {
+    int step = 0;
+    float lr = 0;
+    float train_loss = 0;
+    float val_loss = 0;
+    double tokens_per_s = 0;  ///< training throughput since the previous evaluation
+    float grad_norm = 0;      ///< before clipping, at the last step
+    double train_seconds = 0; ///< time spent in training steps so far (evaluation excluded)
+};
+
+/// What a run may be asked besides its configs.
+struct TrainerOptions {
+    std::string run_dir;          ///< where checkpoints and metrics go; empty = keep nothing on disk
+    std::string tokenizer_json;   ///< stored in model.safetensors so the run samples on its own
+    std::string data;             ///< what the run trains on ("shakespeare", a path, "task:sort"),
+                                  ///< recorded in config.json and the model's metadata
+    bool resume = false;          ///< continue from run_dir/train_state.safetensors
+    bool progress = true;         ///< print a progress line every log_interval steps
+    int stop_at = -1;             ///< stop (and save, as on Ctrl-C) after this step; -1 = never
+    std::function<void(const EvalRow&)> on_eval;            ///< after each evaluation
+    std::function<void(int step, float loss)> on_step;      ///< after each optimizer step
+};
+
+/// How a run ended.
+struct TrainSummary {
+    int steps_done = 0;
+    float best_val_loss = 0;
+    double train_seconds = 0;
+    bool interrupted = false; ///< stopped by Ctrl-C or stop_at before max_iters
+};
+
+/// Owns a model and everything needed to train it. Invariant: the model, the optimizer moments,
+/// the step and both random streams always describe one consistent point of the run, which is
+/// what the training-state file captures and resume restores.
+class Trainer {
+public:
+    /// Starts a fresh run (model initialised from train.seed), or, with options.resume, loads
+    /// the run's training state; then the configs stored in the run are used.
+    Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data,
+            TrainerOptions options);
+
+    /// Trains until max_iters, Ctrl-C, or stop_at. Evaluates every eval_interval steps and at the
+    /// end, keeping model.safetensors as the best-validation model.
+    TrainSummary run();
+
+    /// Mean loss over eval_iters batches of a split (0 train, 1 val), without dropout.
+    float estimate_loss(int split);
+
+    GPT& model() { return *model_; }
+    const TrainConfig& config() const { return train_; }
+    int step() const { return step_; }
+
+private:
+    float train_step();             // one optimizer step; returns the mean micro-batch loss
+    EvalRow evaluate();
+    void save_state() const;        // run_dir/train_state.safetensors
+    void load_state();
+    void save_best(float val_loss) const;
+    void append_metrics(const EvalRow& row) const;
+
+    TrainConfig train_;
+    DataSource data_;
+    TrainerOptions options_;
+    std::unique_ptr<GPT> model_;
+    std::unique_ptr<ActivationTensors> acts_;
+    AdamWState adam_;
+    Rng data_rng_;                  // training batches
+    Rng eval_rng_;                  // evaluation batches
+    int step_ = 0;                  // optimizer steps done
+    int evaluated_step_ = -1;       // the step whose evaluation is already done
+    float best_val_ = 0;
+    float last_grad_norm_ = 0;
+    double train_seconds_ = 0;
+};
+
+/// Installs a SIGINT handler that asks running trainers to save and stop at the next step
+/// boundary (a second Ctrl-C kills the process as usual).
+void install_interrupt_handler();
+
+} // namespace gptbook
