@@ -5,6 +5,12 @@ add_library(gptbook_build_flags INTERFACE)
 target_compile_options(gptbook_build_flags INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>
   $<$<AND:$<CXX_COMPILER_ID:GNU,Clang>,$<BOOL:${GPTBOOK_WERROR}>>:-Werror>)
+# gptbook is built where it runs (a laptop, a course machine). -march=native lets the element-wise
+# loops (GELU, dropout masks, softmax, AdamW) use AVX2/AVX-512; BLAS picks its kernels at run time
+# either way.
+if(GPTBOOK_NATIVE)
+  target_compile_options(gptbook_build_flags INTERFACE $<$<CXX_COMPILER_ID:GNU,Clang>:-march=native>)
+endif()
 if(GPTBOOK_SANITIZE)
   target_compile_options(gptbook_build_flags INTERFACE -fsanitize=${GPTBOOK_SANITIZE} -fno-omit-frame-pointer)
   target_link_options(gptbook_build_flags INTERFACE -fsanitize=${GPTBOOK_SANITIZE})

@@ -4,8 +4,10 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/core/safetensors.hpp"
 #include "gptbook/model/checkpoint.hpp"
+#include "gptbook/model/parameters.hpp"
 #include "gptbook/train/progress.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -28,10 +30,17 @@ std::string with_commas(size_t n) {
     return out;
 }
 
-void print_tensors(const SafeTensors& f) {
+// Tensors in the order of `names` (the model's layout), then any others the file holds.
+void print_tensors(const SafeTensors& f, const std::vector<std::string>& names) {
+    std::vector<std::string> order;
+    for (const std::string& n : names)
+        if (f.contains(n)) order.push_back(n);
+    for (const auto& entry : f.tensors)
+        if (std::find(order.begin(), order.end(), entry.first) == order.end()) order.push_back(entry.first);
     std::printf("  %-28s %-8s %-14s %12s\n", "tensor", "dtype", "shape", "count");
     size_t total = 0;
-    for (const auto& [name, t] : f.tensors) {
+    for (const std::string& name : order) {
+        const Tensor& t = f.at(name);
         std::printf("  %-28s %-8s %-14s %12s\n", name.c_str(), to_string(t.dtype).c_str(),
                     shape_to_string(t.shape).c_str(), with_commas(t.numel()).c_str());
         total += t.numel();
@@ -42,14 +51,16 @@ void print_tensors(const SafeTensors& f) {
 void print_model_file(const std::string& path) {
     const SafeTensors f = SafeTensors::load(path);
     std::printf("%s\n", path.c_str());
+    std::vector<std::string> names;
     if (f.metadata.count(meta_keys::config)) {
         const GPTConfig c = nlohmann::json::parse(f.meta(meta_keys::config)).get<GPTConfig>();
         std::printf("config: L%d H%d C%d T%d V%d, %s positions, dropout %.2f\n", c.n_layer, c.n_head, c.n_embd,
                     c.block_size, c.vocab_size, to_string(c.position).c_str(), c.dropout);
+        for (const ParamSpec& spec : parameter_layout(c)) names.push_back(spec.name);
     }
     for (const char* key : {"gptbook.step", "gptbook.val_loss", "gptbook.data"})
         if (f.metadata.count(key)) std::printf("%s: %s\n", key + 8, f.meta(key).c_str());
-    print_tensors(f);
+    print_tensors(f, names);
 }
 
 void print_train_state(const std::string& path) {

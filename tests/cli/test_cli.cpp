@@ -1,0 +1,158 @@
+// The `gptbook` command as a user meets it: exit codes, one-line errors, and the files a run leaves.
+#include "gptbook/core/file.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out, err;
+};
+
+// A scratch directory per test case, removed at the end.
+struct Scratch {
+    fs::path dir;
+    Scratch() {
+        dir = fs::temp_directory_path() / ("gptbook_cli_" + std::to_string(std::rand()) + "_" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+    }
+    ~Scratch() { fs::remove_all(dir); }
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+Result run(const Scratch& s, const std::string& args) {
+    const std::string out = s.path("stdout.txt"), err = s.path("stderr.txt");
+    const std::string cmd = std::string(GPTBOOK_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    return {WEXITSTATUS(status), gptbook::read_file(out), gptbook::read_file(err)};
+}
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// A small corpus the tests can train on in a second: a few sentences repeated.
+std::string tiny_corpus(const Scratch& s) {
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "the quick brown fox jumps over the lazy dog. pack my box with five dozen jugs.\n";
+    gptbook::write_file_atomic(s.path("corpus.txt"), text);
+    return s.path("corpus.txt");
+}
+
+const std::string tiny_model = " --n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 --eval-iters 2"
+                               " --threads 1 --log-interval 10";
+
+} // namespace
+
+TEST_CASE("gptbook --help lists every subcommand", "[ch08][cli]") {
+    Scratch s;
+    const Result r = run(s, "--help");
+    CHECK(r.code == 0);
+    for (const char* sub : {"train", "sample", "eval", "inspect", "data"}) CHECK_THAT(r.out, Catch::Contains(sub));
+}
+
+TEST_CASE("a bad argument is one line on stderr and exit code 1", "[ch08][cli]") {
+    Scratch s;
+    for (const char* args : {"train --no-such-flag", "train --max-iters many", "sample", "frobnicate",
+                             "train --device cuda", "sample --run /no/such/run"}) {
+        INFO(args);
+        const Result r = run(s, args);
+        CHECK(r.code == 1);
+        CHECK(count_lines(r.err) == 1);
+        CHECK_THAT(r.err, Catch::StartsWith("gptbook: "));
+    }
+}
+
+TEST_CASE("bad corpora are refused with a message that says what is wrong", "[ch08][cli]") {
+    Scratch s;
+    gptbook::write_file_atomic(s.path("empty.txt"), "");
+    gptbook::write_file_atomic(s.path("latin1.txt"), std::string("caf\xe9 au lait\n", 14));
+    Result r = run(s, "train --data " + s.path("empty.txt") + " --out " + s.path("run") + tiny_model);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("empty"));
+    r = run(s, "train --data " + s.path("latin1.txt") + " --out " + s.path("run") + tiny_model);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("UTF-8"));
+    r = run(s, "train --data " + s.path("missing.txt") + " --out " + s.path("run") + tiny_model);
+    CHECK(r.code == 1);
+    CHECK(count_lines(r.err) == 1);
+}
+
+TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][cli]") {
+    // One run, then every check on it in order (Catch2 sections would retrain it for each one).
+    Scratch s;
+    const std::string corpus = tiny_corpus(s), run_dir = s.path("run");
+    Result r = run(s, "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 20 --eval-interval 10");
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("best val loss"));
+    for (const char* f : {"model.safetensors", "train_state.safetensors", "config.json", "tokenizer.json", "metrics.csv"})
+        CHECK(fs::exists(fs::path(run_dir) / f));
+    const std::string metrics = gptbook::read_file(run_dir + "/metrics.csv");
+    CHECK_THAT(metrics, Catch::StartsWith("step,lr,train_loss,val_loss,tokens_per_s"));
+    CHECK(count_lines(metrics) == 4); // header + evaluations at steps 0, 10, 20
+
+    r = run(s, "inspect " + run_dir);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("wte.weight") && Catch::Contains("training state: step 20"));
+
+    r = run(s, "eval --run " + run_dir + " --data " + corpus);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("perplexity"));
+
+    r = run(s, "sample --run " + run_dir + " --prompt \"the \" --max-new-tokens 20 --seed 7");
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("the "));
+    CHECK(r.out.size() == 4 + 20 + 1); // prompt, 20 one-byte characters, newline
+
+    { // the same seed samples the same text, with or without the KV cache
+        const Result again = run(s, "sample --run " + run_dir + " --prompt \"the \" --max-new-tokens 20 --seed 7 --no-cache");
+        CHECK(again.out == r.out);
+    }
+    { // a character outside the vocabulary is a clear error
+        const Result bad = run(s, "sample --run " + run_dir + " --prompt \"the Zebra\"");
+        CHECK(bad.code == 1);
+        CHECK_THAT(bad.err, Catch::Contains("'Z'"));
+    }
+    { // a prompt longer than the context is cropped with a notice
+        const Result longer = run(s, "sample --run " + run_dir + " --prompt \"" + std::string(40, 'o') + "\" --max-new-tokens 3");
+        CHECK(longer.code == 0);
+        CHECK_THAT(longer.err, Catch::Contains("notice") && Catch::Contains("16"));
+    }
+    { // starting over in a used run directory asks for --resume; resuming a finished run is a no-op
+        Result again = run(s, "train --data " + corpus + " --out " + run_dir + tiny_model);
+        CHECK(again.code == 1);
+        CHECK_THAT(again.err, Catch::Contains("--resume"));
+        again = run(s, "train --out " + run_dir + " --resume");
+        CHECK(again.code == 0);
+        CHECK(gptbook::read_file(run_dir + "/metrics.csv") == metrics);
+    }
+    { // a truncated checkpoint is an error, not a crash
+        const std::string model = gptbook::read_file(run_dir + "/model.safetensors");
+        gptbook::write_file_atomic(run_dir + "/model.safetensors", model.substr(0, model.size() / 2));
+        const Result bad = run(s, "sample --run " + run_dir);
+        CHECK(bad.code == 1);
+        CHECK(count_lines(bad.err) == 1);
+        CHECK_THAT(bad.err, Catch::Contains("truncated"));
+    }
+}
+
+TEST_CASE("train --task sort learns to sort held-out digit strings", "[ch08][cli][task]") {
+    Scratch s;
+    Result r = run(s, "train --task sort --threads 1 --out " + s.path("sort"));
+    REQUIRE(r.code == 0);
+    r = run(s, "eval --run " + s.path("sort"));
+    REQUIRE(r.code == 0);
+    // The issue asks for >= 99% exact match on held-out examples; the preset reaches it by step ~200 of 500.
+    double accuracy = 0;
+    REQUIRE(std::sscanf(r.out.c_str(), "task:sort: accuracy %lf%%", &accuracy) == 1);
+    CHECK(accuracy >= 99.0);
+}
