@@ -155,7 +155,10 @@ float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& input
     layernorm_forward(acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, acts.h.back().res_3, model.w.ln_f_w, model.w.ln_f_b);
     // The LM head is tied to the token embedding: logits = wte^T ln_f, (V, N).
     linear_forward(acts.logits, acts.ln_f, model.w.wte, Vec());
-    if (targets == nullptr) return 0.0f;
+    if (targets == nullptr) {
+        acts.losses.reset(); // no loss to backpropagate: gpt_backward must not use an older pass's
+        return 0.0f;
+    }
     return crossentropy_forward(acts.losses, acts.probs, acts.logits, *targets);
 }
 

@@ -13,6 +13,8 @@ void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::v
     GPTBOOK_CHECK(grads.n_elem == P && state.m.n_elem == P && state.v.n_elem == P,
                   "adamw_update: params (" << P << "), grads (" << grads.n_elem << ") and moments ("
                                            << state.m.n_elem << ", " << state.v.n_elem << ") must have the same size");
+    GPTBOOK_CHECK(parameter_count(layout) == P, "adamw_update: the layout covers " << parameter_count(layout)
+                                                  << " parameters but the buffers hold " << P);
     ++state.step;
     // Bias corrections in double, as PyTorch computes them (Python floats), then used as floats.
     const double bc1 = 1.0 - std::pow(static_cast<double>(config.beta1), static_cast<double>(state.step));

@@ -1,0 +1,190 @@
+// Shapes: B batch, T time, C channels, NH heads, V vocabulary, N = B*T tokens.
+// PyTorch's row-major (B, T, X) is our column-major (X, N) byte for byte; see tensor.hpp.
+//
+// The end-to-end check of chapter 06: gptbook's GPT against PyTorch's on the golden tensors of
+// tools/reference/make_reference.py (V13 T8 L2 NH2 C16, batch B3 T8). Prints one row per tensor:
+//   ctest --test-dir build/<dir> -R PyTorch -V   (or: test_model "[parity]")
+#include "gptbook/model/checkpoint.hpp"
+
+#include "gptbook/core/error.hpp"
+#include "gptbook/model/gpt.hpp"
+#include "gptbook/optim/adamw.hpp"
+#include "gptbook/optim/clip.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+using namespace gptbook;
+
+namespace {
+
+const SafeTensors& fixture() {
+    static const SafeTensors file = SafeTensors::load(GPTBOOK_SOURCE_DIR "/tests/fixtures/gpt_reference.safetensors");
+    return file;
+}
+
+/// The fixture's model with its initial parameters.
+std::unique_ptr<GPT> reference_model() {
+    const GPTConfig config = nlohmann::json::parse(fixture().meta("config")).get<GPTConfig>();
+    auto model = std::make_unique<GPT>(config);
+    read_parameters(fixture(), *model, "param.");
+    return model;
+}
+
+Tokens tokens(const std::string& name) {
+    Tokens out;
+    for (int64_t id : fixture().get_ints(name)) out.push_back(static_cast<int32_t>(id));
+    return out;
+}
+
+/// An element agrees when |ours - ref| <= atol[i] + rtol * |ref|: rtol for ordinary elements,
+/// atol for elements near zero, whose value is a cancellation of larger terms and whose float32
+/// error is therefore set by those terms, not by the small result.
+struct Tolerance {
+    std::vector<double> atol; ///< one per element
+    double rtol = 0.0;
+};
+
+Tolerance absolute(size_t n, double atol, double rtol = 0.0) { return {std::vector<double>(n, atol), rtol}; }
+
+double max_abs(const std::vector<float>& x) {
+    double m = 0.0;
+    for (float v : x) m = std::max(m, static_cast<double>(std::abs(v)));
+    return m;
+}
+
+void print_header(const char* title) {
+    std::printf("\n%s\n%-34s %6s %10s %12s %12s %7s\n", title, "tensor", "numel", "max |ref|", "max abs diff",
+                "max rel diff", "of tol");
+}
+
+/// Compares `ref.size()` floats with the reference, prints one table row and checks every element.
+/// "max rel diff" is over the elements with |ref| >= max|ref| / 1000 (relative differences of
+/// elements near zero say nothing); "of tol" is the worst |diff| / (atol + rtol |ref|), <= 1 to pass.
+void compare(const std::string& name, const float* ours, const std::vector<float>& ref, const Tolerance& tol) {
+    REQUIRE(tol.atol.size() == ref.size());
+    const double max_ref = max_abs(ref);
+    double max_diff = 0.0, max_rel = 0.0, worst = 0.0;
+    size_t failures = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double r = ref[i], d = std::abs(static_cast<double>(ours[i]) - r);
+        const double limit = tol.atol[i] + tol.rtol * std::abs(r);
+        max_diff = std::max(max_diff, d);
+        if (std::abs(r) >= 1e-3 * max_ref && r != 0.0) max_rel = std::max(max_rel, d / std::abs(r));
+        worst = std::max(worst, d / limit);
+        failures += !(d <= limit); // also counts NaN
+    }
+    std::printf("%-34s %6zu %10.3e %12.3e %12.3e %7.3f\n", name.c_str(), ref.size(), max_ref, max_diff, max_rel,
+                worst);
+    INFO(name << ": max abs diff " << max_diff << ", max rel diff " << max_rel << ", worst diff / tolerance " << worst);
+    CHECK(failures == 0);
+}
+
+/// Our flat buffer `ours` (params or grads) against the fixture's `prefix + name` for every tensor,
+/// with a tolerance chosen per tensor from its reference values.
+void compare_parameters(const GPT& model, const Vec& ours, const std::string& prefix,
+                        const std::function<Tolerance(const ParamSpec&, const std::vector<float>&)>& tolerance) {
+    for (const ParamSpec& s : model.layout) {
+        const std::vector<float> ref = fixture().get_f32(prefix + s.name);
+        REQUIRE(ref.size() == s.numel);
+        compare(prefix + s.name, ours.memptr() + s.offset, ref, tolerance(s, ref));
+    }
+}
+
+} // namespace
+
+/// Relative to a tensor's largest gradient, how far our gradients may be from PyTorch's: a gradient
+/// element is a sum over B*T = 24 tokens and both layers of products of O(max) terms, each carrying
+/// float32 rounding of ~6e-8 relative and summed in another order by OpenBLAS than by PyTorch, so
+/// ~1e-6 * max of noise is expected even where the result cancels to near zero; 1e-5 * max leaves a
+/// 10x margin (measured: <= 2.5e-7 * max). Elements well above that meet rtol = 1e-4, the target.
+constexpr double grad_atol_of_max = 1e-5, grad_rtol = 1e-4;
+
+TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every parameter gradient", "[ch06][parity]") {
+    auto model = reference_model();
+    const nlohmann::json batch = nlohmann::json::parse(fixture().meta("batch"));
+    const int B = batch.at("B"), T = batch.at("T"), NH = model->config.n_head;
+    const Tokens inputs = tokens("inputs"), targets = tokens("targets");
+    REQUIRE(inputs.size() == static_cast<size_t>(B) * T);
+    ActivationTensors acts(model->config, B, T);
+    const float loss = gpt_forward(*model, acts, inputs, &targets);
+    model->zero_grad();
+    gpt_backward(*model, acts, inputs, targets);
+
+    print_header("parity with PyTorch: forward and backward");
+    // Logits are O(0.1..1) and come out of ~10 float32 layers; PyTorch and OpenBLAS sum in other
+    // orders, leaving a few ulps (~6e-8 relative) per layer. 1e-5 absolute is the target
+    // (measured: 4.5e-8).
+    const std::vector<float> ref_logits = fixture().get_f32("logits");
+    compare("logits", acts.logits.memptr(), ref_logits, absolute(ref_logits.size(), 1e-5));
+    // The loss is a mean of 24 O(1) terms: 1e-6 absolute is 4 float32 ulps at 2.57 (measured: 1 ulp).
+    compare("loss", &loss, fixture().get_f32("loss"), absolute(1, 1e-6));
+    // ln_f is unit-scale: the same ulps-per-layer argument as the logits (measured: 4.8e-7).
+    const std::vector<float> ref_ln_f = fixture().get_f32("act.ln_f");
+    compare("act.ln_f", acts.ln_f.memptr(), ref_ln_f, absolute(ref_ln_f.size(), 1e-5));
+    // Fixture element [b, h, tq, tk] (query tq, key tk) is our att(tk, (b*NH + h)*T + tq). That is
+    // the same flat index ((b*NH + h)*T + tq)*T + tk; gathered explicitly so a layout change shows.
+    const std::vector<float> ref_att = fixture().get_f32("act.h0.att");
+    std::vector<float> att(ref_att.size());
+    for (int b = 0; b < B; ++b)
+        for (int h = 0; h < NH; ++h)
+            for (int tq = 0; tq < T; ++tq)
+                for (int tk = 0; tk < T; ++tk)
+                    att[((static_cast<size_t>(b) * NH + h) * T + tq) * T + tk] = acts.h[0].att(tk, (b * NH + h) * T + tq);
+    // Probabilities in [0, 1] after one softmax of O(1) scores: 1e-6 is ~10 ulps of 1 (measured: 3e-8).
+    compare("act.h0.att", att.data(), ref_att, absolute(ref_att.size(), 1e-6));
+    compare_parameters(*model, model->grads, "grad.", [](const ParamSpec&, const std::vector<float>& ref) {
+        return absolute(ref.size(), grad_atol_of_max * max_abs(ref), grad_rtol);
+    });
+}
+
+TEST_CASE("five AdamW steps with gradient clipping match PyTorch's losses, norms and parameters", "[ch06][parity]") {
+    const nlohmann::json hp = nlohmann::json::parse(fixture().meta("adamw"));
+    const float lr = hp.at("lr"), max_norm = hp.at("grad_clip");
+    const AdamWConfig adamw{hp.at("beta1"), hp.at("beta2"), hp.at("eps"), hp.at("weight_decay")};
+    const int steps = hp.at("steps");
+    const nlohmann::json batch = nlohmann::json::parse(fixture().meta("batch"));
+    auto model = reference_model();
+    const Tokens inputs = tokens("inputs"), targets = tokens("targets");
+    ActivationTensors acts(model->config, batch.at("B"), batch.at("T"));
+    AdamWState state(model->params.n_elem);
+    std::vector<float> losses, norms;
+    for (int step = 0; step < steps; ++step) {
+        model->zero_grad();
+        losses.push_back(gpt_forward(*model, acts, inputs, &targets));
+        gpt_backward(*model, acts, inputs, targets);
+        norms.push_back(clip_grad_norm(model->grads, max_norm));
+        adamw_update(model->params, model->grads, state, model->layout, lr, adamw);
+    }
+    CHECK(state.step == steps);
+
+    print_header("parity with PyTorch: 5 AdamW steps, lr 1e-2, weight decay 0.1, clip 1.0");
+    // The later losses see parameters that agree to the tolerance below (a few 1e-6 for all but
+    // noise-driven elements), which moves an O(1) loss by far less than 1e-5 (measured: 2.4e-7).
+    compare("adamw.losses", losses.data(), fixture().get_f32("adamw.losses"), absolute(steps, 1e-5));
+    // Norms of ~1: a sum of squares in double of gradients that agree to ~1e-6 relative (measured 9e-8).
+    compare("adamw.grad_norms", norms.data(), fixture().get_f32("adamw.grad_norms"), absolute(steps, 1e-6, 1e-5));
+    // AdamW moves each parameter by lr * m / (sqrt(v) + eps) per step, a ratio of the gradient to
+    // its own size: an error dg in a gradient g changes the step by up to lr * dg / (|g| + eps), and
+    // by at most 2 lr when the gradient is all noise and its sign differs. Elements whose gradient
+    // is zero in exact arithmetic (the key biases: softmax ignores a shift shared by all keys; their
+    // fixture gradients are ~1e-12) therefore move by noise, differently in PyTorch and here
+    // (measured: up to 4.9e-5). So each element gets 1e-6 (float32 ulps of 5 updates) plus
+    // 5 steps * lr * min(2, dg / (|g0| + eps)), with dg the gradient tolerance above and g0 its
+    // reference gradient; rtol 1e-5. For an ordinary element (|g0| ~ max/10) that is ~5e-6 absolute:
+    // a missing weight decay (5 * lr * 0.1 * |theta| ~ 5e-5 at |theta| = 0.01), a wrong bias
+    // correction or beta (O(lr)) are all far outside it.
+    compare_parameters(*model, model->params, "final.", [&](const ParamSpec& s, const std::vector<float>& ref) {
+        const std::vector<float> g0 = fixture().get_f32("grad." + s.name);
+        const double dg = grad_atol_of_max * max_abs(g0);
+        Tolerance tol = absolute(ref.size(), 0.0, 1e-5);
+        for (size_t i = 0; i < ref.size(); ++i)
+            tol.atol[i] = 1e-6 + steps * lr * std::min(2.0, dg / (std::abs(g0[i]) + adamw.eps));
+        return tol;
+    });
+}
