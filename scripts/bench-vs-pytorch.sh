@@ -76,10 +76,10 @@ if [[ $build -eq 1 ]]; then
 fi
 [[ -x "$bench" ]] || die "no benchmark at '$bench'; build it or drop --no-build"
 
-# Versions, before any timing. The benchmark's JSON context names its BLAS and build type.
+# Versions, before any timing: bench_train_step --versions names its build type and BLAS.
 "$bench" --versions >"$out_dir/context.json"
 "$python" - "$out_dir/context.json" "$repo" <<'EOF'
-import json, subprocess, sys
+import json, re, subprocess, sys
 import torch
 
 def first_line(cmd):
@@ -91,10 +91,10 @@ build = ctx.get("gptbook_build", "unknown")
 git = first_line(f"git -C '{sys.argv[2]}' describe --always --dirty")
 gbench = first_line("dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null")
 libblas = first_line("readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3")
-torch_blas = [kv.strip() for kv in torch.__config__.show().replace("\n", ",").split(",") if "BLAS_INFO" in kv]
+torch_blas = re.findall(r"BLAS_INFO=(\w+)", torch.__config__.show())
 print(f"# gptbook {git} ({build}); {first_line('c++ --version')}")
 print(f"# OpenBLAS: {ctx.get('openblas')}; Armadillo {ctx.get('armadillo')}; Google Benchmark {gbench}")
-print(f"# PyTorch {torch.__version__} ({torch_blas[0] if torch_blas else 'BLAS_INFO unknown'}, "
+print(f"# PyTorch {torch.__version__} (BLAS_INFO={torch_blas[0] if torch_blas else 'unknown'}, "
       f"libblas.so.3 -> {libblas}); Python {sys.version.split()[0]}")
 if build != "release":
     print("!!! WARNING: gptbook was not built in Release: its numbers are meaningless !!!")
