@@ -44,6 +44,8 @@ Vec next_token_distribution(const Vec& logits, const SamplingOptions& options) {
 }
 
 int32_t sample_token(const Vec& logits, const SamplingOptions& options, Rng& rng) {
+    options.validate();
+    GPTBOOK_CHECK(logits.n_elem > 0, "sample_token: no logits");
     if (options.temperature == 0.0f) return static_cast<int32_t>(logits.index_max());
     const Vec probs = next_token_distribution(logits, options);
     const float u = rng.uniform();

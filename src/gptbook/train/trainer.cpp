@@ -74,16 +74,22 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
     acts_ = std::make_unique<ActivationTensors>(model_->config, train_.batch_size, model_->config.block_size);
 }
 
+Batch Trainer::next_batch(int split, Rng& rng) {
+    Batch batch = data_.sample(split, train_.batch_size, rng);
+    const int T = model_->config.block_size;
+    GPTBOOK_CHECK(batch.B == train_.batch_size && batch.T == T &&
+                      batch.inputs.size() == static_cast<size_t>(batch.B) * T && batch.targets.size() == batch.inputs.size(),
+                  "Trainer: the data source gave a (" << batch.B << ", " << batch.T << ") batch of " << batch.inputs.size()
+                                                      << " tokens, expected (" << train_.batch_size << ", " << T << ")");
+    return batch;
+}
+
 float Trainer::train_step() {
-    const GPTConfig& cfg = model_->config;
     const float lr = learning_rate(schedule_of(train_), step_);
     model_->zero_grad();
     float loss_sum = 0.0f;
     for (int micro = 0; micro < train_.grad_accum; ++micro) {
-        const Batch batch = data_.sample(0, train_.batch_size, data_rng_);
-        GPTBOOK_CHECK(batch.B == train_.batch_size && batch.T == cfg.block_size,
-                      "Trainer: the data source gave a (" << batch.B << ", " << batch.T << ") batch, expected ("
-                                                          << train_.batch_size << ", " << cfg.block_size << ")");
+        const Batch batch = next_batch(0, data_rng_);
         const uint64_t dropout_seed = rng_hash(train_.seed ^ 0xd5a61266f0c9392cULL,
                                                static_cast<uint64_t>(step_) * train_.grad_accum + micro);
         const float loss = gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, true, dropout_seed);
@@ -102,7 +108,7 @@ float Trainer::train_step() {
 float Trainer::estimate_loss(int split) {
     double total = 0.0;
     for (int i = 0; i < train_.eval_iters; ++i) {
-        const Batch batch = data_.sample(split, train_.batch_size, eval_rng_);
+        const Batch batch = next_batch(split, eval_rng_);
         total += gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, false);
     }
     return static_cast<float>(total / train_.eval_iters);

@@ -77,6 +77,7 @@ public:
     int step() const { return step_; }
 
 private:
+    Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
     float train_step();             // one optimizer step; returns the mean micro-batch loss
     EvalRow evaluate();
     void save_state() const;        // run_dir/train_state.safetensors
