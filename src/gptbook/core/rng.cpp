@@ -4,12 +4,6 @@
 
 namespace gptbook {
 
-static uint64_t splitmix64_mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 uint64_t Rng::next_u64() {
     state += 0x9e3779b97f4a7c15ULL;
     return splitmix64_mix(state);
@@ -30,10 +24,6 @@ uint64_t Rng::below(uint64_t n) {
     uint64_t x = next_u64();
     while (x >= limit) x = next_u64();
     return x % n;
-}
-
-uint64_t rng_hash(uint64_t seed, uint64_t index) {
-    return splitmix64_mix(splitmix64_mix(seed) + (index + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
 } // namespace gptbook

@@ -26,8 +26,20 @@ struct Rng {
     uint64_t below(uint64_t n); ///< uniform in [0, n), n > 0, without modulo bias
 };
 
+/// The splitmix64 finaliser: a bijection of 64-bit words that mixes every input bit into every
+/// output bit.
+inline uint64_t splitmix64_mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 /// A stateless hash of (seed, index) to 64 bits: draw number `index` of the stream named `seed`.
-uint64_t rng_hash(uint64_t seed, uint64_t index);
+/// Inline, so that in a loop over `index` the seed's mix is hoisted and the loop vectorises
+/// (dropout draws one per element).
+inline uint64_t rng_hash(uint64_t seed, uint64_t index) {
+    return splitmix64_mix(splitmix64_mix(seed) + (index + 1) * 0x9e3779b97f4a7c15ULL);
+}
 
 /// Uniform float in [0, 1) from draw `index` of stream `seed`.
 inline float rng_uniform_at(uint64_t seed, uint64_t index) {
