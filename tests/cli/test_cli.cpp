@@ -31,12 +31,15 @@ struct Scratch {
     std::string path(const std::string& name) const { return (dir / name).string(); }
 };
 
-Result run(const Scratch& s, const std::string& args) {
+// Runs a shell command line, capturing its standard output and error.
+Result run_shell(const Scratch& s, const std::string& command) {
     const std::string out = s.path("stdout.txt"), err = s.path("stderr.txt");
-    const std::string cmd = std::string(GPTBOOK_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+    const std::string cmd = command + " >" + out + " 2>" + err + " </dev/null";
     const int status = std::system(cmd.c_str());
     return {WEXITSTATUS(status), gptbook::read_file(out), gptbook::read_file(err)};
 }
+
+Result run(const Scratch& s, const std::string& args) { return run_shell(s, std::string(GPTBOOK_EXE) + " " + args); }
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -155,4 +158,26 @@ TEST_CASE("train --task sort learns to sort held-out digit strings", "[ch08][cli
     double accuracy = 0;
     REQUIRE(std::sscanf(r.out.c_str(), "task:sort: accuracy %lf%%", &accuracy) == 1);
     CHECK(accuracy >= 99.0);
+}
+
+TEST_CASE("Ctrl-C during training saves the state, and --resume continues from it", "[ch08][cli]") {
+    Scratch s;
+    const std::string corpus = tiny_corpus(s), run_dir = s.path("run");
+    // SIGINT after a second, as Ctrl-C would send it; a run of a million steps is still going then.
+    const std::string train = "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 1000000";
+    Result r = run_shell(s, "timeout -s INT 1 " + std::string(GPTBOOK_EXE) + " " + train);
+    CHECK(r.code == 124); // timeout's code for "the command was still running"; the command then exited cleanly
+    int first = -1;
+    const size_t at = r.out.find("stopped at step ");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(r.out.c_str() + at, "stopped at step %d", &first) == 1);
+    CHECK_THAT(r.out, Catch::Contains("--resume"));
+    CHECK(fs::exists(fs::path(run_dir) / "train_state.safetensors"));
+
+    r = run_shell(s, "timeout -s INT 1 " + std::string(GPTBOOK_EXE) + " train --out " + run_dir + " --resume --threads 1");
+    int second = -1;
+    const size_t at2 = r.out.find("stopped at step ");
+    REQUIRE(at2 != std::string::npos);
+    REQUIRE(std::sscanf(r.out.c_str() + at2, "stopped at step %d", &second) == 1);
+    CHECK(second > first);
 }

@@ -10,6 +10,7 @@ int run_app(int argc, const char* const* argv) {
     CLI::App app{"gptbook: a small GPT built chapter by chapter. Train it, sample from it, look inside it.", "gptbook"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show the help of every subcommand");
+    app.set_version_flag("--version", "gptbook " GPTBOOK_VERSION);
     add_train_command(app);
     add_sample_command(app);
     add_eval_command(app);
@@ -20,6 +21,8 @@ int run_app(int argc, const char* const* argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // One line, as every other error: what was wrong and where to look.

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <ctime>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -22,10 +24,24 @@ namespace gptbook {
 namespace {
 
 std::atomic<bool> interrupt_requested{false};
+std::atomic<long long> first_interrupt_ns{0};
 
+long long monotonic_ns() { // clock_gettime is async-signal-safe
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// The first Ctrl-C asks the trainer to save and stop at the next step. A second one more than a
+// second later stops the process at once; within that second it is taken as the same request
+// (`timeout` and some shells deliver one interrupt twice, to the process and to its group).
 extern "C" void on_sigint(int) {
-    interrupt_requested = true;
-    std::signal(SIGINT, SIG_DFL); // a second Ctrl-C stops the process at once
+    const long long now = monotonic_ns();
+    if (!interrupt_requested.exchange(true)) {
+        first_interrupt_ns = now;
+    } else if (now - first_interrupt_ns > 1000000000LL) {
+        _exit(130);
+    }
 }
 
 using Clock = std::chrono::steady_clock;

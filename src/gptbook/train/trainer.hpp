@@ -101,7 +101,7 @@ private:
 };
 
 /// Installs a SIGINT handler that asks running trainers to save and stop at the next step
-/// boundary (a second Ctrl-C kills the process as usual).
+/// boundary (a second Ctrl-C, a second or more later, ends the process at once).
 void install_interrupt_handler();
 
 } // namespace gptbook
