@@ -1,5 +1,6 @@
 // The `gptbook` command as a user meets it: exit codes, one-line errors, and the files a run leaves.
 #include "gptbook/core/file.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,20 +21,11 @@ struct Result {
     std::string out, err;
 };
 
-// A scratch directory per test case, removed at the end.
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        dir = fs::temp_directory_path() / ("gptbook_cli_" + std::to_string(std::rand()) + "_" + std::to_string(::getpid()));
-        fs::create_directories(dir);
-    }
-    ~Scratch() { fs::remove_all(dir); }
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-};
+using Scratch = gptbook::test::TempDir;
 
 // Runs a shell command line, capturing its standard output and error.
 Result run_shell(const Scratch& s, const std::string& command) {
-    const std::string out = s.path("stdout.txt"), err = s.path("stderr.txt");
+    const std::string out = s.file("stdout.txt"), err = s.file("stderr.txt");
     const std::string cmd = command + " >" + out + " 2>" + err + " </dev/null";
     const int status = std::system(cmd.c_str());
     return {WEXITSTATUS(status), gptbook::read_file(out), gptbook::read_file(err)};
@@ -47,8 +39,8 @@ int count_lines(const std::string& s) { return static_cast<int>(std::count(s.beg
 std::string tiny_corpus(const Scratch& s) {
     std::string text;
     for (int i = 0; i < 200; ++i) text += "the quick brown fox jumps over the lazy dog. pack my box with five dozen jugs.\n";
-    gptbook::write_file_atomic(s.path("corpus.txt"), text);
-    return s.path("corpus.txt");
+    gptbook::write_file_atomic(s.file("corpus.txt"), text);
+    return s.file("corpus.txt");
 }
 
 const std::string tiny_model = " --n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 --eval-iters 2"
@@ -77,15 +69,15 @@ TEST_CASE("a bad argument is one line on stderr and exit code 1", "[ch08][cli]")
 
 TEST_CASE("bad corpora are refused with a message that says what is wrong", "[ch08][cli]") {
     Scratch s;
-    gptbook::write_file_atomic(s.path("empty.txt"), "");
-    gptbook::write_file_atomic(s.path("latin1.txt"), std::string("caf\xe9 au lait\n", 14));
-    Result r = run(s, "train --data " + s.path("empty.txt") + " --out " + s.path("run") + tiny_model);
+    gptbook::write_file_atomic(s.file("empty.txt"), "");
+    gptbook::write_file_atomic(s.file("latin1.txt"), std::string("caf\xe9 au lait\n", 14));
+    Result r = run(s, "train --data " + s.file("empty.txt") + " --out " + s.file("run") + tiny_model);
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Catch::Contains("empty"));
-    r = run(s, "train --data " + s.path("latin1.txt") + " --out " + s.path("run") + tiny_model);
+    r = run(s, "train --data " + s.file("latin1.txt") + " --out " + s.file("run") + tiny_model);
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Catch::Contains("UTF-8"));
-    r = run(s, "train --data " + s.path("missing.txt") + " --out " + s.path("run") + tiny_model);
+    r = run(s, "train --data " + s.file("missing.txt") + " --out " + s.file("run") + tiny_model);
     CHECK(r.code == 1);
     CHECK(count_lines(r.err) == 1);
 }
@@ -93,7 +85,7 @@ TEST_CASE("bad corpora are refused with a message that says what is wrong", "[ch
 TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][cli]") {
     // One run, then every check on it in order (Catch2 sections would retrain it for each one).
     Scratch s;
-    const std::string corpus = tiny_corpus(s), run_dir = s.path("run");
+    const std::string corpus = tiny_corpus(s), run_dir = s.file("run");
     Result r = run(s, "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 20 --eval-interval 10");
     REQUIRE(r.code == 0);
     CHECK_THAT(r.out, Catch::Contains("best val loss"));
@@ -150,9 +142,9 @@ TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][c
 
 TEST_CASE("train --task sort learns to sort held-out digit strings", "[ch08][cli][task]") {
     Scratch s;
-    Result r = run(s, "train --task sort --threads 1 --out " + s.path("sort"));
+    Result r = run(s, "train --task sort --threads 1 --out " + s.file("sort"));
     REQUIRE(r.code == 0);
-    r = run(s, "eval --run " + s.path("sort"));
+    r = run(s, "eval --run " + s.file("sort"));
     REQUIRE(r.code == 0);
     // The issue asks for >= 99% exact match on held-out examples; the preset reaches it by step ~200 of 500.
     double accuracy = 0;
@@ -162,7 +154,7 @@ TEST_CASE("train --task sort learns to sort held-out digit strings", "[ch08][cli
 
 TEST_CASE("Ctrl-C during training saves the state, and --resume continues from it", "[ch08][cli]") {
     Scratch s;
-    const std::string corpus = tiny_corpus(s), run_dir = s.path("run");
+    const std::string corpus = tiny_corpus(s), run_dir = s.file("run");
     // SIGINT after a second, as Ctrl-C would send it; a run of a million steps is still going then.
     const std::string train = "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 1000000";
     Result r = run_shell(s, "timeout -s INT 1 " + std::string(GPTBOOK_EXE) + " " + train);

@@ -2,7 +2,7 @@
 #include "gptbook/core/file.hpp"
 
 #include "gptbook/core/error.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/core/rng.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -14,23 +14,14 @@
 #include <random>
 #include <sstream>
 
+#include "support/temp_dir.hpp"
+
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
 namespace {
 
-/// A fresh directory under /tmp, removed with everything in it.
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::ostringstream name;
-        name << "gptbook-test-state-" << std::random_device{}(); // ctest runs cases as parallel processes
-        path = std::filesystem::temp_directory_path() / name.str();
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 GPTConfig tiny_config() {
     GPTConfig c;

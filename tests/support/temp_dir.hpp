@@ -34,6 +34,9 @@ struct TempDir {
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
+    /// The directory itself, as a string.
+    std::string str() const { return path.string(); }
+
     /// The path of `name` inside the directory.
     std::string file(const std::string& name) const { return (path / name).string(); }
 
