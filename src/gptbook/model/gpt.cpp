@@ -31,7 +31,7 @@ const Mat& GPT::positions() const {
 void gpt_init(GPT& model, Rng& rng) {
     for (const ParamSpec& s : model.layout) {
         float* p = model.params.memptr() + s.offset;
-        const bool layernorm_gain = s.name.find("ln_") != std::string::npos && s.name.ends_with(".weight");
+        const bool layernorm_gain = s.shape.size() == 1 && s.name.ends_with(".weight"); // the only 1-D weights
         for (size_t i = 0; i < s.numel; ++i)
             p[i] = s.shape.size() >= 2 ? 0.02f * rng.normal() : (layernorm_gain ? 1.0f : 0.0f);
     }
