@@ -173,3 +173,38 @@ TEST_CASE("Ctrl-C during training saves the state, and --resume continues from i
     REQUIRE(std::sscanf(r.out.c_str() + at2, "stopped at step %d", &second) == 1);
     CHECK(second > first);
 }
+
+TEST_CASE("tokenize train, encode and decode round-trip a text through a BPE tokenizer", "[ch01][cli]") {
+    Scratch s;
+    const std::string corpus = tiny_corpus(s), tok = s.file("tok.json");
+    Result r = run(s, "tokenize train --data " + corpus + " --vocab-size 300 --out " + tok);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("300 tokens"));
+    r = run(s, "tokenize encode --tokenizer " + tok + " --input " + corpus);
+    REQUIRE(r.code == 0);
+    gptbook::write_file_atomic(s.file("ids.txt"), r.out);
+    // 44 merges on a text made of two sentences compress it well below one token per byte.
+    CHECK(std::count(r.out.begin(), r.out.end(), ' ') + 1 < static_cast<long>(gptbook::read_file(corpus).size()) / 2);
+    r = run(s, "tokenize decode --tokenizer " + tok + " --input " + s.file("ids.txt"));
+    REQUIRE(r.code == 0);
+    CHECK(r.out == gptbook::read_file(corpus));
+
+    r = run(s, "tokenize decode --tokenizer " + tok + " --input " + corpus); // words, not ids
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("not a token id"));
+}
+
+TEST_CASE("train --tokenizer bpe:N trains and samples on BPE tokens", "[ch01][ch08][cli]") {
+    Scratch s;
+    const std::string corpus = tiny_corpus(s), run_dir = s.file("run");
+    Result r = run(s, "train --data " + corpus + " --tokenizer bpe:300 --out " + run_dir + tiny_model +
+                          " --max-iters 10 --eval-interval 10");
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("bpe tokenizer of 300 tokens"));
+    r = run(s, "sample --run " + run_dir + " --prompt \"the quick\" --max-new-tokens 5");
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("the quick"));
+    r = run(s, "train --task sort --tokenizer bpe:300 --out " + s.file("bad"));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("character-level"));
+}

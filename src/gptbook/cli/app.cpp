@@ -16,6 +16,7 @@ int run_app(int argc, const char* const* argv) {
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);
+    add_tokenize_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -28,7 +28,9 @@ void run_eval(EvalArgs& a) {
     GPTBOOK_CHECK(!data.empty(), run.model_path << " does not record its training data; name a text with --data FILE");
     if (data.rfind("task:", 0) == 0) {
         const Task task = make_task(data.substr(5));
-        const TaskAccuracy acc = task_accuracy(run.model(), task, run.tokenizer, a.examples);
+        GPTBOOK_CHECK(run.tokenizer.as_char() != nullptr, run.model_path << " was not trained on task " << data
+                                                                          << " (its tokenizer is " << run.tokenizer.type() << ")");
+        const TaskAccuracy acc = task_accuracy(run.model(), task, *run.tokenizer.as_char(), a.examples);
         std::printf("%s: accuracy %.2f%% (%d/%d held-out examples, exact match)\n", data.c_str(), 100.0 * acc.accuracy(),
                     acc.correct, acc.total);
         if (!acc.first_wrong.empty()) std::printf("first miss: %s\n", acc.first_wrong.c_str());

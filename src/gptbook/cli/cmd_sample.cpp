@@ -38,15 +38,16 @@ void run_sample(SampleArgs& a) {
     std::fputs(prompt.c_str(), stdout);
     std::fflush(stdout);
     Rng rng(a.seed);
+    StreamingDecoder decoder(run.tokenizer); // a BPE token may end inside a UTF-8 character
     auto stream = [&](int32_t token) {
-        const std::string text = run.tokenizer.decode_one(token);
+        const std::string text = decoder.push(token);
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout); // show each token as soon as it exists
         return true;
     };
     if (a.no_cache) generate_naive(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
     else generate(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
-    std::fputs("\n", stdout);
+    std::fputs((decoder.flush() + "\n").c_str(), stdout);
 }
 
 } // namespace

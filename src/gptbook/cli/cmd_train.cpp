@@ -23,7 +23,7 @@ namespace gptbook::cli {
 namespace {
 
 struct TrainArgs {
-    std::string preset, data, task, out, device = "cpu", position;
+    std::string preset, data, task, out, device = "cpu", position, tokenizer = "char";
     bool resume = false;
     GPTConfig model;   // holds overrides; applied only where the option was given
     TrainConfig train;
@@ -43,7 +43,7 @@ void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T GPTCon
 
 // The training data, its tokenizer and the batches drawn from it.
 struct Data {
-    std::optional<CharTokenizer> tokenizer;
+    std::optional<Tokenizer> tokenizer;
     DataSource source;
     std::optional<Task> task;
     std::string summary;
@@ -52,8 +52,8 @@ struct Data {
 Data task_data(const Task& task) {
     Data d;
     d.task = task;
-    d.tokenizer = task_tokenizer(task);
-    auto tok = std::make_shared<CharTokenizer>(*d.tokenizer);
+    auto tok = std::make_shared<CharTokenizer>(task_tokenizer(task)); // tasks are character-level
+    d.tokenizer = *tok;
     d.source.sample = [task, tok](int split, int B, Rng& rng) {
         return task_batch(task, *tok, B, rng, split == 0 ? TaskSplit::train : TaskSplit::test);
     };
@@ -61,27 +61,34 @@ Data task_data(const Task& task) {
     return d;
 }
 
-Data corpus_data(const std::string& name_or_path, int block_size, const std::optional<CharTokenizer>& saved) {
+Data corpus_data(const std::string& name_or_path, int block_size, const std::string& tokenizer,
+                 const std::optional<Tokenizer>& saved) {
     Data d;
     const std::string path = resolve_corpus(name_or_path, default_data_dir());
     const std::string text = load_corpus(path);
-    d.tokenizer = saved ? *saved : CharTokenizer::from_text(text, path);
+    d.tokenizer = saved ? *saved : make_tokenizer(tokenizer, text);
     auto split = std::make_shared<TokenSplit>(split_tokens(d.tokenizer->encode(text), 0.9, block_size));
     d.source.sample = [split, block_size](int s, int B, Rng& rng) {
         return random_batch(s == 0 ? split->train : split->val, B, block_size, rng);
     };
     d.summary = path + ": " + std::to_string(split->train.size()) + " train and " + std::to_string(split->val.size()) +
-                " val tokens, " + std::to_string(d.tokenizer->vocab_size()) + " characters";
+                " val tokens, " + d.tokenizer->type() + " tokenizer of " +
+                std::to_string(d.tokenizer->vocab_size()) + " tokens";
     return d;
 }
 
-Data make_data(const std::string& spec, int block_size, const std::optional<CharTokenizer>& saved = std::nullopt) {
-    if (spec.rfind("task:", 0) == 0) return task_data(make_task(spec.substr(5)));
-    return corpus_data(spec, block_size, saved);
+Data make_data(const std::string& spec, int block_size, const std::string& tokenizer,
+               const std::optional<Tokenizer>& saved = std::nullopt) {
+    if (spec.rfind("task:", 0) == 0) {
+        GPTBOOK_CHECK(tokenizer == "char", "--tokenizer " << tokenizer << ": synthetic tasks are character-level; "
+                                                          << "drop --tokenizer or train on a corpus");
+        return task_data(make_task(spec.substr(5)));
+    }
+    return corpus_data(spec, block_size, tokenizer, saved);
 }
 
 void print_accuracy(const GPT& model, const Data& d, int examples) {
-    const TaskAccuracy acc = task_accuracy(model, *d.task, *d.tokenizer, examples);
+    const TaskAccuracy acc = task_accuracy(model, *d.task, *d.tokenizer->as_char(), examples);
     std::printf("accuracy %.2f%% (%d/%d held-out examples)%s%s\n", 100.0 * acc.accuracy(), acc.correct, acc.total,
                 acc.first_wrong.empty() ? "" : "; first miss: ", acc.first_wrong.c_str());
     std::fflush(stdout);
@@ -105,7 +112,7 @@ void run_train(TrainArgs& a) {
         model = config.at("model").get<GPTConfig>();
         train = config.at("train").get<TrainConfig>();
         const std::string tok_json = read_file((std::filesystem::path(a.out) / "tokenizer.json").string());
-        data = make_data(config.at("data").get<std::string>(), model.block_size,
+        data = make_data(config.at("data").get<std::string>(), model.block_size, "char",
                          tokenizer_from_json(tok_json, a.out + "/tokenizer.json"));
         a.data = config.at("data").get<std::string>();
     } else {
@@ -120,7 +127,7 @@ void run_train(TrainArgs& a) {
             const Task task = make_task(a.data.substr(5));
             model.block_size = task.example_length - 1; // one example per row: inputs are all but its last token
         }
-        data = make_data(a.data, model.block_size);
+        data = make_data(a.data, model.block_size, a.tokenizer);
         model.vocab_size = data->tokenizer->vocab_size();
         train.validate();
         model.validate();
@@ -171,6 +178,9 @@ void add_train_command(CLI::App& app) {
     cmd->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
     cmd->add_option("--device", a.device, "cpu (cuda: chapter 09)");
     cmd->add_option("--position", a.position, "Positional encoding: learned or sinusoidal");
+    cmd->add_option("--tokenizer", a.tokenizer,
+                    "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "
+                    "file from `gptbook tokenize train`");
     add_override(cmd, a, "--n-layer", &GPTConfig::n_layer, "Transformer blocks (L)");
     add_override(cmd, a, "--n-head", &GPTConfig::n_head, "Attention heads (NH)");
     add_override(cmd, a, "--n-embd", &GPTConfig::n_embd, "Channels (C)");

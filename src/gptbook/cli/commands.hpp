@@ -15,6 +15,7 @@ void add_sample_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 /// Runs the tool: parses `argv`, runs the subcommand, and turns every error into one line on
 /// stderr. Returns the process exit code (0 success, 1 error).

