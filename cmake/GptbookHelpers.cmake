@@ -34,9 +34,13 @@ function(gptbook_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} gptbook_test_main gptbook_build_flags)
-  # A list inside PROPERTIES would be split into separate arguments: escape its semicolons.
-  string(REPLACE ";" "\\;" labels "${ARG_LABELS}")
-  catch_discover_tests(${name}
-    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${labels}" ENVIRONMENT "OMP_NUM_THREADS=1")
+  catch_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_LIST ${name}_TESTS)
+  # Catch2 2.13 splits list-valued PROPERTIES (several labels) into separate arguments, so labels and
+  # environment are set by a CTest include file that runs after the discovered tests' own.
+  set(properties_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake)
+  file(WRITE ${properties_file}
+    "if(DEFINED ${name}_TESTS)\n"
+    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\" ENVIRONMENT \"OMP_NUM_THREADS=1\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${properties_file})
 endfunction()
