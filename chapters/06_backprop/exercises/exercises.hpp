@@ -1,0 +1,69 @@
+/**
+ * @file
+ * @brief Chapter 06 exercises: write the gradients and the optimizer step yourself.
+ *
+ * Shapes: V vocabulary, C input channels, OC output channels, N = B*T tokens, P parameters.
+ * Each function has a stub in ex_6_M.cpp that throws "not implemented"; replace its body, then run
+ * `ctest --test-dir build/release -L exercises -R ch06` until every test passes. The library
+ * functions named in each comment compute the same thing: read them only after trying.
+ */
+#pragma once
+
+#include "gptbook/core/tensor.hpp"
+
+namespace gptbook::exercises {
+
+/**
+ * @brief Exercise 6.1: the gradient of the mean cross-entropy with respect to the logits,
+ * eq. (6.2) with dL/dl_n = 1/S for each of the S scored tokens (compare crossentropy_backward).
+ * @param[in] probs   (V, N) the softmax of each column of logits
+ * @param[in] targets N ids in [0, V), or ignore_target (-1) for a token that is not scored
+ * @return (V, N) dL/dlogits for L = the mean loss over the scored tokens; columns of ignored
+ *         tokens are 0, and everything is 0 when no token is scored
+ */
+Mat crossentropy_grad(const Mat& probs, const Tokens& targets);
+
+/// The three gradients of a linear layer.
+struct LinearGrads {
+    Mat dinp;    ///< (C, N)
+    Mat dweight; ///< (C, OC)
+    Vec dbias;   ///< (OC)
+};
+
+/**
+ * @brief Exercise 6.2: the backward pass of Y = W^T X + b, eqs. (6.3)-(6.5) (compare
+ * linear_backward, which accumulates into buffers instead of returning new ones).
+ * @param[in] dout   (OC, N) dL/dY
+ * @param[in] inp    (C, N) X, the layer's input
+ * @param[in] weight (C, OC) W, PyTorch's (OC, C) weight as Armadillo sees it
+ */
+LinearGrads linear_grads(const Mat& dout, const Mat& inp, const Mat& weight);
+
+/// The hyper-parameters of one AdamW step (the book's eqs. (6.15)-(6.17)).
+struct AdamWStep {
+    float lr = 1e-3f;          ///< eta, the learning rate of this step
+    float beta1 = 0.9f;        ///< decay of the first moment m
+    float beta2 = 0.99f;       ///< decay of the second moment v
+    float eps = 1e-8f;         ///< added to the denominator, against division by zero
+    float weight_decay = 0.1f; ///< lambda of (6.15)
+};
+
+/**
+ * @brief Exercise 6.3: one AdamW update of one tensor, eqs. (6.15)-(6.17), exactly as
+ * adamw_update does it for a tensor that decays.
+ * @param[in,out] param (P) the weights
+ * @param[in]     grad  (P) their gradient
+ * @param[in,out] m     (P) first moment; @param[in,out] v (P) second moment
+ * @param[in]     step  the number of this update: 1 for the first (bias correction uses it)
+ * @param[in]     hp    learning rate, betas, epsilon and weight decay
+ */
+void adamw_step(Vec& param, const Vec& grad, Vec& m, Vec& v, int step, const AdamWStep& hp);
+
+/**
+ * @brief Exercise 6.4: the learning rate of step `it` (0-based): linear warmup to max_lr over
+ * `warmup` steps, then cosine decay to min_lr at max_iters, then min_lr, eq. (6.18)
+ * (compare learning_rate).
+ */
+float lr_at(int it, float max_lr, float min_lr, int warmup, int max_iters);
+
+} // namespace gptbook::exercises

@@ -1,0 +1,47 @@
+/**
+ * @file
+ * @brief Chapter 07 exercises: the samplers' filters and a decoding loop, written yourself.
+ *
+ * Shapes: V vocabulary, T block_size.
+ * Each function has a stub in ex_7_M.cpp that throws "not implemented"; replace its body, then run
+ * `ctest --test-dir build/release -L exercises -R ch07` until every test passes.
+ */
+#pragma once
+
+#include "gptbook/core/tensor.hpp"
+#include "gptbook/model/gpt.hpp"
+
+namespace gptbook::exercises {
+
+/**
+ * @brief Exercise 7.1: top-k filtering. Keeps the k largest probabilities, sets the others to 0
+ * and renormalises so the result sums to 1. Ties are broken towards the lower token id, as
+ * next_token_distribution does.
+ * @param[in] probs (V) a distribution (non-negative, sums to 1)
+ * @param[in] k     tokens to keep; k <= 0 or k >= V keeps them all
+ * @return (V) the filtered distribution
+ */
+Vec top_k_filter(const Vec& probs, int k);
+
+/**
+ * @brief Exercise 7.2: top-p (nucleus) filtering. Keeps the most likely tokens, in decreasing order
+ * of probability (ties: lower id first), until their total probability reaches p (>= p); sets the
+ * others to 0 and renormalises.
+ * @param[in] probs (V) a distribution
+ * @param[in] p     in (0, 1]; p = 1 keeps every token
+ * @return (V) the filtered distribution
+ */
+Vec top_p_filter(const Vec& probs, float p);
+
+/**
+ * @brief Exercise 7.3: greedy decoding the simple way. For each new token, run gpt_forward over
+ * the last (at most) T tokens of the sequence so far, take the argmax of the last column's logits,
+ * and append it. No KV cache: this is the loop generate() speeds up.
+ * @param[in] model          the GPT (its config gives T)
+ * @param[in] prompt         one or more token ids
+ * @param[in] max_new_tokens tokens to generate
+ * @return the new tokens, without the prompt
+ */
+Tokens greedy_decode(const GPT& model, const Tokens& prompt, int max_new_tokens);
+
+} // namespace gptbook::exercises

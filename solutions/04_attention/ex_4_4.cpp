@@ -1,0 +1,22 @@
+// Solution to exercise 4.4: multi-head attention from one-head attention.
+#include "exercises.hpp"
+
+#include "gptbook/core/error.hpp"
+
+namespace gptbook::exercises {
+
+Mat multi_head_attention(const Mat& qkv, int NH) {
+    GPTBOOK_CHECK(NH > 0 && qkv.n_rows % (3 * static_cast<arma::uword>(NH)) == 0,
+                  "multi_head_attention: qkv has " << qkv.n_rows << " rows, expected 3*C with C divisible by NH=" << NH);
+    const arma::uword C = qkv.n_rows / 3, HS = C / NH;
+    Mat out(C, qkv.n_cols); // (C, T)
+    for (arma::uword h = 0; h < static_cast<arma::uword>(NH); ++h) {
+        const arma::uword r = h * HS;
+        out.rows(r, r + HS - 1) = one_head_attention(qkv.rows(r, r + HS - 1),                  // (HS, T) queries
+                                                     qkv.rows(C + r, C + r + HS - 1),          // (HS, T) keys
+                                                     qkv.rows(2 * C + r, 2 * C + r + HS - 1)); // (HS, T) values
+    }
+    return out;
+}
+
+} // namespace gptbook::exercises

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Check that the book says what the code does.
+
+    check_excerpts.py --chapters chapters --build build/release   # excerpts and "Run it" commands
+    check_excerpts.py --chapters chapters --sections-only          # section order only
+
+In a chapter README (chapters/NN_name/README.md):
+
+* An excerpt of a program's output is a ```text block right after a marker
+
+      <!-- output: demo_04_attention --smoke -->
+
+  The first word names a demo (found in BUILD/chapters/*/) or `gptbook` (BUILD/gptbook); the rest
+  are its arguments. The program runs from the repository root, and the excerpt's lines must
+  appear in its standard output contiguous and verbatim (trailing spaces aside). A line that is
+  exactly `...` in the excerpt skips any number of lines: the pieces must then appear in order.
+* A ```sh block right after `<!-- run -->` is run with bash (-e) from the repository root, with
+  every `build/release/` replaced by BUILD; it must exit with 0. Mark expensive blocks
+  `<!-- run: skip (takes minutes) -->` (any text after "skip") so that they are not run.
+* The `## ` headings are exactly the book's sections, in order (SECTIONS below).
+
+Exit code 0 when everything holds, 1 with one line per problem otherwise.
+"""
+import argparse
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+SECTIONS = ["Goal", "Prerequisites", "What you will build", "The math", "Walkthrough", "Run it",
+            "Check it", "Exercises", "References"]
+MARKER = re.compile(r"^<!--\s*(output|run)\s*(?::\s*(.*?))?\s*-->\s*$")
+FENCE = re.compile(r"^```(\w*)\s*$")
+TIMEOUT_S = 300
+
+
+def chapter_readmes(chapters_dir):
+    """Every chapters/NN_name/ folder, with the path of its README (which may be missing)."""
+    folders = sorted(d for d in glob.glob(os.path.join(chapters_dir, "[0-9][0-9]_*"))
+                     if os.path.isdir(d))
+    return [(os.path.basename(d), os.path.join(d, "README.md")) for d in folders]
+
+
+def check_sections(name, text):
+    headings = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+    if headings != SECTIONS:
+        return [f"{name}/README.md: sections are {headings}; the book's order is {SECTIONS}"]
+    return []
+
+
+def marked_blocks(text):
+    """(line number, kind, argument, fence language, block lines) for every marked code block."""
+    lines = text.splitlines()
+    blocks = []
+    for i, line in enumerate(lines):
+        match = MARKER.match(line.strip())
+        if not match:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        fence = FENCE.match(lines[j].strip()) if j < len(lines) else None
+        if not fence:
+            blocks.append((i + 1, match.group(1), match.group(2) or "", None, []))
+            continue
+        end = j + 1
+        while end < len(lines) and not lines[end].strip().startswith("```"):
+            end += 1
+        blocks.append((i + 1, match.group(1), match.group(2) or "", fence.group(1),
+                       lines[j + 1:end]))
+    return blocks
+
+
+def find_program(build_dir, program):
+    if program == "gptbook":
+        return os.path.join(build_dir, "gptbook")
+    found = glob.glob(os.path.join(build_dir, "chapters", "*", program))
+    return found[0] if found else None
+
+
+def contains_in_order(output_lines, excerpt_lines):
+    """True when the excerpt's pieces (split at `...` lines) appear contiguously, in order."""
+    pieces, piece = [], []
+    for line in excerpt_lines:
+        if line.strip() == "...":
+            pieces.append(piece)
+            piece = []
+        else:
+            piece.append(line.rstrip())
+    pieces.append(piece)
+    start = 0
+    for piece in (p for p in pieces if p):
+        for k in range(start, len(output_lines) - len(piece) + 1):
+            if output_lines[k:k + len(piece)] == piece:
+                start = k + len(piece)
+                break
+        else:
+            return False
+    return True
+
+
+def run_output(build_dir, command, cache):
+    if command in cache:
+        return cache[command]
+    words = shlex.split(command)
+    program = find_program(build_dir, words[0]) if words else None
+    if not program or not os.path.exists(program):
+        cache[command] = (None, f"`{words[0] if words else command}` not found in {build_dir} "
+                                "(is it built? `cmake --build` the build directory first)")
+        return cache[command]
+    try:
+        result = subprocess.run([program] + words[1:], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        cache[command] = (None, f"`{command}` ran longer than {TIMEOUT_S} s")
+        return cache[command]
+    if result.returncode != 0:
+        cache[command] = (None, f"`{command}` exited with code {result.returncode}: "
+                                f"{result.stderr.decode('utf-8', 'replace').strip()[-300:]}")
+    else:
+        out = result.stdout.decode("utf-8", "replace")
+        cache[command] = ([line.rstrip() for line in out.splitlines()], None)
+    return cache[command]
+
+
+def run_block(build_dir, script):
+    prefix = os.path.abspath(build_dir) + "/"
+    script = "\n".join(line.replace("build/release/", prefix) for line in script)
+    try:
+        result = subprocess.run(["bash", "-e", "-c", script], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return f"ran longer than {TIMEOUT_S} s; mark it `<!-- run: skip (why) -->`"
+    if result.returncode != 0:
+        tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
+        return f"exited with code {result.returncode}: {tail}"
+    return None
+
+
+def check_blocks(name, text, build_dir, cache, counts):
+    problems = []
+    for line_no, kind, argument, language, body in marked_blocks(text):
+        where = f"{name}/README.md:{line_no}"
+        if language is None:
+            problems.append(f"{where}: `<!-- {kind} -->` is not followed by a ``` block")
+        elif kind == "output":
+            if not argument:
+                problems.append(f"{where}: expected `<!-- output: PROGRAM ARGS -->`")
+                continue
+            output, error = run_output(build_dir, argument, cache)
+            if error:
+                problems.append(f"{where}: {error}")
+            elif not contains_in_order(output, body):
+                problems.append(f"{where}: the excerpt is not in the output of `{argument}`; "
+                                "paste the current output (run it from the repository root)")
+            else:
+                counts["excerpts"] += 1
+        elif argument.startswith("skip"):
+            counts["skipped"] += 1
+        else:
+            error = run_block(build_dir, body)
+            if error:
+                problems.append(f"{where}: the `<!-- run -->` block {error}")
+            else:
+                counts["run"] += 1
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chapters", required=True, help="the chapters/ folder")
+    parser.add_argument("--build", help="the build directory (holds gptbook and chapters/*/demo_*)")
+    parser.add_argument("--sections-only", action="store_true", help="check section order only")
+    parser.add_argument("--only", default="", help="chapter folders to check, separated by ';' (default: all)")
+    args = parser.parse_args()
+    if not args.sections_only and not args.build:
+        parser.error("--build is required unless --sections-only")
+
+    problems, cache = [], {}
+    counts = {"chapters": 0, "excerpts": 0, "run": 0, "skipped": 0}
+    only = {name for name in args.only.split(";") if name}
+    for name, readme in chapter_readmes(args.chapters):
+        if only and name not in only:
+            continue
+        if not os.path.exists(readme):
+            problems.append(f"{name}: no README.md; every chapter folder has one")
+            continue
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        counts["chapters"] += 1
+        problems += check_sections(name, text)
+        if not args.sections_only:
+            problems += check_blocks(name, text, args.build, cache, counts)
+
+    for problem in problems:
+        print(problem)
+    if args.sections_only:
+        print(f"{counts['chapters']} chapter texts checked; {len(problems)} problems")
+    else:
+        print(f"{counts['chapters']} chapters: {counts['excerpts']} excerpts match, "
+              f"{counts['run']} run blocks ran, {counts['skipped']} skipped; "
+              f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
