@@ -9,12 +9,17 @@
 namespace gptbook::cli {
 
 /// Registers a subcommand on `app`; its callback runs the command and throws gptbook::Error on
-/// bad input.
+/// bad input. This one is `train`: train a GPT on a corpus or a synthetic task.
 void add_train_command(CLI::App& app);
+/// Registers `sample` on `app`: generate text from a trained model (see add_train_command()).
 void add_sample_command(CLI::App& app);
+/// Registers `eval` on `app`: loss and perplexity on a text, or accuracy on a synthetic task.
 void add_eval_command(CLI::App& app);
+/// Registers `inspect` on `app`: the config, parameter table and training state of a run or file.
 void add_inspect_command(CLI::App& app);
+/// Registers `data` on `app`: list corpora and fetch them with their SHA-256 checked.
 void add_data_command(CLI::App& app);
+/// Registers `tokenize` on `app`: train a byte-level BPE tokenizer; encode and decode text.
 void add_tokenize_command(CLI::App& app);
 
 /// Runs the tool: parses `argv`, runs the subcommand, and turns every error into one line on

@@ -15,7 +15,12 @@ namespace gptbook {
 
 /// C = alpha * op(A) * op(B) + beta * C on raw column-major blocks, where op(X) is X or X^T.
 /// `ld*` are leading dimensions (distance between columns, in floats).
+/// @param[in] trans_a, trans_b use the transpose of A, of B
 /// @param[in] m rows of op(A) and C; @param[in] n columns of op(B) and C; @param[in] k inner size.
+/// @param[in] alpha scales op(A) * op(B); @param[in] beta scales C first (0 overwrites, 1 accumulates)
+/// @param[in] a, lda A, (m, k) after op, and its leading dimension
+/// @param[in] b, ldb B, (k, n) after op, and its leading dimension
+/// @param[in,out] c, ldc C, (m, n), and its leading dimension
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 

@@ -14,6 +14,7 @@ namespace gptbook {
 /// what to do about it; the command-line tool prints it as one line and exits with code 1.
 class Error : public std::runtime_error {
 public:
+    /// @param message what was expected, what was found, and what to do
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 

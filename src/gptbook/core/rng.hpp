@@ -18,7 +18,7 @@ struct Rng {
     uint64_t state = 0x853c49e6748fea9bULL; ///< the whole state; save and restore it to resume
 
     Rng() = default;
-    explicit Rng(uint64_t seed) : state(seed) {}
+    explicit Rng(uint64_t seed) : state(seed) {} ///< the stream named by `seed` (state = seed)
 
     uint64_t next_u64();      ///< uniform over all 64-bit values
     float uniform();          ///< uniform in [0, 1), 24 bits of precision

@@ -25,16 +25,16 @@ size_t dtype_size(DType d);        ///< bytes per element
 
 /// One tensor: its type, PyTorch (row-major) shape and raw bytes.
 struct Tensor {
-    DType dtype = DType::F32;
-    std::vector<size_t> shape;
+    DType dtype = DType::F32;       ///< element type
+    std::vector<size_t> shape;      ///< PyTorch (row-major) order; {} is a scalar
     std::string bytes;              ///< little-endian element data, size = numel * dtype_size
 
-    size_t numel() const;
+    size_t numel() const;           ///< product of `shape` (1 for a scalar)
 };
 
 /// A whole safetensors file in memory.
 struct SafeTensors {
-    std::map<std::string, Tensor> tensors;
+    std::map<std::string, Tensor> tensors;       ///< by name
     std::map<std::string, std::string> metadata; ///< the "__metadata__" object (strings only)
 
     /// Parses and validates a file. Every defect (too short, header length past the end or over
@@ -65,7 +65,7 @@ struct SafeTensors {
     /// The tensor `name`; throws gptbook::Error listing (up to 10 of) the file's tensors if it
     /// is absent.
     const Tensor& at(const std::string& name) const;
-    bool contains(const std::string& name) const { return tensors.count(name) != 0; }
+    bool contains(const std::string& name) const { return tensors.count(name) != 0; } ///< is `name` a tensor here?
     /// Copies a F32 tensor into `out`, checking dtype and that its shape equals `shape`
     /// (error: "tensor h.0.ln_1.weight has shape (384) but the model expects (512)").
     void copy_f32(const std::string& name, const std::vector<size_t>& shape, float* out) const;

@@ -42,6 +42,7 @@ std::string_view embedded_manifest_json();
 
 /**
  * @brief Parses and validates a manifest {"corpora": [{name, file, url, bytes, sha256, license}]}.
+ * @param[in] j    the parsed JSON of a manifest file
  * @param[in] what names the manifest in error messages
  */
 std::vector<CorpusEntry> parse_manifest(const nlohmann::json& j, const std::string& what);
@@ -64,13 +65,13 @@ FetchOptions default_fetch_options();
 std::optional<std::string> corpus_file_problem(const CorpusEntry& entry, const std::string& path);
 
 /**
- * @brief A verified local copy of a corpus: data_dir/<file>, fetched if needed.
+ * @brief A verified local copy of a corpus: data_dir/\<file\>, fetched if needed.
  * @param[in] entry    the corpus
  * @param[in] data_dir where verified copies are kept; created if missing
  * @param[in] options  the mirror and whether to download
- * @return the path data_dir/<file>, whose size and SHA-256 match the entry
+ * @return the path data_dir/\<file\>, whose size and SHA-256 match the entry
  *
- * Order: an existing data_dir/<file> that verifies; else a copy from options.mirror_dir, verified
+ * Order: an existing data_dir/\<file\> that verifies; else a copy from options.mirror_dir, verified
  * before it is written; else `curl -fsSL` into a temporary file, verified, then renamed. A copy in
  * data_dir that does not verify is replaced. Throws gptbook::Error on a checksum or size mismatch
  * in the mirror or the download, on a failed download, and when there is nowhere left to look.

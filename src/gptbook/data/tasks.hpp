@@ -66,6 +66,7 @@ std::string task_example_at(const Task& task, uint64_t index);
 
 /**
  * @brief The correct answer to a prompt, without the newline.
+ * @param[in] task   the task the prompt belongs to
  * @param[in] prompt exactly prompt_length characters in the task's format ("120201>", "12+34=");
  *                   throws gptbook::Error saying what the format is otherwise
  */
@@ -73,6 +74,7 @@ std::string task_answer(const Task& task, std::string_view prompt);
 
 /**
  * @brief Whether a generated answer is exactly right.
+ * @param[in] task   the task the prompt belongs to
  * @param[in] prompt as for task_answer()
  * @param[in] answer the text generated after the prompt; it is cut at its first '\n' (generation
  *                   may run on past the end of the line), the rest must equal task_answer()
@@ -86,8 +88,10 @@ TaskSplit task_split_of(const Task& task, std::string_view example);
 
 /**
  * @brief A uniformly random example from one split.
+ * @param[in]     task  the task to draw from
  * @param[in,out] rng   draws example indices until one lands in `split` (about 1.25 draws for
  *                      train, 5 for test)
+ * @param[in]     split train or test, as task_split_of() decides
  * @return a line of example_length characters, e.g. "120201>001122\n"
  */
 std::string task_example(const Task& task, Rng& rng, TaskSplit split = TaskSplit::train);
@@ -97,8 +101,11 @@ std::vector<std::string> task_examples(const Task& task, TaskSplit split);
 
 /**
  * @brief B random examples of one split as a training batch.
+ * @param[in]     task      the task to draw from
  * @param[in]     tokenizer encodes the examples; task_tokenizer(task) or one loaded from a run
+ * @param[in]     B         number of examples (rows of the batch)
  * @param[in,out] rng       as for task_example(), one example per row in row order
+ * @param[in]     split     train or test, as task_split_of() decides
  * @return T = example_length - 1; row b holds example[:-1] as inputs and example[1:] as targets,
  *         with targets on prompt positions (t < prompt_length - 1) set to Batch::ignore so that
  *         only the answer and its newline are scored

@@ -29,14 +29,17 @@ void read_parameters(const SafeTensors& file, GPT& model, const std::string& pre
 
 /**
  * @brief Writes the model atomically: parameters, config, tokenizer JSON, and `extra` metadata.
- * @param[in] path e.g. runs/NAME/model.safetensors
+ * @param[in] path           e.g. runs/NAME/model.safetensors
+ * @param[in] model          its parameters and config are written
+ * @param[in] tokenizer_json stored under meta_keys::tokenizer so the file samples on its own; empty = none
+ * @param[in] extra          further metadata (key, value) pairs
  */
 void save_model(const std::string& path, const GPT& model, const std::string& tokenizer_json,
                 const std::map<std::string, std::string>& extra = {});
 
 /// A model read back from disk, with what travelled with it.
 struct LoadedModel {
-    std::unique_ptr<GPT> model;
+    std::unique_ptr<GPT> model;                   ///< the weights, in a model of the stored config
     std::string tokenizer_json;                   ///< empty if the file has none
     std::map<std::string, std::string> metadata;  ///< all metadata, including the config
 };

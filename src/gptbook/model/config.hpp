@@ -15,6 +15,7 @@ enum class PositionEncoding {
     sinusoidal, ///< fixed sines and cosines (Vaswani et al. 2017), no parameters
 };
 
+/// @return "learned" or "sinusoidal", as position_encoding_from_string reads it back.
 std::string to_string(PositionEncoding p);
 /// Parses "learned" or "sinusoidal"; throws gptbook::Error on anything else.
 PositionEncoding position_encoding_from_string(const std::string& s);
@@ -28,7 +29,7 @@ struct GPTConfig {
     int n_head = 4;      ///< NH: attention heads per block
     int n_embd = 128;    ///< C: width of the residual stream
     float dropout = 0.0f; ///< drop probability on embeddings, attention weights, residual branches
-    PositionEncoding position = PositionEncoding::learned;
+    PositionEncoding position = PositionEncoding::learned; ///< how positions are encoded
 
     int head_size() const { return n_embd / n_head; } ///< HS = C / NH
 
@@ -36,9 +37,10 @@ struct GPTConfig {
     /// by NH, dropout outside [0, 1)).
     void validate() const;
 
-    bool operator==(const GPTConfig&) const = default;
+    bool operator==(const GPTConfig&) const = default; ///< field by field
 };
 
+/// Writes every field of `c` into the JSON object `j` (nlohmann-json's hook, as in config.json).
 void to_json(nlohmann::json& j, const GPTConfig& c);
 /// Reads every field; missing or mistyped fields raise gptbook::Error naming the field.
 void from_json(const nlohmann::json& j, GPTConfig& c);

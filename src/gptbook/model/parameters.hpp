@@ -40,12 +40,14 @@ size_t parameter_count(const std::vector<ParamSpec>& layout);
 
 /// The views of one transformer block (shapes in Armadillo order).
 struct LayerParams {
-    Vec ln_1_w, ln_1_b;       ///< (C)
+    Vec ln_1_w,               ///< (C): ln_1 gain
+        ln_1_b;               ///< (C): ln_1 shift
     Mat attn_w;               ///< (C, 3C): c_attn, PyTorch (3C, C)
     Vec attn_b;               ///< (3C)
     Mat attn_proj_w;          ///< (C, C): attn.c_proj
     Vec attn_proj_b;          ///< (C)
-    Vec ln_2_w, ln_2_b;       ///< (C)
+    Vec ln_2_w,               ///< (C): ln_2 gain
+        ln_2_b;               ///< (C): ln_2 shift
     Mat fc_w;                 ///< (C, 4C): mlp.c_fc, PyTorch (4C, C)
     Vec fc_b;                 ///< (4C)
     Mat fc_proj_w;            ///< (4C, C): mlp.c_proj, PyTorch (C, 4C)
@@ -59,7 +61,8 @@ struct ParameterTensors {
     Mat wte;                      ///< (C, V): token embedding, PyTorch (V, C); also the LM head
     Mat wpe;                      ///< (C, T): learned positions, PyTorch (T, C); empty if sinusoidal
     std::vector<LayerParams> h;   ///< L blocks
-    Vec ln_f_w, ln_f_b;           ///< (C): final LayerNorm
+    Vec ln_f_w,                   ///< (C): final LayerNorm gain
+        ln_f_b;                   ///< (C): final LayerNorm shift
 
     /// Builds the views over `base`, which must hold parameter_count(layout) floats.
     ParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout);

@@ -34,7 +34,7 @@ float crossentropy_forward(RowVec& losses, Mat& probs, const Mat& logits, const 
  * @f[ \frac{\partial L}{\partial z_{vn}} \mathrel{+}= \frac{\partial L}{\partial \ell_n}\left(p_{vn} - [v = y_n]\right) \qquad (6.2) @f]
  * @param[in,out] dlogits (V, N)
  * @param[in]     dlosses (1, N) gradient of the loss with respect to each token's loss
- *                (1/#scored for a mean; 0 at ignored targets)
+ *                (1 / number of scored tokens for a mean; 0 at ignored targets)
  * @param[in]     probs   (V, N) from crossentropy_forward
  * @param[in]     targets N ids
  */

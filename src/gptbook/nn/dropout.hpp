@@ -31,7 +31,10 @@ void dropout_forward(Mat& out, const Mat& inp, float p, uint64_t seed);
 /**
  * @brief Accumulates the gradient through dropout, regenerating the mask of the forward pass.
  * @f[ \frac{\partial L}{\partial x_i} \mathrel{+}= \frac{m_i}{1-p}\,\frac{\partial L}{\partial y_i} \qquad (6.14) @f]
- * @param[in,out] dinp same shape as dout; @param[in] dout; @param[in] p; @param[in] seed as forward
+ * @param[in,out] dinp same shape as dout
+ * @param[in]     dout any shape, the gradient of out
+ * @param[in]     p    drop probability, as given to dropout_forward
+ * @param[in]     seed as given to dropout_forward
  */
 void dropout_backward(Mat& dinp, const Mat& dout, float p, uint64_t seed);
 

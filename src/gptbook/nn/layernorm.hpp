@@ -35,7 +35,7 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
  * where the bar is the mean over channels.
  * @param[in,out] dinp (C, N); @param[in,out] dweight (C); @param[in,out] dbias (C)
  * @param[in] dout (C, N); @param[in] inp (C, N); @param[in] weight (C)
- * @param[in] mean (1, N), rstd (1, N) as saved by layernorm_forward
+ * @param[in] mean (1, N) as saved by layernorm_forward; @param[in] rstd (1, N) likewise
  * See chapters/06_backprop.
  */
 void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, const Mat& inp,

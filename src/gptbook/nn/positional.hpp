@@ -25,6 +25,8 @@ void positional_forward(Mat& out, const Mat& pos, int B, int T);
  * @f[ \frac{\partial L}{\partial P[:, t]} \mathrel{+}= \sum_b \frac{\partial L}{\partial x_{b,t}} \qquad (3.2) @f]
  * @param[in,out] dpos (C, T_max) accumulated gradient of the table
  * @param[in]     dout (C, B*T) gradient of the sum
+ * @param[in]     B    sequences
+ * @param[in]     T    tokens per sequence
  */
 void positional_backward(Mat& dpos, const Mat& dout, int B, int T);
 

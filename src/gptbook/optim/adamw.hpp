@@ -18,9 +18,9 @@ namespace gptbook {
 
 /// AdamW hyper-parameters (the learning rate comes from the schedule, step by step).
 struct AdamWConfig {
-    float beta1 = 0.9f;
-    float beta2 = 0.99f;
-    float eps = 1e-8f;
+    float beta1 = 0.9f;        ///< @f$\beta_1@f$: decay of the first moment
+    float beta2 = 0.99f;       ///< @f$\beta_2@f$: decay of the second moment
+    float eps = 1e-8f;         ///< @f$\epsilon@f$: keeps the denominator away from 0
     float weight_decay = 0.1f; ///< applied to matrices only (ParamSpec::decay)
 };
 
@@ -31,6 +31,7 @@ struct AdamWState {
     Vec v;            ///< (P) second moment, running mean of squared gradients
     int64_t step = 0; ///< updates done so far
 
+    /// Zeroed moments for `num_params` parameters (P), step 0.
     explicit AdamWState(size_t num_params = 0)
         : m(num_params, arma::fill::zeros), v(num_params, arma::fill::zeros) {}
 };
@@ -44,6 +45,7 @@ struct AdamWState {
  * @f[ \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\,\frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon} \quad (6.17) @f]
  * @param[in,out] params (P); @param[in] grads (P); @param[in,out] state moments and step
  * @param[in] layout which ranges decay; @param[in] lr learning rate of this step
+ * @param[in] config @f$\beta_1, \beta_2, \epsilon, \lambda@f$
  * See chapters/06_backprop.
  */
 void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout,

@@ -23,7 +23,12 @@ using TokenCallback = std::function<bool(int32_t token)>;
  * Past T the model sees the last T tokens, as full recomputation does; with learned absolute
  * positions every cached key then sits at the wrong position, so the cache is rebuilt from the
  * last T-1 tokens for each further token (models with relative positions can slide the cache).
- * @param[in] prompt one or more token ids; only the last T are used
+ * @param[in]     model          the weights; T = model.config.block_size
+ * @param[in]     prompt         one or more token ids; only the last T are used
+ * @param[in]     max_new_tokens how many tokens to generate at most
+ * @param[in]     options        temperature, top-k and top-p (see next_token_distribution())
+ * @param[in,out] rng            one draw per token (greedy draws nothing)
+ * @param[in]     on_token       called with each new token; returning false stops early
  * @return the new tokens (without the prompt)
  */
 Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,

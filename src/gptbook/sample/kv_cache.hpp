@@ -18,6 +18,7 @@ namespace gptbook {
 /// the tokens fed so far, at positions 0..length()-1, computed with the model's weights.
 class KVCache {
 public:
+    /// An empty cache for `model`, which must outlive it (the cache keeps a reference).
     explicit KVCache(const GPT& model);
 
     /// Forgets every token.

@@ -27,7 +27,8 @@ struct SamplingOptions {
  * @f[ p_v \propto \exp(z_v / \tau) \text{ for kept } v, \quad 0 \text{ otherwise} \qquad (7.1) @f]
  * Top-k keeps the k largest; top-p (nucleus) keeps the most likely tokens until their
  * probability reaches p (Holtzman et al. 2020). Greedy (tau = 0) puts all mass on the argmax.
- * @param[in] logits (V)
+ * @param[in] logits  (V)
+ * @param[in] options temperature, top_k, top_p (validated)
  * @return (V) probabilities summing to 1
  * See chapters/07_sampling.
  */

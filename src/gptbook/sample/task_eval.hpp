@@ -14,9 +14,10 @@ namespace gptbook {
 
 /// How many held-out examples the model answers exactly right.
 struct TaskAccuracy {
-    int correct = 0;
-    int total = 0;
+    int correct = 0;         ///< examples answered exactly right
+    int total = 0;           ///< examples tried
     std::string first_wrong; ///< "120201>001212 (expected 001122)", empty if all are right
+    /// @return correct / total, or 0 when no example was tried
     double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / total; }
 };
 

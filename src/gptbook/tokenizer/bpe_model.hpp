@@ -21,16 +21,16 @@ inline uint64_t bpe_pair_key(int32_t a, int32_t b) {
 
 /// A merge found in a look-up table: its priority (lower merges first) and the id it creates.
 struct BpeRanked {
-    static constexpr int32_t none = std::numeric_limits<int32_t>::max();
-    int32_t rank = none;
-    int32_t id = -1;
+    static constexpr int32_t none = std::numeric_limits<int32_t>::max(); ///< rank of "no merge"
+    int32_t rank = none;  ///< merge order: lower merges first; none when the pair never merges
+    int32_t id = -1;      ///< the token the merge creates; -1 with rank none
 };
 
 /// Everything a BpeTokenizer knows. Immutable after bpe_finish_model(), shared between copies;
 /// not copyable itself because `byte_ranks` holds views into `vocab`.
 struct BpeTokenizer::Model {
-    BpePattern pattern = BpePattern::gpt2;
-    MergeRule rule = MergeRule::pairs;
+    BpePattern pattern = BpePattern::gpt2;   ///< the pre-tokenization regex
+    MergeRule rule = MergeRule::pairs;       ///< which adjacent pair merges next while encoding
     std::vector<std::string> vocab;          ///< (V) bytes of each id; a special token's text at its id
     int32_t n_regular = 0;                   ///< ids [0, n_regular) are byte and merge tokens, the rest special
     std::vector<Merge> merges;               ///< (M) in rank order
@@ -47,7 +47,9 @@ struct BpeTokenizer::Model {
 /**
  * @brief Validates `model` (ids dense, special tokens after the regular ones, every byte a token,
  *        merges referring to earlier ids) and builds its look-up tables.
- * @param[in] what names the source in error messages
+ * @param[in] model the tables read or learned so far; consumed
+ * @param[in] what  names the source in error messages
+ * @return the finished, immutable model
  *
  * For MergeRule::pairs, fills `vocab` (bytes, then one token per merge) from `merges`; for
  * MergeRule::bytes, `vocab` must be given and `byte_ids` is derived from it.
@@ -55,20 +57,26 @@ struct BpeTokenizer::Model {
 std::shared_ptr<const BpeTokenizer::Model> bpe_finish_model(std::unique_ptr<BpeTokenizer::Model> model,
                                                             const std::string& what);
 
-// Finds special tokens left to right; remembers where each next occurs so that the text is
-// searched once per special token, not once per occurrence.
+/// Finds special tokens left to right; remembers where each next occurs so that the text is
+/// searched once per special token, not once per occurrence.
 class SpecialFinder {
 public:
+    /// A finder for the special tokens `specials` (text -> id), nothing searched yet.
     explicit SpecialFinder(const std::map<std::string, int32_t>& specials) {
         for (const auto& [text, id] : specials) tokens_.push_back({text, id, 0, false});
     }
+    /// One occurrence of a special token.
     struct Found {
-        std::size_t at = std::string_view::npos;
-        std::size_t length = 0;
-        int32_t id = -1;
-        const std::string* text = nullptr;
+        std::size_t at = std::string_view::npos; ///< byte offset in the text; npos = none left
+        std::size_t length = 0;                  ///< its length in bytes
+        int32_t id = -1;                         ///< its token id
+        const std::string* text = nullptr;       ///< its text (owned by the finder)
     };
-    // The leftmost special token at or after `from` (the longest, where several start there).
+    /// The leftmost special token at or after `from` (the longest, where several start there).
+    /// Calls on one text must not move `from` backwards.
+    /// @param[in] text the text being encoded; the same for every call
+    /// @param[in] from byte offset to search from
+    /// @return the occurrence, or at = npos when there is none
     Found next(std::string_view text, std::size_t from) {
         Found best;
         for (auto& t : tokens_) {

@@ -48,7 +48,7 @@ enum class MergeRule { pairs, bytes };
 /// decode() may be called from several threads at once.
 class BpeTokenizer {
 public:
-    using Merge = std::pair<int32_t, int32_t>;
+    using Merge = std::pair<int32_t, int32_t>; ///< (a, b): the two ids a merge joins
 
     /**
      * @brief Learns merges on `text` until the vocabulary has `vocab_size` entries.
@@ -74,7 +74,9 @@ public:
     /**
      * @brief A tokenizer from learned merges: ids 0..255 are the bytes, merge i = (a, b) creates
      *        id 256 + i, and the special tokens take the ids after the merges, in order.
-     * @param[in] merges (M) pairs of ids; each id must exist before its merge (< 256 + i)
+     * @param[in] merges         (M) pairs of ids; each id must exist before its merge (< 256 + i)
+     * @param[in] pattern        the pre-tokenization regex
+     * @param[in] special_tokens texts that get the ids after the merges, in this order
      */
     static BpeTokenizer from_merges(const std::vector<Merge>& merges, BpePattern pattern = BpePattern::gpt2,
                                     const std::vector<std::string>& special_tokens = {"<|endoftext|>"});
@@ -120,8 +122,8 @@ public:
     /// All special tokens, text -> id.
     const std::map<std::string, int32_t>& special_tokens() const;
 
-    BpePattern pattern() const { return pretokenizer_.pattern(); }
-    MergeRule merge_rule() const;
+    BpePattern pattern() const { return pretokenizer_.pattern(); } ///< the pre-tokenization regex
+    MergeRule merge_rule() const; ///< pairs for trained tokenizers, bytes for GPT-2's files
 
     /// {"type": "bpe", "pattern": "gpt2"|"cl100k", "merge_rule": "pairs"|"bytes", "merges": [[a, b], ...],
     ///  "special_tokens": {"<|endoftext|>": id}}; MergeRule::bytes adds "vocab": every token's
@@ -161,6 +163,8 @@ const std::array<char32_t, 256>& gpt2_bytes_to_unicode();
  * @param[in] bytes any bytes
  * @param[in] keep_incomplete_tail when true, a valid but unfinished character at the very end is
  *            not replaced but left out, and its length stored in `*tail_length` (streaming)
+ * @param[out] tail_length where keep_incomplete_tail stores the tail's length (0 if none);
+ *            may be nullptr
  */
 std::string utf8_replace_invalid(std::string_view bytes, bool keep_incomplete_tail = false,
                                  std::size_t* tail_length = nullptr);

@@ -87,6 +87,7 @@ public:
     /// Reads a file written by save(); errors name the path.
     static CharTokenizer load(const std::string& path);
 
+    /// Same vocabulary, in the same id order.
     bool operator==(const CharTokenizer& other) const { return chars_ == other.chars_; }
 
 private:

@@ -54,7 +54,7 @@ public:
     /// Compiles the pattern (once per process; later calls share it).
     explicit PreTokenizer(BpePattern pattern);
 
-    BpePattern pattern() const { return pattern_; }
+    BpePattern pattern() const { return pattern_; } ///< the pattern it was compiled from
 
     /**
      * @brief Calls `emit(piece)` for each pre-token of `text`, in order.

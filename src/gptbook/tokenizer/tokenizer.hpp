@@ -25,11 +25,14 @@ namespace gptbook {
 /// A character or a BPE tokenizer; see the file comment.
 class Tokenizer {
 public:
+    /// Holds `t`; implicit, so a CharTokenizer can be passed where a Tokenizer is expected.
     Tokenizer(CharTokenizer t); // NOLINT(google-explicit-constructor): a CharTokenizer is a Tokenizer
+    /// Holds `t`; implicit, as for CharTokenizer.
     Tokenizer(BpeTokenizer t);  // NOLINT(google-explicit-constructor)
 
     /**
      * @brief Text to ids.
+     * @param[in] text any text; BPE takes any bytes
      * @return (N) ids in [0, V)
      *
      * BPE uses SpecialTokens::allow: training corpora mark document boundaries with
@@ -64,7 +67,7 @@ public:
 
     /// The tokenizer held, or nullptr when it is the other kind.
     const CharTokenizer* as_char() const { return std::get_if<CharTokenizer>(&impl_); }
-    const BpeTokenizer* as_bpe() const { return std::get_if<BpeTokenizer>(&impl_); }
+    const BpeTokenizer* as_bpe() const { return std::get_if<BpeTokenizer>(&impl_); } ///< likewise
 
 private:
     std::variant<CharTokenizer, BpeTokenizer> impl_;

@@ -31,8 +31,8 @@ struct Utf8Problem {
 
 /// One decoded code point and the number of bytes it took (1..4).
 struct Utf8Char {
-    char32_t code_point = 0;
-    int length = 0;
+    char32_t code_point = 0; ///< the Unicode scalar value
+    int length = 0;          ///< bytes it took in UTF-8 (1..4)
 };
 
 /**

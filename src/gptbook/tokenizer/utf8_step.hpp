@@ -15,12 +15,13 @@ namespace gptbook {
 
 /// How the bytes at an offset begin.
 struct Utf8Step {
+    /// What the bytes at the offset are.
     enum Kind {
         valid,     ///< a whole character of `length` bytes
         invalid,   ///< a maximal invalid subsequence of `length` bytes (it becomes one U+FFFD)
         truncated, ///< the valid start (`length` bytes) of a character that the text cuts short
-    } kind;
-    std::size_t length;
+    } kind;             ///< what the bytes at the offset are
+    std::size_t length; ///< bytes the step covers (at least 1)
 };
 
 /// Classifies the bytes at `i` (< s.size()). The ranges are the well-formed sequences of the

@@ -22,8 +22,8 @@ struct TrainConfig {
     float lr = 1e-3f;          ///< peak learning rate, after warmup
     float min_lr = 1e-4f;      ///< the cosine decays to this at max_iters
     int warmup_iters = 100;    ///< linear warmup steps
-    float beta1 = 0.9f;
-    float beta2 = 0.99f;
+    float beta1 = 0.9f;        ///< AdamW first-moment decay
+    float beta2 = 0.99f;       ///< AdamW second-moment decay
     float weight_decay = 0.1f; ///< on matrices only
     float grad_clip = 1.0f;    ///< max gradient norm; 0 disables clipping
     int eval_interval = 250;   ///< evaluate (and checkpoint) every this many steps
@@ -34,18 +34,21 @@ struct TrainConfig {
 
     /// Throws gptbook::Error naming the first invalid field.
     void validate() const;
-    bool operator==(const TrainConfig&) const = default;
+    bool operator==(const TrainConfig&) const = default; ///< field by field
 };
 
+/// Writes every field of `c` into the JSON object `j` (nlohmann-json's hook, as in config.json).
 void to_json(nlohmann::json& j, const TrainConfig& c);
+/// Reads every field of `j` into `c`, then validates; a missing or non-numeric field raises
+/// gptbook::Error naming it.
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
 /// A named recipe: the model's shape, how to train it, and the data it was made for.
 struct Preset {
-    std::string name;
-    std::string description;
+    std::string name;        ///< what `--preset` takes
+    std::string description; ///< one line for `gptbook train --help`
     GPTConfig model;   ///< vocab_size is replaced by the tokenizer's at training time
-    TrainConfig train;
+    TrainConfig train; ///< the training recipe
     std::string data;  ///< default corpus name, or "task:NAME" for a synthetic task
 };
 

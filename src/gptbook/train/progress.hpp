@@ -20,7 +20,10 @@ public:
     /// After optimizer step `step` (1-based count of steps done).
     void step(int step, float loss, float lr, float grad_norm, double tokens_per_step, double train_seconds,
               int log_interval);
+    /// After an evaluation: the step, both losses and the training time so far.
     void eval(const EvalRow& row);
+    /// When a run stops early (Ctrl-C or stop_at): where its state was saved and how to continue
+    /// (`run_dir` empty: nothing was saved).
     void interrupted(int step, const std::string& run_dir);
 
 private:

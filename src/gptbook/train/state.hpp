@@ -17,30 +17,32 @@ namespace gptbook {
 
 /// A view of the trainer's state, for saving.
 struct TrainState {
-    const GPT* model;
-    const AdamWState* adam;
-    const TrainConfig* train;
-    Rng data_rng, eval_rng;
-    int step;
-    int evaluated_step;
-    float best_val;
-    double train_seconds;
-    std::string tokenizer_json;
-    std::string data;
+    const GPT* model;           ///< weights and model config (not owned)
+    const AdamWState* adam;     ///< AdamW moments m, v and step count (not owned)
+    const TrainConfig* train;   ///< the run's training config (not owned)
+    Rng data_rng,               ///< stream that draws training batches
+        eval_rng;               ///< stream that draws evaluation batches
+    int step;                   ///< optimizer steps taken so far
+    int evaluated_step;         ///< step of the last evaluation; -1 = none yet
+    float best_val;             ///< best validation loss so far
+    double train_seconds;       ///< time spent in training steps so far (evaluation excluded)
+    std::string tokenizer_json; ///< the tokenizer, as stored in model.safetensors
+    std::string data;           ///< what the run trains on ("shakespeare", a path, "task:sort")
 };
 
 /// The same, read back.
 struct LoadedTrainState {
-    std::unique_ptr<GPT> model;
-    AdamWState adam;
-    TrainConfig train;
-    Rng data_rng, eval_rng;
-    int step = 0;
-    int evaluated_step = -1;
-    float best_val = 0;
-    double train_seconds = 0;
-    std::string tokenizer_json;
-    std::string data;
+    std::unique_ptr<GPT> model;  ///< weights and model config
+    AdamWState adam;             ///< AdamW moments m, v and step count
+    TrainConfig train;           ///< the run's training config
+    Rng data_rng,                ///< stream that draws training batches
+        eval_rng;                ///< stream that draws evaluation batches
+    int step = 0;                ///< optimizer steps taken so far
+    int evaluated_step = -1;     ///< step of the last evaluation; -1 = none yet
+    float best_val = 0;          ///< best validation loss so far
+    double train_seconds = 0;    ///< time spent in training steps so far (evaluation excluded)
+    std::string tokenizer_json;  ///< the tokenizer, as stored in model.safetensors
+    std::string data;            ///< what the run trains on ("shakespeare", a path, "task:sort")
 };
 
 /// Writes train_state.safetensors atomically: tensors "params", "adam.m", "adam.v" (flat, in

@@ -20,15 +20,15 @@ namespace gptbook {
 /// Where batches come from. `sample(split, B, rng)` returns B sequences of the model's T tokens
 /// from the train (split = 0) or validation (split = 1) data, drawing only from `rng`.
 struct DataSource {
-    std::function<Batch(int split, int B, Rng& rng)> sample;
+    std::function<Batch(int split, int B, Rng& rng)> sample; ///< draws one batch of (B, T) tokens
 };
 
 /// One evaluation: a row of metrics.csv.
 struct EvalRow {
-    int step = 0;
-    float lr = 0;
-    float train_loss = 0;
-    float val_loss = 0;
+    int step = 0;             ///< optimizer steps taken when evaluated
+    float lr = 0;             ///< learning rate of the schedule at this step
+    float train_loss = 0;     ///< mean loss over eval_iters training batches
+    float val_loss = 0;       ///< mean loss over eval_iters validation batches
     double tokens_per_s = 0;  ///< training throughput since the previous evaluation
     float grad_norm = 0;      ///< before clipping, at the last step
     double train_seconds = 0; ///< time spent in training steps so far (evaluation excluded)
@@ -49,9 +49,9 @@ struct TrainerOptions {
 
 /// How a run ended.
 struct TrainSummary {
-    int steps_done = 0;
-    float best_val_loss = 0;
-    double train_seconds = 0;
+    int steps_done = 0;       ///< optimizer steps taken, counting those before a resume
+    float best_val_loss = 0;  ///< lowest validation loss seen (that of model.safetensors)
+    double train_seconds = 0; ///< time spent in training steps (evaluation excluded)
     bool interrupted = false; ///< stopped by Ctrl-C or stop_at before max_iters
 };
 
@@ -72,9 +72,9 @@ public:
     /// Mean loss over eval_iters batches of a split (0 train, 1 val), without dropout.
     float estimate_loss(int split);
 
-    GPT& model() { return *model_; }
-    const TrainConfig& config() const { return train_; }
-    int step() const { return step_; }
+    GPT& model() { return *model_; }                     ///< @return the model being trained
+    const TrainConfig& config() const { return train_; } ///< @return the run's training config
+    int step() const { return step_; }                   ///< @return optimizer steps taken so far
 
 private:
     Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
