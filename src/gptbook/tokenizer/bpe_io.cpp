@@ -3,6 +3,7 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/tokenizer/bpe_model.hpp"
 #include "gptbook/tokenizer/bpe_tokenizer.hpp"
+#include "gptbook/tokenizer/tokenizer_file.hpp"
 #include "gptbook/tokenizer/utf8.hpp"
 #include "gptbook/tokenizer/utf8_step.hpp"
 
@@ -157,16 +158,8 @@ void BpeTokenizer::save(const std::string& path) const {
 }
 
 BpeTokenizer BpeTokenizer::load(const std::string& path) {
-    std::ostringstream what;
-    what << "tokenizer file " << path;
-    const std::string bytes = read_file(path);
-    json j;
-    try {
-        j = json::parse(bytes);
-    } catch (const json::exception& e) {
-        GPTBOOK_FAIL(what.str() << " is not valid JSON (" << e.what() << "); expected a tokenizer.json written by gptbook");
-    }
-    return from_json(j, what.str());
+    const TokenizerFile f = read_tokenizer_file(path);
+    return from_json(f.json, f.what);
 }
 
 namespace {

@@ -1,4 +1,5 @@
 #include "gptbook/tokenizer/char_tokenizer.hpp"
+#include "gptbook/tokenizer/tokenizer_file.hpp"
 
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
@@ -133,18 +134,21 @@ void CharTokenizer::save(const std::string& path) const {
     write_file_atomic(path, text);
 }
 
-CharTokenizer CharTokenizer::load(const std::string& path) {
-    std::ostringstream what;
-    what << "tokenizer file " << path;
+TokenizerFile read_tokenizer_file(const std::string& path) {
+    TokenizerFile f;
+    f.what = "tokenizer file " + path;
     const std::string bytes = read_file(path);
-    nlohmann::json j;
     try {
-        j = nlohmann::json::parse(bytes);
+        f.json = nlohmann::json::parse(bytes);
     } catch (const nlohmann::json::exception& e) {
-        GPTBOOK_FAIL(what.str() << " is not valid JSON (" << e.what()
-                                << "); expected a tokenizer.json written by gptbook");
+        GPTBOOK_FAIL(f.what << " is not valid JSON (" << e.what() << "); expected a tokenizer.json written by gptbook");
     }
-    return from_json(j, what.str());
+    return f;
+}
+
+CharTokenizer CharTokenizer::load(const std::string& path) {
+    const TokenizerFile f = read_tokenizer_file(path);
+    return from_json(f.json, f.what);
 }
 
 } // namespace gptbook

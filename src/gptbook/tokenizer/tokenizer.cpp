@@ -1,4 +1,5 @@
 #include "gptbook/tokenizer/tokenizer.hpp"
+#include "gptbook/tokenizer/tokenizer_file.hpp"
 
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
@@ -62,16 +63,8 @@ void Tokenizer::save(const std::string& path) const {
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
-    std::ostringstream what;
-    what << "tokenizer file " << path;
-    const std::string bytes = read_file(path);
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(bytes);
-    } catch (const nlohmann::json::exception& e) {
-        GPTBOOK_FAIL(what.str() << " is not valid JSON (" << e.what() << "); expected a tokenizer.json written by gptbook");
-    }
-    return from_json(j, what.str());
+    const TokenizerFile f = read_tokenizer_file(path);
+    return from_json(f.json, f.what);
 }
 
 std::string StreamingDecoder::push(int32_t id) {
