@@ -21,13 +21,16 @@ void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::v
     const double bc2 = 1.0 - std::pow(static_cast<double>(config.beta2), static_cast<double>(state.step));
     const float step_size = static_cast<float>(lr / bc1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    // One parallel region for all tensors, and no barrier between them (`nowait`: the tensors are
+    // independent): a region per tensor cost more than the arithmetic at small shapes.
+#pragma omp parallel
     for (const ParamSpec& s : layout) {
         const float decay = s.decay ? 1.0f - lr * config.weight_decay : 1.0f;
         float* p = params.memptr() + s.offset;
         const float* g = grads.memptr() + s.offset;
         float* m = state.m.memptr() + s.offset;
         float* v = state.v.memptr() + s.offset;
-#pragma omp parallel for simd schedule(static)
+#pragma omp for simd schedule(static) nowait
         for (size_t i = 0; i < s.numel; ++i) {
             p[i] *= decay;                                                  // eq. (6.15)
             m[i] = config.beta1 * m[i] + (1.0f - config.beta1) * g[i];      // eq. (6.16)
