@@ -45,8 +45,9 @@ std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offse
                                        Utf8Problem* problem) {
     const auto lead = static_cast<unsigned char>(bytes[offset]);
     const int n = sequence_length(lead);
-    std::ostringstream why;
     if (n == 0) {
+        // The message is built only on failure: this function runs once per character.
+        std::ostringstream why;
         why << "byte " << hex_byte(lead)
             << (is_continuation(lead) ? " is a continuation byte (10xxxxxx) where a character should start"
                                       : " never appears in UTF-8");
@@ -57,11 +58,13 @@ std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offse
     char32_t cp = lead & lead_mask[n];
     for (int k = 1; k < n; ++k) {
         if (offset + k >= bytes.size()) {
+            std::ostringstream why;
             why << "byte " << hex_byte(lead) << " starts a " << n << "-byte sequence but the text ends";
             return fail(problem, offset, why.str());
         }
         const auto b = static_cast<unsigned char>(bytes[offset + k]);
         if (!is_continuation(b)) {
+            std::ostringstream why;
             why << "byte " << hex_byte(lead) << " starts a " << n << "-byte sequence but byte "
                 << hex_byte(b) << " at " << offset + k << " is not a continuation byte (10xxxxxx)";
             return fail(problem, offset, why.str());
@@ -71,16 +74,19 @@ std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offse
     // Shortest form only: an overlong encoding could smuggle e.g. '/' or NUL past a byte filter.
     static constexpr char32_t smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < smallest[n]) {
+        std::ostringstream why;
         why << "bytes " << hex_bytes(bytes, offset, n) << " are an overlong encoding of "
             << code_point_str(cp) << ", which must be written with fewer bytes";
         return fail(problem, offset, why.str());
     }
     if (cp >= 0xD800 && cp <= 0xDFFF) {
+        std::ostringstream why;
         why << "bytes " << hex_bytes(bytes, offset, n) << " encode " << code_point_str(cp)
             << ", a UTF-16 surrogate, which UTF-8 forbids";
         return fail(problem, offset, why.str());
     }
     if (cp > 0x10FFFF) {
+        std::ostringstream why;
         why << "bytes " << hex_bytes(bytes, offset, n) << " encode " << code_point_str(cp)
             << ", above the largest code point U+10FFFF";
         return fail(problem, offset, why.str());
