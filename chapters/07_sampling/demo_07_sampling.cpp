@@ -14,7 +14,8 @@
 #include "gptbook/model/checkpoint.hpp"
 #include "gptbook/sample/generate.hpp"
 #include "gptbook/sample/kv_cache.hpp"
-#include "gptbook/tokenizer/char_tokenizer.hpp"
+#include "gptbook/tokenizer/tokenizer.hpp"
+#include "gptbook/tokenizer/utf8.hpp"
 #include "gptbook/train/trainer.hpp"
 
 #include <algorithm>
@@ -36,11 +37,25 @@ struct Args {
     std::string run, prompt;
 };
 
-/// A token as it reads in a table: the character, or an escape for the invisible ones.
-std::string show(const CharTokenizer& tok, int32_t id) {
-    const std::string s = tok.decode_one(id);
-    if (s == "\n") return "'\\n'";
-    return "'" + s + "'";
+/// A token as it reads in a table: its text in quotes, with control characters escaped, and
+/// as hex bytes when it is not whole UTF-8 characters (a BPE token may hold part of one).
+std::string show(const Tokenizer& tok, int32_t id) {
+    const std::string bytes = tok.token_bytes(id);
+    const bool whole_chars = !utf8_find_problem(bytes).has_value();
+    std::string out = "'";
+    for (const char c : bytes) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (byte < 0x20 || (byte >= 0x80 && !whole_chars)) {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+            out += hex;
+        } else {
+            out += c;
+        }
+    }
+    return out + "'";
 }
 
 /// "The sky is blue." and its neighbours, in fixed proportions: after "The sky is " the next
@@ -59,7 +74,7 @@ std::string sky_corpus(int sentences) {
 }
 
 /// Trains L2 NH2 C48 T32 on the sky corpus with the library's Trainer (chapter 06).
-std::unique_ptr<GPT> train_sky_model(const CharTokenizer& tok, const std::string& text, bool smoke) {
+std::unique_ptr<GPT> train_sky_model(const Tokenizer& tok, const std::string& text, bool smoke) {
     GPTConfig cfg;
     cfg.vocab_size = tok.vocab_size();
     cfg.block_size = 32;
@@ -109,7 +124,7 @@ SamplingOptions sampling(float temperature, int top_k = 0, float top_p = 1.0f) {
 }
 
 // Part 2: one distribution, reshaped by each sampler: eq. (7.1).
-void part2_distributions(const GPT& model, const CharTokenizer& tok, const std::string& prompt) {
+void part2_distributions(const GPT& model, const Tokenizer& tok, const std::string& prompt) {
     const Vec logits = next_logits(model, tok.encode(prompt));
     std::printf("\n== 2. the next token after \"%s\": top 10 of %llu, probability under each sampler (7.1)\n",
                 prompt.c_str(), static_cast<unsigned long long>(logits.n_elem));
@@ -147,19 +162,18 @@ void part2_distributions(const GPT& model, const CharTokenizer& tok, const std::
                     pp[top[r]]);
 }
 
-/// The text generated after `prompt` until a newline or `max_new` tokens.
-std::string complete(const GPT& model, const CharTokenizer& tok, const std::string& prompt, int max_new,
+/// The text generated after `prompt` up to its first newline, or `max_new` tokens.
+std::string complete(const GPT& model, const Tokenizer& tok, const std::string& prompt, int max_new,
                      const SamplingOptions& options, Rng& rng) {
-    const int32_t newline = tok.contains(U'\n') ? tok.id_of(U'\n') : -1;
+    // A BPE token may hold a newline and more ("\n\n", ".\n"): stop at any token that has one.
     const Tokens out = generate(model, tok.encode(prompt), max_new, options, rng,
-                                [&](int32_t t) { return t != newline; });
+                                [&](int32_t t) { return tok.token_bytes(t).find('\n') == std::string::npos; });
     std::string text = tok.decode(out);
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    return text;
+    return text.substr(0, text.find('\n'));
 }
 
 // Part 3: whole continuations, a few draws of each sampler.
-void part3_samples(const GPT& model, const CharTokenizer& tok, const std::string& prompt, int max_new) {
+void part3_samples(const GPT& model, const Tokenizer& tok, const std::string& prompt, int max_new) {
     std::printf("\n== 3. continuations of \"%s\" (up to a newline or %d tokens), sampler seed 1\n", prompt.c_str(), max_new);
     const std::vector<std::pair<const char*, SamplingOptions>> rows = {
         {"greedy", sampling(0.0f)}, {"temp 0.5", sampling(0.5f)}, {"temp 1", sampling(1.0f)},
@@ -175,7 +189,7 @@ void part3_samples(const GPT& model, const CharTokenizer& tok, const std::string
 }
 
 // Part 4: the KV cache gives the logits of full recomputation, and so the same tokens.
-void part4_kv_cache(const GPT& model, const CharTokenizer& tok, const std::string& prompt) {
+void part4_kv_cache(const GPT& model, const Tokenizer& tok, const std::string& prompt) {
     const int T = model.config.block_size;
     const Tokens ids = tok.encode(prompt);
     std::printf("\n== 4. the KV cache (T = %d)\n", T);
@@ -257,16 +271,16 @@ int main(int argc, char** argv) {
         const Args args = parse(argc, argv);
         set_num_threads(1); // one thread: the same sums, so the same samples, on every run
         std::unique_ptr<GPT> model;
-        std::unique_ptr<CharTokenizer> tok;
+        std::unique_ptr<Tokenizer> tok;
         if (args.run.empty()) {
             const std::string text = sky_corpus(3000);
-            tok = std::make_unique<CharTokenizer>(CharTokenizer::from_text(text));
+            tok = std::make_unique<Tokenizer>(CharTokenizer::from_text(text));
             model = train_sky_model(*tok, text, args.smoke);
         } else {
             const std::string path = args.run + "/model.safetensors";
             LoadedModel loaded = load_model(path);
             GPTBOOK_CHECK(!loaded.tokenizer_json.empty(), path << " has no tokenizer; was it written by gptbook train?");
-            tok = std::make_unique<CharTokenizer>(CharTokenizer::from_json(nlohmann::json::parse(loaded.tokenizer_json), path));
+            tok = std::make_unique<Tokenizer>(Tokenizer::from_json(nlohmann::json::parse(loaded.tokenizer_json), path));
             model = std::move(loaded.model);
             std::printf("== 1. model %s: L%d NH%d C%d T%d V%d\n", path.c_str(), model->config.n_layer,
                         model->config.n_head, model->config.n_embd, model->config.block_size, model->config.vocab_size);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Check that the book says what the code does.
 
-    check_excerpts.py --chapters chapters --build build/release   # excerpts and "Run it" commands
+    check_excerpts.py --chapters chapters --build build/release   # excerpts and cheap commands
+    check_excerpts.py --chapters chapters --build build/release --slow --workdir /tmp/book
+                                                                   # every command, slow ones too
     check_excerpts.py --chapters chapters --sections-only          # section order only
 
 In a chapter README (chapters/NN_name/README.md):
@@ -15,8 +17,12 @@ In a chapter README (chapters/NN_name/README.md):
   appear in its standard output contiguous and verbatim (trailing spaces aside). A line that is
   exactly `...` in the excerpt skips any number of lines: the pieces must then appear in order.
 * A ```sh block right after `<!-- run -->` is run with bash (-e) from the repository root, with
-  every `build/release/` replaced by BUILD; it must exit with 0. Mark expensive blocks
-  `<!-- run: skip (takes minutes) -->` (any text after "skip") so that they are not run.
+  every `build/release/` replaced by BUILD; it must exit with 0. A block that takes minutes is
+  marked `<!-- run: slow (why) -->`: it runs only with --slow, which runs every block in a scratch
+  working directory (--workdir, holding links to the repository's data/ and tools/) so that the
+  runs it trains never overwrite a reader's runs/. `<!-- run: slow, needs runs/NAME (why) -->`
+  marks a block that uses a run another chapter's block trains: it runs after all the others.
+  `<!-- run: skip (why) -->` is for the rare block that cannot run as written (none today).
 * The `## ` headings are exactly the book's sections, in order (SECTIONS below).
 
 Exit code 0 when everything holds, 1 with one line per problem otherwise.
@@ -26,6 +32,7 @@ import glob
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -34,6 +41,8 @@ SECTIONS = ["Goal", "Prerequisites", "What you will build", "The math", "Walkthr
 MARKER = re.compile(r"^<!--\s*(output|run)\s*(?::\s*(.*?))?\s*-->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 TIMEOUT_S = 300
+SLOW_TIMEOUT_S = 1800
+NEEDS = re.compile(r"needs\s+(\S+)")
 
 
 def chapter_readmes(chapters_dir):
@@ -125,22 +134,25 @@ def run_output(build_dir, command, cache):
     return cache[command]
 
 
-def run_block(build_dir, script):
+def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S):
     prefix = os.path.abspath(build_dir) + "/"
     script = "\n".join(line.replace("build/release/", prefix) for line in script)
     try:
         result = subprocess.run(["bash", "-e", "-c", script], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, timeout=TIMEOUT_S, check=False)
+                                stderr=subprocess.STDOUT, timeout=timeout, check=False, cwd=workdir)
     except subprocess.TimeoutExpired:
-        return f"ran longer than {TIMEOUT_S} s; mark it `<!-- run: skip (why) -->`"
+        if workdir:  # already a slow block
+            return f"ran longer than {timeout} s (is the machine busy? see README.md, 'On a busy machine')"
+        return f"ran longer than {timeout} s; mark it `<!-- run: slow (why) -->`"
     if result.returncode != 0:
         tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
         return f"exited with code {result.returncode}: {tail}"
     return None
 
 
-def check_blocks(name, text, build_dir, cache, counts):
-    problems = []
+def check_blocks(name, text, build_dir, cache, counts, slow):
+    """Checks the excerpts and runs the cheap blocks; returns (problems, deferred slow blocks)."""
+    problems, deferred = [], []
     for line_no, kind, argument, language, body in marked_blocks(text):
         where = f"{name}/README.md:{line_no}"
         if language is None:
@@ -159,12 +171,57 @@ def check_blocks(name, text, build_dir, cache, counts):
                 counts["excerpts"] += 1
         elif argument.startswith("skip"):
             counts["skipped"] += 1
+        elif argument.startswith("slow"):
+            if slow:
+                deferred.append((where, argument, body))
+            else:
+                counts["skipped"] += 1
+        elif argument:
+            problems.append(f"{where}: unknown marker `<!-- run: {argument} -->`; "
+                            "expected `<!-- run -->`, `<!-- run: slow (why) -->` or `<!-- run: skip (why) -->`")
         else:
             error = run_block(build_dir, body)
             if error:
                 problems.append(f"{where}: the `<!-- run -->` block {error}")
             else:
                 counts["run"] += 1
+    return problems, deferred
+
+
+WORKDIR_MARK = ".gptbook-book-workdir"
+
+
+def make_workdir(workdir, repo_root):
+    """A fresh scratch directory that sees the repository's data/ and tools/ (corpora, GPT-2 files).
+
+    Returns a problem when `workdir` holds files that this script did not put there."""
+    if os.path.isdir(workdir) and os.listdir(workdir):
+        if not os.path.exists(os.path.join(workdir, WORKDIR_MARK)):
+            return (f"--workdir {workdir} is not empty and was not made by this script; "
+                    "name a new directory (it is emptied on every run)")
+        shutil.rmtree(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    open(os.path.join(workdir, WORKDIR_MARK), "w").close()
+    for entry in ("data", "tools"):
+        os.symlink(os.path.join(repo_root, entry), os.path.join(workdir, entry))
+    return None
+
+
+def run_slow_blocks(build_dir, blocks, workdir, counts):
+    """Runs the slow blocks in the book's order, those that need another block's run last."""
+    problems = []
+    ordered = [b for b in blocks if not NEEDS.search(b[1])] + [b for b in blocks if NEEDS.search(b[1])]
+    for where, argument, body in ordered:
+        needed = NEEDS.search(argument)
+        if needed and not os.path.exists(os.path.join(workdir, needed.group(1))):
+            problems.append(f"{where}: the block needs {needed.group(1)}, which no other block created")
+            continue
+        print(f"running {where} ...", flush=True)
+        error = run_block(build_dir, body, workdir, SLOW_TIMEOUT_S)
+        if error:
+            problems.append(f"{where}: the `<!-- run: {argument} -->` block {error}")
+        else:
+            counts["run"] += 1
     return problems
 
 
@@ -174,11 +231,15 @@ def main():
     parser.add_argument("--build", help="the build directory (holds gptbook and chapters/*/demo_*)")
     parser.add_argument("--sections-only", action="store_true", help="check section order only")
     parser.add_argument("--only", default="", help="chapter folders to check, separated by ';' (default: all)")
+    parser.add_argument("--slow", action="store_true", help="also run the blocks marked slow")
+    parser.add_argument("--workdir", help="with --slow: the scratch directory the blocks run in")
     args = parser.parse_args()
     if not args.sections_only and not args.build:
         parser.error("--build is required unless --sections-only")
+    if args.slow and not args.workdir:
+        parser.error("--slow needs --workdir (a scratch directory; the slow blocks write runs/ there)")
 
-    problems, cache = [], {}
+    problems, cache, slow_blocks = [], {}, []
     counts = {"chapters": 0, "excerpts": 0, "run": 0, "skipped": 0}
     only = {name for name in args.only.split(";") if name}
     for name, readme in chapter_readmes(args.chapters):
@@ -192,7 +253,16 @@ def main():
         counts["chapters"] += 1
         problems += check_sections(name, text)
         if not args.sections_only:
-            problems += check_blocks(name, text, args.build, cache, counts)
+            found, deferred = check_blocks(name, text, args.build, cache, counts, args.slow)
+            problems += found
+            slow_blocks += deferred
+    if slow_blocks:
+        repo_root = os.path.dirname(os.path.abspath(args.chapters))
+        problem = make_workdir(args.workdir, repo_root)
+        if problem:
+            problems.append(problem)
+        else:
+            problems += run_slow_blocks(args.build, slow_blocks, os.path.abspath(args.workdir), counts)
 
     for problem in problems:
         print(problem)
