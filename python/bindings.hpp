@@ -1,0 +1,24 @@
+/**
+ * @file
+ * @brief The parts of the Python module `gptbook`, one function per area, called by module.cpp.
+ *
+ * Shape legend: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens.
+ */
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace gptbook::python {
+
+/// Tokenizer (char, BPE, GPT-2), corpus_path(), load_corpus().
+void bind_tokenizer(pybind11::module_& m);
+/// GPTConfig, GPT (parameters, gradients, loss, loss_and_grad, save), load_model(), sinusoidal_table().
+void bind_model(pybind11::module_& m);
+/// Forward (every activation and attention weight of one forward pass) and GPT.forward().
+void bind_forward(pybind11::module_& m);
+/// TrainConfig, Preset, Trainer (step, run with callbacks, estimate_loss).
+void bind_train(pybind11::module_& m);
+/// next_token_distribution(), GPT.next_token_distribution(), GPT.generate().
+void bind_sample(pybind11::module_& m);
+
+} // namespace gptbook::python
