@@ -58,13 +58,24 @@ TEST_CASE("gptbook --help lists every subcommand", "[ch08][cli]") {
 TEST_CASE("a bad argument is one line on stderr and exit code 1", "[ch08][cli]") {
     Scratch s;
     for (const char* args : {"train --no-such-flag", "train --max-iters many", "sample", "frobnicate",
-                             "train --device cuda", "sample --run /no/such/run"}) {
+                             "train --device tpu", "sample --run /no/such/run"}) {
         INFO(args);
         const Result r = run(s, args);
         CHECK(r.code == 1);
         CHECK(count_lines(r.err) == 1);
         CHECK_THAT(r.err, Catch::StartsWith("gptbook: "));
     }
+}
+
+TEST_CASE("asking for the GPU says what to do where it cannot run", "[ch08][ch09][cli]") {
+    // Depending on the build and the machine: no CUDA in this build, no GPU here, or (with a GPU)
+    // the missing run; each is one line and exit code 1, never a crash.
+    Scratch s;
+    const Result r = run(s, "sample --device cuda --run /no/such/run");
+    CHECK(r.code == 1);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains("built without CUDA") || Catch::Contains("no CUDA device found") ||
+                          Catch::Contains("/no/such/run"));
 }
 
 TEST_CASE("bad corpora are refused with a message that says what is wrong", "[ch08][cli]") {

@@ -5,6 +5,10 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/sample/generate.hpp"
+#include "gptbook/train/trainer.hpp"
+#ifdef GPTBOOK_HAS_CUDA
+#include "gptbook/cuda/kv_cache.hpp"
+#endif
 
 #include <cstdio>
 #include <memory>
@@ -19,11 +23,14 @@ struct SampleArgs {
     uint64_t seed = 1337;
     int threads = 1;
     bool no_cache = false;
+    std::string device = "cpu";
     SamplingOptions sampling;
 };
 
 void run_sample(SampleArgs& a) {
     a.sampling.validate();
+    check_device(a.device);
+    GPTBOOK_CHECK(!(a.no_cache && a.device == "cuda"), "--no-cache recomputes on the CPU only; drop it or --device cuda");
     set_num_threads(a.threads);
     const Run run = load_run(a.run);
     const std::string prompt = a.prompt_file.empty() ? a.prompt : read_file(a.prompt_file);
@@ -45,8 +52,16 @@ void run_sample(SampleArgs& a) {
         std::fflush(stdout); // show each token as soon as it exists
         return true;
     };
-    if (a.no_cache) generate_naive(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
-    else generate(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
+    if (a.device == "cuda") { // check_device() lets "cuda" through only in a CUDA build
+#ifdef GPTBOOK_HAS_CUDA
+        CudaGPT gpu(run.model(), cuda::MatmulPrecision::fp32, /*trainable=*/false); // the KV cache lives on the GPU
+        cuda_generate(gpu, ids, a.max_new_tokens, a.sampling, rng, stream);
+#endif
+    } else if (a.no_cache) {
+        generate_naive(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
+    } else {
+        generate(run.model(), ids, a.max_new_tokens, a.sampling, rng, stream);
+    }
     std::fputs((decoder.flush() + "\n").c_str(), stdout);
 }
 
@@ -67,6 +82,7 @@ void add_sample_command(CLI::App& app) {
     cmd->add_option("--seed", a.seed, "Random seed of the sampler")->capture_default_str();
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();
     cmd->add_flag("--no-cache", a.no_cache, "Recompute the whole context for every token (slow; same tokens)");
+    cmd->add_option("--device", a.device, "cpu, or cuda: generate on an NVIDIA GPU (chapter 09)")->capture_default_str();
     cmd->callback([args] { run_sample(*args); });
 }
 

@@ -9,8 +9,12 @@
 #include "gptbook/data/tasks.hpp"
 #include "gptbook/model/parameters.hpp"
 #include "gptbook/sample/task_eval.hpp"
+#include "gptbook/train/data_source.hpp"
 #include "gptbook/train/progress.hpp"
 #include "gptbook/train/trainer.hpp"
+#ifdef GPTBOOK_HAS_CUDA
+#include "gptbook/cuda/device.hpp"
+#endif
 
 #include <cstdio>
 #include <filesystem>
@@ -23,7 +27,7 @@ namespace gptbook::cli {
 namespace {
 
 struct TrainArgs {
-    std::string preset, data, task, out, device = "cpu", position, tokenizer = "char";
+    std::string preset, data, task, out, device = "cpu", precision = "fp32", position, tokenizer = "char";
     bool resume = false;
     GPTConfig model;   // holds overrides; applied only where the option was given
     TrainConfig train;
@@ -41,53 +45,7 @@ void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T GPTCon
     a.overrides.emplace_back(opt, [&a, field](GPTConfig& m, TrainConfig&) { m.*field = a.model.*field; });
 }
 
-// The training data, its tokenizer and the batches drawn from it.
-struct Data {
-    std::optional<Tokenizer> tokenizer;
-    DataSource source;
-    std::optional<Task> task;
-    std::string summary;
-};
-
-Data task_data(const Task& task) {
-    Data d;
-    d.task = task;
-    auto tok = std::make_shared<CharTokenizer>(task_tokenizer(task)); // tasks are character-level
-    d.tokenizer = *tok;
-    d.source.sample = [task, tok](int split, int B, Rng& rng) {
-        return task_batch(task, *tok, B, rng, split == 0 ? TaskSplit::train : TaskSplit::test);
-    };
-    d.summary = "task " + task.name + ": " + task.description;
-    return d;
-}
-
-Data corpus_data(const std::string& name_or_path, int block_size, const std::string& tokenizer,
-                 const std::optional<Tokenizer>& saved) {
-    Data d;
-    const std::string path = resolve_corpus(name_or_path, default_data_dir());
-    const std::string text = load_corpus(path);
-    d.tokenizer = saved ? *saved : make_tokenizer(tokenizer, text);
-    auto split = std::make_shared<TokenSplit>(split_tokens(d.tokenizer->encode(text), 0.9, block_size));
-    d.source.sample = [split, block_size](int s, int B, Rng& rng) {
-        return random_batch(s == 0 ? split->train : split->val, B, block_size, rng);
-    };
-    d.summary = path + ": " + std::to_string(split->train.size()) + " train and " + std::to_string(split->val.size()) +
-                " val tokens, " + d.tokenizer->type() + " tokenizer of " +
-                std::to_string(d.tokenizer->vocab_size()) + " tokens";
-    return d;
-}
-
-Data make_data(const std::string& spec, int block_size, const std::string& tokenizer,
-               const std::optional<Tokenizer>& saved = std::nullopt) {
-    if (spec.rfind("task:", 0) == 0) {
-        GPTBOOK_CHECK(tokenizer == "char", "--tokenizer " << tokenizer << ": synthetic tasks are character-level; "
-                                                          << "drop --tokenizer or train on a corpus");
-        return task_data(make_task(spec.substr(5)));
-    }
-    return corpus_data(spec, block_size, tokenizer, saved);
-}
-
-void print_accuracy(const GPT& model, const Data& d, int examples) {
+void print_accuracy(const GPT& model, const TrainingData& d, int examples) {
     const TaskAccuracy acc = task_accuracy(model, *d.task, *d.tokenizer->as_char(), examples);
     std::printf("accuracy %.2f%% (%d/%d held-out examples)%s%s\n", 100.0 * acc.accuracy(), acc.correct, acc.total,
                 acc.first_wrong.empty() ? "" : "; first miss: ", acc.first_wrong.c_str());
@@ -95,13 +53,12 @@ void print_accuracy(const GPT& model, const Data& d, int examples) {
 }
 
 void run_train(TrainArgs& a) {
-    GPTBOOK_CHECK(a.device == "cpu", "--device " << a.device << ": this build of gptbook has no CUDA support; use "
-                                                 << "--device cpu (GPU training is chapter 09)");
+    check_device(a.device, a.precision); // before the corpus is read or a tokenizer trained
     if (!a.task.empty()) a.data = "task:" + a.task;
     if (a.preset.empty()) a.preset = a.task.empty() ? "shakespeare-char-cpu" : a.task;
     if (a.out.empty()) a.out = (std::filesystem::path("runs") / a.preset).string();
 
-    std::optional<Data> data;
+    std::optional<TrainingData> data;
     GPTConfig model;
     TrainConfig train;
     if (a.resume) { // everything comes from the run; only the thread count may change
@@ -112,8 +69,8 @@ void run_train(TrainArgs& a) {
         model = config.at("model").get<GPTConfig>();
         train = config.at("train").get<TrainConfig>();
         const std::string tok_json = read_file((std::filesystem::path(a.out) / "tokenizer.json").string());
-        data = make_data(config.at("data").get<std::string>(), model.block_size, "char",
-                         tokenizer_from_json(tok_json, a.out + "/tokenizer.json"));
+        data = make_training_data(config.at("data").get<std::string>(), model, "char",
+                                  tokenizer_from_json(tok_json, a.out + "/tokenizer.json"));
         a.data = config.at("data").get<std::string>();
     } else {
         const Preset& preset = find_preset(a.preset);
@@ -123,12 +80,7 @@ void run_train(TrainArgs& a) {
         if (!a.position.empty()) model.position = position_encoding_from_string(a.position);
         for (auto& [opt, apply] : a.overrides)
             if (opt->count() > 0) apply(model, train);
-        if (a.data.rfind("task:", 0) == 0) {
-            const Task task = make_task(a.data.substr(5));
-            model.block_size = task.example_length - 1; // one example per row: inputs are all but its last token
-        }
-        data = make_data(a.data, model.block_size, a.tokenizer);
-        model.vocab_size = data->tokenizer->vocab_size();
+        data = make_training_data(a.data, model, a.tokenizer); // a task sets block_size; vocab_size from the tokenizer
         train.validate();
         model.validate();
     }
@@ -142,11 +94,17 @@ void run_train(TrainArgs& a) {
                 model.block_size, model.vocab_size, to_string(model.position).c_str(), model.dropout,
                 parameter_count(parameter_layout(model)), train.batch_size, train.grad_accum, train.max_iters, train.lr,
                 train.min_lr, train.warmup_iters, num_threads());
+#ifdef GPTBOOK_HAS_CUDA
+    if (a.device == "cuda")
+        std::printf("  device cuda: %s, %s matmuls\n", cuda::device_info().name.c_str(), a.precision.c_str());
+#endif
     std::fflush(stdout);
 
     TrainerOptions options;
     options.run_dir = a.out;
     options.resume = a.resume;
+    options.device = a.device;
+    options.precision = a.precision;
     options.data = a.data;
     options.tokenizer_json = data->tokenizer->to_json().dump();
     Trainer* trainer_ptr = nullptr;
@@ -176,7 +134,9 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--task", a.task, "Synthetic task instead of a corpus: sort, add, reverse, copy");
     cmd->add_option("--out", a.out, "Run directory (default runs/PRESET)");
     cmd->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
-    cmd->add_option("--device", a.device, "cpu (cuda: chapter 09)");
+    cmd->add_option("--device", a.device, "cpu, or cuda: the whole run on an NVIDIA GPU (chapter 09)");
+    cmd->add_option("--precision", a.precision,
+                    "Matmuls on cuda: fp32 (default; what the CPU computes, to rounding) or tf32 (tensor cores, faster)");
     cmd->add_option("--position", a.position, "Positional encoding: learned or sinusoidal");
     cmd->add_option("--tokenizer", a.tokenizer,
                     "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "

@@ -11,6 +11,14 @@
 
 #include <cstdint>
 
+/// Marks the counter-based draws below as callable from CUDA kernels too, so that the GPU model
+/// regenerates exactly the CPU's dropout masks; empty for every other compiler.
+#if defined(__CUDACC__)
+#define GPTBOOK_HOST_DEVICE __host__ __device__
+#else
+#define GPTBOOK_HOST_DEVICE
+#endif
+
 namespace gptbook {
 
 /// splitmix64 (Steele, Lea, Flood 2014): a fast, well-mixed 64-bit generator and hash.
@@ -28,7 +36,7 @@ struct Rng {
 
 /// The splitmix64 finaliser: a bijection of 64-bit words that mixes every input bit into every
 /// output bit.
-inline uint64_t splitmix64_mix(uint64_t z) {
+GPTBOOK_HOST_DEVICE inline uint64_t splitmix64_mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -37,12 +45,12 @@ inline uint64_t splitmix64_mix(uint64_t z) {
 /// A stateless hash of (seed, index) to 64 bits: draw number `index` of the stream named `seed`.
 /// Inline, so that in a loop over `index` the seed's mix is hoisted and the loop vectorises
 /// (dropout draws one per element).
-inline uint64_t rng_hash(uint64_t seed, uint64_t index) {
+GPTBOOK_HOST_DEVICE inline uint64_t rng_hash(uint64_t seed, uint64_t index) {
     return splitmix64_mix(splitmix64_mix(seed) + (index + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
 /// Uniform float in [0, 1) from draw `index` of stream `seed`.
-inline float rng_uniform_at(uint64_t seed, uint64_t index) {
+GPTBOOK_HOST_DEVICE inline float rng_uniform_at(uint64_t seed, uint64_t index) {
     return static_cast<float>(rng_hash(seed, index) >> 40) * (1.0f / 16777216.0f);
 }
 

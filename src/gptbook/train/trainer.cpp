@@ -7,6 +7,9 @@
 #include "gptbook/optim/schedule.hpp"
 #include "gptbook/train/progress.hpp"
 #include "gptbook/train/state.hpp"
+#ifdef GPTBOOK_HAS_CUDA
+#include "gptbook/cuda/cuda_gpt.hpp"
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -51,7 +54,41 @@ std::string path_in(const std::string& dir, const char* file) { return (std::fil
 
 LrSchedule schedule_of(const TrainConfig& c) { return {c.lr, c.min_lr, c.warmup_iters, c.max_iters}; }
 
+// Names the dropout masks of one micro-batch: the same on the CPU and the GPU.
+uint64_t dropout_seed_of(const TrainConfig& c, int step, int micro) {
+    return rng_hash(c.seed ^ 0xd5a61266f0c9392cULL, static_cast<uint64_t>(step) * c.grad_accum + micro);
+}
+
 } // namespace
+
+void check_device(const std::string& device, const std::string& precision) {
+    GPTBOOK_CHECK(device == "cpu" || device == "cuda", "--device " << device << " is unknown; expected cpu or cuda");
+#ifndef GPTBOOK_HAS_CUDA
+    (void)precision;
+    GPTBOOK_CHECK(device == "cpu", "--device cuda: this gptbook was built without CUDA (GPTBOOK_CUDA=OFF or no toolkit "
+                                   << "found); rebuild with the CUDA toolkit installed");
+#else
+    if (device == "cuda") {
+        cuda::matmul_precision_from_string(precision);
+        cuda::require_device();
+    }
+#endif
+}
+
+// The GPU side of a cuda run: the model with its gradients and AdamW moments, and the
+// activations, all on the device for the whole run. model_ and adam_ on the host are refreshed
+// from it for evaluation rows, checkpoints and resume (pull_from_device).
+struct Trainer::Gpu {
+#ifdef GPTBOOK_HAS_CUDA
+    CudaGPT model;
+    CudaActivations acts;
+    Gpu(const GPT& host, const AdamWState& adam, int B, const std::string& precision)
+        : model(host, cuda::matmul_precision_from_string(precision), true, &adam),
+          acts(host.config, B, host.config.block_size) {}
+#endif
+};
+
+Trainer::~Trainer() = default;
 
 void install_interrupt_handler() {
     interrupt_requested = false;
@@ -62,6 +99,7 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
                  TrainerOptions options)
     : train_(train_config), data_(std::move(data)), options_(std::move(options)) {
     GPTBOOK_CHECK(static_cast<bool>(data_.sample), "Trainer: the data source has no sample function");
+    check_device(options_.device, options_.precision); // before anything is written to the run directory
     if (options_.resume) {
         GPTBOOK_CHECK(!options_.run_dir.empty(), "Trainer: --resume needs a run directory (--out)");
         load_state();
@@ -87,6 +125,12 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
                               "step,lr,train_loss,val_loss,tokens_per_s,grad_norm,train_seconds\n");
         }
     }
+#ifdef GPTBOOK_HAS_CUDA
+    if (options_.device == "cuda") {
+        gpu_ = std::make_unique<Gpu>(*model_, adam_, train_.batch_size, options_.precision);
+        return;
+    }
+#endif
     acts_ = std::make_unique<ActivationTensors>(model_->config, train_.batch_size, model_->config.block_size);
 }
 
@@ -102,12 +146,12 @@ Batch Trainer::next_batch(int split, Rng& rng) {
 
 float Trainer::train_step() {
     const float lr = learning_rate(schedule_of(train_), step_);
+    if (gpu_) return train_step_gpu(lr);
     model_->zero_grad();
     float loss_sum = 0.0f;
     for (int micro = 0; micro < train_.grad_accum; ++micro) {
         const Batch batch = next_batch(0, data_rng_);
-        const uint64_t dropout_seed = rng_hash(train_.seed ^ 0xd5a61266f0c9392cULL,
-                                               static_cast<uint64_t>(step_) * train_.grad_accum + micro);
+        const uint64_t dropout_seed = dropout_seed_of(train_, step_, micro);
         const float loss = gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, true, dropout_seed);
         GPTBOOK_CHECK(std::isfinite(loss), "training diverged: the loss is " << loss << " at step " << step_
                                                                            << "; lower --lr or raise --warmup-iters");
@@ -121,12 +165,53 @@ float Trainer::train_step() {
     return loss_sum / static_cast<float>(train_.grad_accum);
 }
 
+// The same step with everything queued on the GPU; the host waits once, for the loss.
+float Trainer::train_step_gpu(float lr) {
+#ifdef GPTBOOK_HAS_CUDA
+    CudaGPT& gpu = gpu_->model;
+    cuda_zero_grad(gpu);
+    for (int micro = 0; micro < train_.grad_accum; ++micro) {
+        const Batch batch = next_batch(0, data_rng_);
+        cuda_gpt_forward(gpu, gpu_->acts, batch.inputs, &batch.targets, batch.B, batch.T, true,
+                         dropout_seed_of(train_, step_, micro));
+        cuda_gpt_backward(gpu, gpu_->acts, 1.0f / static_cast<float>(train_.grad_accum));
+    }
+    cuda_clip_grad_norm(gpu, train_.grad_clip);
+    const AdamWConfig adam_config{train_.beta1, train_.beta2, 1e-8f, train_.weight_decay};
+    cuda_adamw_update(gpu, lr, adam_config);
+    const float loss_sum = static_cast<float>(cuda_take_loss(gpu_->acts));
+    last_grad_norm_ = cuda_grad_norm(gpu);
+    GPTBOOK_CHECK(std::isfinite(loss_sum), "training diverged: the loss is " << loss_sum << " at step " << step_
+                                                                           << "; lower --lr or raise --warmup-iters");
+    ++step_;
+    return loss_sum / static_cast<float>(train_.grad_accum);
+#else
+    (void)lr;
+    GPTBOOK_FAIL("Trainer: this gptbook was built without CUDA");
+#endif
+}
+
+void Trainer::pull_from_device() {
+#ifdef GPTBOOK_HAS_CUDA
+    if (gpu_) cuda_copy_to_host(gpu_->model, *model_, &adam_);
+#endif
+}
+
 float Trainer::estimate_loss(int split) {
     double total = 0.0;
     for (int i = 0; i < train_.eval_iters; ++i) {
         const Batch batch = next_batch(split, eval_rng_);
+#ifdef GPTBOOK_HAS_CUDA
+        if (gpu_) { // queued; the batches' mean losses add up on the device
+            cuda_gpt_forward(gpu_->model, gpu_->acts, batch.inputs, &batch.targets, batch.B, batch.T, false);
+            continue;
+        }
+#endif
         total += gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, false);
     }
+#ifdef GPTBOOK_HAS_CUDA
+    if (gpu_) total = cuda_take_loss(gpu_->acts);
+#endif
     return static_cast<float>(total / train_.eval_iters);
 }
 
@@ -151,6 +236,7 @@ TrainSummary Trainer::run() {
     while (true) {
         const bool eval_due = step_ % train_.eval_interval == 0 || step_ == train_.max_iters;
         if (eval_due && evaluated_step_ != step_) {
+            pull_from_device(); // the rows' callbacks and the checkpoints read the host model
             EvalRow row = evaluate();
             const double dt = train_seconds_ - seconds_at_last_eval;
             row.tokens_per_s = dt > 0 ? (step_ - step_at_last_eval) * tokens_per_step / dt : 0.0;
@@ -167,6 +253,7 @@ TrainSummary Trainer::run() {
         }
         if (step_ >= train_.max_iters) break;
         if (interrupt_requested || step_ == options_.stop_at) {
+            pull_from_device();
             save_state();
             summary.interrupted = true;
             progress.interrupted(step_, options_.run_dir);

@@ -43,6 +43,10 @@ struct TrainerOptions {
     bool resume = false;          ///< continue from run_dir/train_state.safetensors
     bool progress = true;         ///< print a progress line every log_interval steps
     int stop_at = -1;             ///< stop (and save, as on Ctrl-C) after this step; -1 = never
+    std::string device = "cpu";   ///< "cpu", or "cuda": the model, its gradients, moments and
+                                  ///< activations stay on the GPU for the whole run, and the host
+                                  ///< model (model()) is refreshed at each evaluation and checkpoint
+    std::string precision = "fp32"; ///< on cuda, the matmuls: fp32, or tf32 (tensor cores, faster)
     std::function<void(const EvalRow&)> on_eval;            ///< after each evaluation
     std::function<void(int step, float loss)> on_step;      ///< after each optimizer step
 };
@@ -64,6 +68,7 @@ public:
     /// the run's training state; then the configs stored in the run are used.
     Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data,
             TrainerOptions options);
+    ~Trainer(); ///< waits for and frees the GPU model of a cuda run
 
     /// Trains until max_iters, Ctrl-C, or stop_at. Evaluates every eval_interval steps and at the
     /// end, keeping model.safetensors as the best-validation model.
@@ -75,10 +80,16 @@ public:
     GPT& model() { return *model_; }                     ///< @return the model being trained
     const TrainConfig& config() const { return train_; } ///< @return the run's training config
     int step() const { return step_; }                   ///< @return optimizer steps taken so far
+    /// One optimizer step outside run() (a notebook's own loop): grad_accum micro-batches of
+    /// forward and backward, clipping, AdamW at the schedule's rate; keeps the invariant above.
+    /// Evaluation, checkpoints and callbacks are run()'s. @return the mean micro-batch loss
+    float train_step();
+    float last_grad_norm() const { return last_grad_norm_; } ///< @return the gradient norm of the last step, before clipping
 
 private:
     Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
-    float train_step();             // one optimizer step; returns the mean micro-batch loss
+    float train_step_gpu(float lr); // train_step() on the GPU (options.device == "cuda")
+    void pull_from_device();        // GPU model and moments -> model_, adam_ (no-op on the CPU)
     EvalRow evaluate();
     void save_state() const;        // run_dir/train_state.safetensors
     void load_state();
@@ -89,7 +100,9 @@ private:
     DataSource data_;
     TrainerOptions options_;
     std::unique_ptr<GPT> model_;
-    std::unique_ptr<ActivationTensors> acts_;
+    std::unique_ptr<ActivationTensors> acts_; // CPU runs only
+    struct Gpu;                     // the model and activations on the GPU (defined in trainer.cpp)
+    std::unique_ptr<Gpu> gpu_;      // GPU runs only
     AdamWState adam_;
     Rng data_rng_;                  // training batches
     Rng eval_rng_;                  // evaluation batches
@@ -99,6 +112,10 @@ private:
     float last_grad_norm_ = 0;
     double train_seconds_ = 0;
 };
+
+/// Throws gptbook::Error unless work can run on `device` here: "cpu" always; "cuda" when this
+/// gptbook was built with CUDA (GPTBOOK_CUDA) and a GPU is present, with `precision` fp32 or tf32.
+void check_device(const std::string& device, const std::string& precision = "fp32");
 
 /// Installs a SIGINT handler that asks running trainers to save and stop at the next step
 /// boundary (a second Ctrl-C, a second or more later, ends the process at once).

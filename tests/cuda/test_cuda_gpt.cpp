@@ -1,0 +1,218 @@
+// Tests for src/gptbook/cuda/cuda_gpt.cpp and cuda_gpt_step.cpp: the whole GPU model against the
+// CPU model (model/gpt.cpp): forward, a training step's loss and every gradient, AdamW steps.
+// Shapes: B batch, T time, C channels, V vocabulary, N = B*T.
+#include "gptbook/core/error.hpp"
+#include "gptbook/cuda/cuda_gpt.hpp"
+#include "gptbook/nn/crossentropy.hpp"
+#include "gptbook/optim/clip.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+#include "gpu_test.hpp"
+
+using namespace gptbook;
+using namespace gptbook::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr int B = 3;
+
+GPTConfig tiny(PositionEncoding position, float dropout) {
+    GPTConfig c;
+    c.vocab_size = 23;
+    c.block_size = 10;
+    c.n_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 32;
+    c.dropout = dropout;
+    c.position = position;
+    return c;
+}
+
+struct Batch3 {
+    Tokens inputs, targets;
+};
+
+Batch3 random_batch(const GPTConfig& c, int T, uint64_t seed) {
+    Rng rng(seed);
+    Batch3 b{random_tokens(static_cast<size_t>(B) * T, c.vocab_size, rng),
+             random_tokens(static_cast<size_t>(B) * T, c.vocab_size, rng)};
+    b.targets[1] = b.targets[5] = ignore_target; // unscored positions, as in task batches
+    return b;
+}
+
+// Each tensor's largest gradient difference, against the larger of its largest gradient and
+// 1e-3 of the model's (a tensor whose true gradient is ~0, such as the attention's key bias,
+// holds only rounding noise on both sides).
+float worst_gradient_error(const GPT& cpu, const GPT& gpu, bool print) {
+    const float model_max = arma::abs(cpu.grads).max();
+    float worst = 0.0f;
+    for (const ParamSpec& s : cpu.layout) {
+        const Vec a = cpu.grads.subvec(s.offset, s.offset + s.numel - 1);
+        const Vec b = gpu.grads.subvec(s.offset, s.offset + s.numel - 1);
+        const float err = arma::abs(a - b).max() / std::max(arma::abs(a).max(), 1e-3f * model_max);
+        if (print) std::printf("  %-28s max |cpu - gpu| = %.3g (relative %.3g)\n", s.name.c_str(), arma::abs(a - b).max(), err);
+        worst = std::max(worst, err);
+    }
+    return worst;
+}
+
+} // namespace
+
+TEST_CASE("a forward pass on the GPU gives the CPU's logits and loss", "[ch09][gpu]") {
+    for (PositionEncoding position : {PositionEncoding::learned, PositionEncoding::sinusoidal}) {
+        INFO("positions " << to_string(position));
+        const GPTConfig cfg = tiny(position, 0.0f);
+        GPT cpu(cfg);
+        Rng rng(16);
+        gpt_init(cpu, rng);
+        const int T = cfg.block_size;
+        const Batch3 batch = random_batch(cfg, T, 17);
+        ActivationTensors acts(cfg, B, T);
+        const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets);
+        CudaGPT gpu(cpu);
+        CudaActivations gpu_acts(cfg, B, T);
+        cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T);
+        // Every intermediate is a sum in another order: relative ~1e-6 through 2 layers.
+        CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
+        CHECK(rel_diff(to_host(gpu_acts.logits, cfg.vocab_size, B * T), acts.logits) <= 1e-5f);
+        CHECK(cuda_take_loss(gpu_acts) == 0.0); // taking the loss resets the sum
+    }
+}
+
+TEST_CASE("a batch smaller than the activations were allocated for runs as on the CPU", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.0f);
+    GPT cpu(cfg);
+    Rng rng(18);
+    gpt_init(cpu, rng);
+    const int T = 4; // evaluation and the KV cache's prefill run shorter batches
+    const Batch3 batch = random_batch(cfg, T, 19);
+    ActivationTensors acts(cfg, B, T);
+    gpt_forward(cpu, acts, batch.inputs, nullptr);
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
+    CudaActivations gpu_acts(cfg, B + 2, cfg.block_size, false);
+    cuda_gpt_forward(gpu, gpu_acts, batch.inputs, nullptr, B, T);
+    CHECK(rel_diff(to_host(gpu_acts.logits, cfg.vocab_size, B * T), acts.logits) <= 1e-5f);
+}
+
+TEST_CASE("a training step on the GPU gives the CPU's loss and every gradient", "[ch09][gpu]") {
+    for (float dropout : {0.0f, 0.1f}) {
+        for (PositionEncoding position : {PositionEncoding::learned, PositionEncoding::sinusoidal}) {
+            INFO("dropout " << dropout << ", positions " << to_string(position));
+            const GPTConfig cfg = tiny(position, dropout);
+            GPT cpu(cfg);
+            Rng rng(20);
+            gpt_init(cpu, rng);
+            const int T = cfg.block_size;
+            const Batch3 batch = random_batch(cfg, T, 21);
+            ActivationTensors acts(cfg, B, T);
+            const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, 555);
+            gpt_backward(cpu, acts, batch.inputs, batch.targets, 0.5f);
+
+            CudaGPT gpu(cpu);
+            CudaActivations gpu_acts(cfg, B, T);
+            cuda_zero_grad(gpu);
+            cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T, true, 555);
+            cuda_gpt_backward(gpu, gpu_acts, 0.5f);
+            GPT back(cfg);
+            cuda_grads_to_host(gpu, back);
+            CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
+            std::printf("GPU vs CPU gradients, dropout %.1f, %s positions:\n", dropout, to_string(position).c_str());
+            // Sums over N = 30 tokens and C = 32..128 channels in other orders, through two
+            // layers and back: relative ~1e-6 per tensor; 1e-4 still catches any wrong term.
+            CHECK(worst_gradient_error(cpu, back, true) <= 1e-4f);
+        }
+    }
+}
+
+TEST_CASE("training steps on the GPU follow the CPU's losses, and repeat bit for bit", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.1f);
+    GPT cpu(cfg);
+    Rng rng(22);
+    gpt_init(cpu, rng);
+    CudaGPT gpu(cpu), again(cpu);
+    const int T = cfg.block_size;
+    ActivationTensors acts(cfg, B, T);
+    CudaActivations gpu_acts(cfg, B, T), again_acts(cfg, B, T);
+    AdamWState adam(cpu.params.n_elem);
+    const AdamWConfig config{0.9f, 0.99f, 1e-8f, 0.1f};
+    for (int step = 0; step < 5; ++step) {
+        const Batch3 batch = random_batch(cfg, T, 100 + step);
+        cpu.zero_grad();
+        const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, step);
+        gpt_backward(cpu, acts, batch.inputs, batch.targets);
+        const float norm = clip_grad_norm(cpu.grads, 0.5f);
+        adamw_update(cpu.params, cpu.grads, adam, cpu.layout, 1e-3f, config);
+        for (auto [g, a] : {std::pair{&gpu, &gpu_acts}, std::pair{&again, &again_acts}}) {
+            cuda_zero_grad(*g);
+            cuda_gpt_forward(*g, *a, batch.inputs, &batch.targets, B, T, true, step);
+            cuda_gpt_backward(*g, *a);
+            cuda_clip_grad_norm(*g, 0.5f);
+            cuda_adamw_update(*g, 1e-3f, config);
+        }
+        INFO("step " << step);
+        // Steps compound the rounding differences; a parameter whose true gradient is ~0 may
+        // move by +-lr on one side only (Adam normalises noise), so losses agree to ~1e-4.
+        CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-3));
+        cuda_take_loss(again_acts);
+        CHECK(cuda_grad_norm(gpu) == Approx(norm).epsilon(1e-3));
+    }
+    GPT a(cfg), b(cfg);
+    cuda_copy_to_host(gpu, a);
+    cuda_copy_to_host(again, b);
+    CHECK(arma::approx_equal(a.params, b.params, "absdiff", 0.0f)); // no atomics anywhere: the same bits
+}
+
+TEST_CASE("parameters and AdamW moments go to the GPU and back unchanged", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::sinusoidal, 0.0f);
+    GPT cpu(cfg);
+    Rng rng(23);
+    gpt_init(cpu, rng);
+    AdamWState adam(cpu.params.n_elem);
+    adam.m.randn();
+    adam.v.randu();
+    adam.step = 41;
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, true, &adam);
+    GPT back(cfg);
+    AdamWState back_adam;
+    cuda_copy_to_host(gpu, back, &back_adam);
+    CHECK(arma::approx_equal(back.params, cpu.params, "absdiff", 0.0f));
+    CHECK(arma::approx_equal(back_adam.m, adam.m, "absdiff", 0.0f));
+    CHECK(arma::approx_equal(back_adam.v, adam.v, "absdiff", 0.0f));
+    CHECK(back_adam.step == 41);
+    back.params.zeros();
+    cuda_copy_from_host(gpu, back);
+    cuda_copy_to_host(gpu, cpu);
+    CHECK(arma::accu(arma::abs(cpu.params)) == 0.0f);
+}
+
+TEST_CASE("TF32 matmuls change the loss only in the third digit", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.0f);
+    GPT cpu(cfg);
+    Rng rng(24);
+    gpt_init(cpu, rng);
+    const int T = cfg.block_size;
+    const Batch3 batch = random_batch(cfg, T, 25);
+    ActivationTensors acts(cfg, B, T);
+    const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets);
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::tf32);
+    CudaActivations gpu_acts(cfg, B, T);
+    cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T);
+    // Inputs rounded to 10 mantissa bits: logits off by ~1e-3 relative, the mean loss by less.
+    CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-3));
+}
+
+TEST_CASE("the GPU model refuses bad batches with the CPU's messages", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.0f);
+    GPT cpu(cfg);
+    CudaGPT gpu(cpu);
+    CudaActivations acts(cfg, B, cfg.block_size);
+    Tokens inputs(static_cast<size_t>(B) * 4, 1);
+    inputs[3] = 23;
+    CHECK_THROWS_WITH(cuda_gpt_forward(gpu, acts, inputs, nullptr, B, 4), Contains("expected an id in [0, 23)"));
+    CHECK_THROWS_WITH(cuda_gpt_forward(gpu, acts, Tokens(8, 1), nullptr, B, 4), Contains("expected B*T"));
+    CHECK_THROWS_WITH(cuda_gpt_forward(gpu, acts, Tokens(B * 20, 1), nullptr, B, 20), Contains("does not fit"));
+    CHECK_THROWS_WITH(cuda_gpt_backward(gpu, acts), Contains("with targets"));
+}

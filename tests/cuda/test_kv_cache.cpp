@@ -1,0 +1,67 @@
+// Tests for src/gptbook/cuda/kv_cache.cpp against sample/kv_cache and sample/generate.
+// Shapes: C channels, T block_size, V vocabulary.
+#include "gptbook/cuda/kv_cache.hpp"
+#include "gptbook/sample/generate.hpp"
+#include "gptbook/sample/kv_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "gpu_test.hpp"
+
+using namespace gptbook;
+using namespace gptbook::test;
+
+namespace {
+
+GPTConfig tiny(PositionEncoding position) {
+    GPTConfig c;
+    c.vocab_size = 19;
+    c.block_size = 10;
+    c.n_layer = 2;
+    c.n_head = 4;
+    c.n_embd = 32;
+    c.position = position;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("the GPU KV cache gives the CPU cache's logits for the prompt and every step", "[ch09][gpu]") {
+    for (PositionEncoding position : {PositionEncoding::learned, PositionEncoding::sinusoidal}) {
+        INFO("positions " << to_string(position));
+        const GPTConfig cfg = tiny(position);
+        GPT cpu(cfg);
+        Rng rng(30);
+        gpt_init(cpu, rng);
+        CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
+        KVCache cpu_cache(cpu);
+        CudaKVCache gpu_cache(gpu);
+        const Tokens prompt = {3, 1, 4, 1};
+        // Sums in another order through two layers: logits of order 0.1 agree to ~1e-7.
+        CHECK(rel_diff(gpu_cache.prefill(prompt), cpu_cache.prefill(prompt)) <= 1e-5f);
+        for (int32_t token : {5, 9, 2, 6, 5, 3}) { // up to the full context of 10
+            INFO("position " << cpu_cache.length());
+            CHECK(rel_diff(gpu_cache.step(token), cpu_cache.step(token)) <= 1e-5f);
+        }
+        CHECK(gpu_cache.length() == cfg.block_size);
+        CHECK_THROWS(gpu_cache.step(1)); // full
+    }
+}
+
+TEST_CASE("cuda_generate picks the CPU's tokens, greedy and sampled, past the context window", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned);
+    GPT cpu(cfg);
+    Rng init(31);
+    gpt_init(cpu, init);
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
+    for (float temperature : {0.0f, 1.0f}) {
+        INFO("temperature " << temperature);
+        SamplingOptions options;
+        options.temperature = temperature;
+        Rng a(32), b(32);
+        // 30 tokens with a context of 10: the window slides and the cache is rebuilt.
+        const Tokens expected = generate(cpu, {7, 7, 2}, 30, options, a);
+        const Tokens got = cuda_generate(gpu, {7, 7, 2}, 30, options, b);
+        CHECK(got == expected);
+    }
+}
