@@ -4,7 +4,6 @@ import gc
 import threading
 
 import numpy as np
-import pytest
 
 import gptbook as gb
 from conftest import random_ids
