@@ -91,31 +91,10 @@ const Vec& CudaKVCache::step(int32_t token) {
 
 Tokens cuda_generate(CudaGPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
                      const TokenCallback& on_token) {
-    GPTBOOK_CHECK(!prompt.empty(), "generate: the prompt is empty; give at least one token (e.g. a newline)");
-    GPTBOOK_CHECK(max_new_tokens >= 0, "generate: max_new_tokens is " << max_new_tokens << ", expected >= 0");
+    check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
-    const size_t T = model.config.block_size;
-    auto tail = [](const Tokens& seq, size_t n) {
-        return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
-    };
     CudaKVCache cache(model);
-    Tokens seq = prompt;
-    Tokens out;
-    Vec logits = cache.prefill(tail(seq, T)); // checks the prompt's ids
-    for (int i = 0; i < max_new_tokens; ++i) {
-        const int32_t token = sample_token(logits, options, rng);
-        seq.push_back(token);
-        out.push_back(token);
-        if (on_token && !on_token(token)) break;
-        if (i + 1 == max_new_tokens) break;
-        if (cache.length() < static_cast<int>(T)) {
-            logits = cache.step(token);
-        } else { // the window slides: rebuild from the last T-1 tokens, then step the newest (as generate())
-            cache.prefill(tail(Tokens(seq.begin(), seq.end() - 1), T - 1));
-            logits = cache.step(token);
-        }
-    }
-    return out;
+    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_token);
 }
 
 } // namespace gptbook

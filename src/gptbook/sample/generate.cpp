@@ -7,14 +7,6 @@ namespace gptbook {
 
 namespace {
 
-void check_prompt(const GPT& model, const Tokens& prompt, int max_new_tokens) {
-    GPTBOOK_CHECK(!prompt.empty(), "generate: the prompt is empty; give at least one token (e.g. a newline)");
-    GPTBOOK_CHECK(max_new_tokens >= 0, "generate: max_new_tokens is " << max_new_tokens << ", expected >= 0");
-    for (int32_t t : prompt)
-        GPTBOOK_CHECK(t >= 0 && t < model.config.vocab_size,
-                      "generate: prompt token " << t << " is outside the vocabulary [0, " << model.config.vocab_size << ")");
-}
-
 // The last `n` tokens of a sequence.
 Tokens tail(const Tokens& seq, size_t n) {
     return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
@@ -22,34 +14,25 @@ Tokens tail(const Tokens& seq, size_t n) {
 
 } // namespace
 
+void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_new_tokens) {
+    GPTBOOK_CHECK(!prompt.empty(), "generate: the prompt is empty; give at least one token (e.g. a newline)");
+    GPTBOOK_CHECK(max_new_tokens >= 0, "generate: max_new_tokens is " << max_new_tokens << ", expected >= 0");
+    for (int32_t t : prompt)
+        GPTBOOK_CHECK(t >= 0 && t < config.vocab_size,
+                      "generate: prompt token " << t << " is outside the vocabulary [0, " << config.vocab_size << ")");
+}
+
 Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
                 Rng& rng, const TokenCallback& on_token) {
-    check_prompt(model, prompt, max_new_tokens);
+    check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
-    const size_t T = model.config.block_size;
     KVCache cache(model);
-    Tokens seq = prompt;
-    Tokens out;
-    Vec logits = cache.prefill(tail(seq, T));
-    for (int i = 0; i < max_new_tokens; ++i) {
-        const int32_t token = sample_token(logits, options, rng);
-        seq.push_back(token);
-        out.push_back(token);
-        if (on_token && !on_token(token)) break;
-        if (i + 1 == max_new_tokens) break;
-        if (cache.length() < static_cast<int>(T)) {
-            logits = cache.step(token);
-        } else { // the window slides: rebuild from the last T-1 tokens, then step the newest
-            cache.prefill(tail(Tokens(seq.begin(), seq.end() - 1), T - 1));
-            logits = cache.step(token);
-        }
-    }
-    return out;
+    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_token);
 }
 
 Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
                       Rng& rng, const TokenCallback& on_token) {
-    check_prompt(model, prompt, max_new_tokens);
+    check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
     Tokens seq = prompt;
     Tokens out;

@@ -9,6 +9,7 @@
 #include "gptbook/model/gpt.hpp"
 #include "gptbook/sample/sampler.hpp"
 
+#include <algorithm>
 #include <functional>
 
 namespace gptbook {
@@ -38,5 +39,46 @@ Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, cons
 /// every new token, O(T^2) per token. The reference the KV cache is tested against.
 Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
                       Rng& rng, const TokenCallback& on_token = {});
+
+/**
+ * @brief The generation loop of generate(), for any KV cache: the CPU's KVCache and the GPU's
+ *        CudaKVCache (chapter 09) run the same loop.
+ * @tparam Cache has `Vec prefill(const Tokens&)`, `Vec step(int32_t)` and `int length() const`
+ * @param[in,out] cache      empty; filled as tokens are generated
+ * @param[in]     block_size T, the model's context
+ * @param[in]     prompt, max_new_tokens, options, rng, on_token as for generate()
+ * @return the new tokens only
+ * The prompt is checked by the caller (check_generate_args). Past block_size the window slides:
+ * absolute positions shift, so the cache is rebuilt from the last T-1 tokens and the newest is
+ * stepped once (T columns per token instead of 1).
+ */
+template <class Cache>
+Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, int max_new_tokens,
+                           const SamplingOptions& options, Rng& rng, const TokenCallback& on_token) {
+    const size_t T = static_cast<size_t>(block_size);
+    auto tail = [](const Tokens& seq, size_t n) { // the last n tokens of seq
+        return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
+    };
+    Tokens seq = prompt;
+    Tokens out;
+    Vec logits = cache.prefill(tail(seq, T));
+    for (int i = 0; i < max_new_tokens; ++i) {
+        const int32_t token = sample_token(logits, options, rng);
+        seq.push_back(token);
+        out.push_back(token);
+        if (on_token && !on_token(token)) break;
+        if (i + 1 == max_new_tokens) break;
+        if (cache.length() < block_size) {
+            logits = cache.step(token);
+        } else { // the window slides: rebuild from the last T-1 tokens, then step the newest
+            cache.prefill(tail(Tokens(seq.begin(), seq.end() - 1), T - 1));
+            logits = cache.step(token);
+        }
+    }
+    return out;
+}
+
+/// Throws gptbook::Error unless the prompt is non-empty with ids in [0, V) and max_new_tokens >= 0.
+void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_new_tokens);
 
 } // namespace gptbook
