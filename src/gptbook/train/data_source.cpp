@@ -38,12 +38,12 @@ Tokenizer make_tokenizer(const std::string& spec, std::string_view text) {
             vocab = std::stoi(spec.substr(4), &used);
             GPTBOOK_CHECK(used == spec.size() - 4, "");
         } catch (const std::exception&) {
-            GPTBOOK_FAIL("--tokenizer " << spec << ": expected bpe:N with N the vocabulary size, e.g. bpe:512");
+            GPTBOOK_FAIL("tokenizer '" << spec << "': expected bpe:N with N the vocabulary size, e.g. bpe:512");
         }
         return BpeTokenizer::train(text, vocab);
     }
     if (fs::exists(spec)) return Tokenizer::load(spec);
-    GPTBOOK_FAIL("--tokenizer " << spec << " is neither char, bpe:N, gpt2 nor an existing tokenizer JSON file");
+    GPTBOOK_FAIL("tokenizer '" << spec << "' is neither char, bpe:N, gpt2 nor an existing tokenizer JSON file");
 }
 
 namespace {
@@ -82,8 +82,8 @@ TrainingData make_training_data(const std::string& spec, GPTConfig& model, const
                                 const std::optional<Tokenizer>& saved) {
     TrainingData d;
     if (spec.rfind("task:", 0) == 0) {
-        GPTBOOK_CHECK(tokenizer == "char", "--tokenizer " << tokenizer << ": synthetic tasks are character-level; "
-                                                          << "drop --tokenizer or train on a corpus");
+        GPTBOOK_CHECK(tokenizer == "char", "tokenizer '" << tokenizer << "': synthetic tasks are character-level; "
+                                                          << "use the char tokenizer or train on a corpus");
         const Task task = make_task(spec.substr(5));
         model.block_size = task.example_length - 1; // one example per row: inputs are all but its last token
         d = task_data(task);
