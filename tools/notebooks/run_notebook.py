@@ -65,13 +65,14 @@ def main() -> int:
     path = args.notebook.resolve()
     nb = nbformat.read(path, as_version=4)
     # The kernel inherits this environment: keep it from writing __pycache__ into the source tree,
-    # and keep OpenMP threads from spinning (see gptbook_notebook.py) when tests run side by side.
+    # and keep OpenMP threads from spinning long (see gptbook_notebook.py) when tests run side by side.
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     # The kernel runs in the notebook's folder: paths given relative to here must still work there.
     for name in ("GPTBOOK_PYTHON_DIR", "GPTBOOK_NOTEBOOK_RUNS", "GPTBOOK_DATA_DIR", "GPTBOOK_DATA_MIRROR"):
         if os.environ.get(name):
             os.environ[name] = os.path.abspath(os.environ[name])
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     # ipykernel's debugger otherwise warns about frozen modules on every start.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     client = NotebookClient(nb, timeout=args.timeout, kernel_name=args.kernel,
