@@ -65,7 +65,8 @@ def main() -> int:
     path = args.notebook.resolve()
     nb = nbformat.read(path, as_version=4)
     # The kernel inherits this environment: keep it from writing __pycache__ into the source tree,
-    # and keep OpenMP threads from spinning long (see gptbook_notebook.py) when tests run side by side.
+    # and give OpenMP the readers' short spin (gptbook_notebook.py) unless a policy is set (the
+    # CTest environment sets passive waiting: tests run side by side).
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     # The kernel runs in the notebook's folder: paths given relative to here must still work there.
     for name in ("GPTBOOK_PYTHON_DIR", "GPTBOOK_NOTEBOOK_RUNS", "GPTBOOK_DATA_DIR", "GPTBOOK_DATA_MIRROR"):
