@@ -5,6 +5,7 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/data/tasks.hpp"
 #include "gptbook/model/checkpoint.hpp"
+#include "gptbook/train/data_source.hpp"
 #include "gptbook/train/state.hpp"
 #include "gptbook/train/trainer.hpp"
 
@@ -36,12 +37,11 @@ const Task& sort_task() {
     return task;
 }
 
-/// Batches of the sort task: train split for split 0, held-out split for split 1.
+/// Batches of the sort task as `gptbook train --task sort` draws them: train split for split 0,
+/// held-out split for split 1.
 DataSource sort_source() {
-    const CharTokenizer tok = task_tokenizer(sort_task());
-    return {[tok](int split, int B, Rng& rng) {
-        return task_batch(sort_task(), tok, B, rng, split == 0 ? TaskSplit::train : TaskSplit::test);
-    }};
+    GPTConfig fitted; // make_training_data fits a config to the task; the tests size theirs themselves
+    return make_training_data("task:sort", fitted, "char").source;
 }
 
 /// L1 NH2 C16 over the sort task's 5 characters; T = 13 is one example per row.
