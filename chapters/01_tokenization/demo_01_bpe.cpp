@@ -32,26 +32,6 @@ constexpr std::string_view builtin_text =
 
 void heading(const std::string& title) { std::cout << "\n== " << title << " ==\n"; }
 
-// A token's bytes between quotes, with newlines and control bytes escaped, and every byte of a
-// token that is not whole UTF-8 (part of a character) written as \xNN.
-std::string quote_bytes(std::string_view bytes) {
-    const bool whole_utf8 = !utf8_find_problem(bytes).has_value();
-    std::string out(1, '"');
-    for (unsigned char b : bytes) {
-        if (b == '\n') {
-            out.append("\\n");
-        } else if (b < 0x20 || b == 0x7f || (b >= 0x80 && !whole_utf8)) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", b);
-            out.append(hex);
-        } else {
-            out.push_back(static_cast<char>(b));
-        }
-    }
-    out.push_back('"');
-    return out;
-}
-
 // "[id "text", id "text", ...]" for the first `limit` tokens.
 std::string show_tokens(const BpeTokenizer& tok, const Tokens& ids, std::size_t limit = 20) {
     std::string out(1, '(');

@@ -37,26 +37,8 @@ struct Args {
     std::string run, prompt;
 };
 
-/// A token as it reads in a table: its text in quotes, with control characters escaped, and
-/// as hex bytes when it is not whole UTF-8 characters (a BPE token may hold part of one).
-std::string show(const Tokenizer& tok, int32_t id) {
-    const std::string bytes = tok.token_bytes(id);
-    const bool whole_chars = !utf8_find_problem(bytes).has_value();
-    std::string out = "'";
-    for (const char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '\n') {
-            out += "\\n";
-        } else if (byte < 0x20 || (byte >= 0x80 && !whole_chars)) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-            out += hex;
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
+/// A token as it reads in a table: its bytes in single quotes, escaped (quote_bytes(), chapter 01).
+std::string show(const Tokenizer& tok, int32_t id) { return quote_bytes(tok.token_bytes(id), '\''); }
 
 /// "The sky is blue." and its neighbours, in fixed proportions: after "The sky is " the next
 /// letter is b 8/18 of the time, c 7/18 (clear 4, cloudy 3), g 2/18, d 1/18.

@@ -111,3 +111,10 @@ TEST_CASE("describe_char shows the character and its code point, escaping invisi
     CHECK(describe_char(char32_t{0xFEFF}) == "'\\ufeff' (U+FEFF)");
     CHECK(code_point_str(char32_t{0x1F600}) == "U+1F600");
 }
+
+TEST_CASE("quote_bytes shows whole characters as they are and partial ones as hex bytes", "[ch01][utf8]") {
+    CHECK(quote_bytes("caf\xc3\xa9") == "\"caf\xc3\xa9\"");         // whole UTF-8: printed as is
+    CHECK(quote_bytes("\xc3") == "\"\\xc3\"");                      // the first byte of 'é' alone
+    CHECK(quote_bytes(" p\n", '\'') == "' p\\n'");                  // newline escaped, quote chosen
+    CHECK(quote_bytes(std::string("a\x01\x7f", 3)) == "\"a\\x01\\x7f\""); // control bytes escaped
+}

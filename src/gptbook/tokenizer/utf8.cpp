@@ -205,4 +205,22 @@ std::string describe_char(char32_t cp) {
     return out;
 }
 
+std::string quote_bytes(std::string_view bytes, char quote) {
+    const bool whole_utf8 = !utf8_find_problem(bytes).has_value();
+    std::string out(1, quote);
+    for (const unsigned char b : bytes) {
+        if (b == '\n') {
+            out.append("\\n");
+        } else if (b < 0x20 || b == 0x7f || (b >= 0x80 && !whole_utf8)) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", b);
+            out.append(hex);
+        } else {
+            out.push_back(static_cast<char>(b));
+        }
+    }
+    out.push_back(quote);
+    return out;
+}
+
 } // namespace gptbook

@@ -74,6 +74,15 @@ std::string utf8_encode(std::u32string_view code_points);
 /// "U+00E9": the standard notation, at least four hex digits.
 std::string code_point_str(char32_t code_point);
 
+/**
+ * @brief A token's bytes as they read in a table: between `quote` characters, with newlines and
+ *        control bytes escaped, and every byte written as \xNN when the bytes are not whole UTF-8
+ *        characters (a BPE token may hold part of one).
+ * @param[in] bytes any bytes
+ * @param[in] quote the quote character around them
+ */
+std::string quote_bytes(std::string_view bytes, char quote = '"');
+
 /// A character for error messages: "'é' (U+00E9)"; control and invisible characters are escaped
 /// ("'\n' (U+000A)", "'\x7f' (U+007F)") so that the message stays on one readable line.
 std::string describe_char(char32_t code_point);
