@@ -76,7 +76,7 @@ std::string code_point_str(char32_t code_point);
 
 /**
  * @brief A token's bytes as they read in a table: between `quote` characters, with newlines and
- *        control bytes escaped, and every byte written as \xNN when the bytes are not whole UTF-8
+ *        control bytes escaped, and every byte written as `\xNN` when the bytes are not whole UTF-8
  *        characters (a BPE token may hold part of one).
  * @param[in] bytes any bytes
  * @param[in] quote the quote character around them
