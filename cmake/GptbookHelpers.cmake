@@ -44,3 +44,38 @@ function(gptbook_add_test name)
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${properties_file})
 endfunction()
+
+# Under GPTBOOK_CUDA=EMULATE, the target's .cu sources are translated (tools/cuda_emulator/
+# translate.py) into C++ for the host compiler, and the target includes the emulator's CUDA
+# headers; with a real toolkit nvcc compiles them and this does nothing.
+function(gptbook_cuda_sources target)
+  if(NOT GPTBOOK_CUDA_EMULATED)
+    return()
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  set(translated)
+  foreach(source IN LISTS sources)
+    if(NOT source MATCHES "\\.cu$")
+      list(APPEND translated ${source})
+      continue()
+    endif()
+    cmake_path(ABSOLUTE_PATH source BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} OUTPUT_VARIABLE input)
+    cmake_path(GET input STEM stem)
+    cmake_path(GET input PARENT_PATH input_dir)
+    set(output ${CMAKE_CURRENT_BINARY_DIR}/emulated/${target}/${stem}.cpp)
+    add_custom_command(OUTPUT ${output}
+      COMMAND ${GPTBOOK_CUDA_TRANSLATE} ${input} ${output} --depfile ${output}.d
+              -I ${PROJECT_SOURCE_DIR}/src
+      DEPENDS ${input} ${GPTBOOK_CUDA_TRANSLATE}
+      DEPFILE ${output}.d
+      COMMENT "Translating ${source} for the CUDA emulator"
+      VERBATIM)
+    list(APPEND translated ${output})
+    # nvcc hands the host compiler's warnings only the host code; device code that compares
+    # threadIdx.x (unsigned) with an int is legal CUDA that -Wsign-compare would reject here.
+    set_source_files_properties(${output} PROPERTIES COMPILE_OPTIONS -Wno-sign-compare)
+    target_include_directories(${target} PRIVATE ${input_dir}) # its quoted includes
+  endforeach()
+  set_property(TARGET ${target} PROPERTY SOURCES ${translated})
+  target_link_libraries(${target} PUBLIC gptbook_cuda_emulator)
+endfunction()

@@ -14,6 +14,8 @@ packages=(
   libarmadillo-dev libopenblas-openmp-dev liblapack-dev
   # libraries
   catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
+  # the CUDA emulator (tools/cuda_emulator/: chapter 09's GPU code run on the CPU): its fibers
+  libboost-context-dev
   # docs
   doxygen graphviz
   # PyTorch reference (parity fixtures, side-by-side benchmarks)

@@ -79,7 +79,7 @@ TEST_CASE("a GPU run learns, and its checkpoint samples the same greedy tokens o
 
     const LoadedModel loaded = load_model(dir.file("model.safetensors"));
     const CharTokenizer tok = task_tokenizer(sort_task());
-    const std::string example = task_example_at(sort_task(), 12345);
+    const std::string example = task_example_at(sort_task(), sort_task().num_examples / 2);
     const Tokens prompt = tok.encode(example.substr(0, sort_task().prompt_length)); // the question only
     SamplingOptions greedy;
     greedy.temperature = 0.0f;

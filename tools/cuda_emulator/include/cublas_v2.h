@@ -1,0 +1,3 @@
+// The CUDA emulator's stand-in for the cuBLAS headers (see tools/cuda_emulator/README.md).
+#pragma once
+#include "gptbook_cuda_emulator/cublas.hpp"
