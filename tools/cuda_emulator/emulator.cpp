@@ -98,7 +98,7 @@ void* warp_slot(unsigned lane) {
     return b.slots.data() + 8 * (2 * (warp * 32 + lane) + b.generation[warp] % 2);
 }
 
-void* dynamic_shared(size_t) { return block().dynamic; }
+void* dynamic_shared() { return block().dynamic; }
 
 void poison_shared(void* p, size_t bytes) {
     if (block().poisoned.insert(p).second) std::memset(p, poison_byte, bytes);
@@ -336,7 +336,7 @@ void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& c
     b.threads.resize(threads);
     b.slots.resize(16 * ((threads + 31) / 32) * 32);
     b.generation.resize((threads + 31) / 32);
-    std::vector<unsigned char> dynamic(config.shared_bytes + 16);
+    std::vector<unsigned char> dynamic(config.shared_bytes + 16); // operator new aligns to 16
     b.dynamic = dynamic.data();
     b.dynamic_bytes = config.shared_bytes;
     for (unsigned i = 0; i < threads; ++i) {

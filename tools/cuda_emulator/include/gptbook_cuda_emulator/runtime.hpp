@@ -56,9 +56,8 @@ inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z,
 
 namespace gptbook_emu {
 
-/// The state of the thread (fiber) that runs device code now.
-struct ThreadState;
-struct BlockState;
+struct ThreadState; // a GPU thread: its index, and the barrier it waits at
+struct BlockState;  // the block that runs now: its threads, shared memory, fibers
 
 namespace detail {
 extern thread_local ThreadState* current_thread;
@@ -67,7 +66,7 @@ const uint3& thread_idx();
 const uint3& block_idx();
 const dim3& block_dim();
 const dim3& grid_dim();
-void* dynamic_shared(size_t alignment);
+void* dynamic_shared();
 void poison_shared(void* p, size_t bytes);
 void syncthreads(const char* what);
 void warp_barrier(unsigned mask, const char* what);
@@ -75,10 +74,12 @@ void* warp_slot(unsigned lane);
 unsigned lane_id();
 } // namespace detail
 
-/// Device-side `extern __shared__ T name[]`: the bytes given as the launch's third argument.
+/// Device-side `extern __shared__ T name[]`: the bytes given as the launch's third argument,
+/// 16-byte aligned as on a GPU.
 template <typename T>
 T* dynamic_shared() {
-    return static_cast<T*>(detail::dynamic_shared(alignof(T) > 16 ? alignof(T) : 16));
+    static_assert(alignof(T) <= 16, "dynamic shared memory is 16-byte aligned");
+    return static_cast<T*>(detail::dynamic_shared());
 }
 
 /// Fills a `__shared__` array with NaN bytes once per block, before any thread of it writes.
