@@ -1,5 +1,6 @@
 // Tests for the GPU path of src/gptbook/train/trainer.cpp (TrainerOptions::device = "cuda"): it
-// learns, resumes bit for bit, and writes checkpoints that the CPU samples identically.
+// follows the CPU's run, learns, resumes bit for bit, and writes checkpoints that the CPU samples
+// identically.
 #include "gptbook/core/error.hpp"
 #include "gptbook/cuda/kv_cache.hpp"
 #include "gptbook/data/tasks.hpp"
@@ -108,6 +109,39 @@ TEST_CASE("a GPU run stopped and resumed ends bit for bit where the uninterrupte
     REQUIRE(losses_a.size() == 60);
     CHECK(losses_b == losses_a); // the GPU kernels use no atomics: every run gives the same bits
     CHECK(arma::accu(a.model().params != b.model().params) == 0);
+}
+
+TEST_CASE("a GPU run follows the same run on the CPU step by step, with dropout and gradient accumulation",
+          "[ch09][gpu]") {
+    // The same seed gives both devices the same initial weights, batches and dropout masks, so the
+    // two runs differ only by float rounding (sums in another order): a few 1e-5 in the loss.
+    TrainConfig train = sort_train(30);
+    train.grad_accum = 2;
+    train.eval_interval = 15;
+    std::vector<float> cpu_losses, gpu_losses;
+    std::vector<EvalRow> cpu_evals, gpu_evals;
+    test::TempDir dir_cpu, dir_gpu;
+    TrainerOptions o_cpu = on_gpu(dir_cpu.str());
+    o_cpu.device = "cpu";
+    o_cpu.on_step = [&](int, float loss) { cpu_losses.push_back(loss); };
+    o_cpu.on_eval = [&](const EvalRow& row) { cpu_evals.push_back(row); };
+    Trainer(sort_model(), train, sort_source(), o_cpu).run();
+    TrainerOptions o_gpu = on_gpu(dir_gpu.str());
+    o_gpu.on_step = [&](int, float loss) { gpu_losses.push_back(loss); };
+    o_gpu.on_eval = [&](const EvalRow& row) { gpu_evals.push_back(row); };
+    Trainer(sort_model(), train, sort_source(), o_gpu).run();
+    REQUIRE(gpu_losses.size() == 30);
+    REQUIRE(cpu_losses.size() == 30);
+    for (size_t i = 0; i < cpu_losses.size(); ++i) {
+        INFO("step " << i + 1);
+        CHECK(gpu_losses[i] == Approx(cpu_losses[i]).margin(2e-3));
+    }
+    REQUIRE(gpu_evals.size() == cpu_evals.size());
+    for (size_t i = 0; i < cpu_evals.size(); ++i) {
+        CHECK(gpu_evals[i].train_loss == Approx(cpu_evals[i].train_loss).margin(2e-3));
+        CHECK(gpu_evals[i].val_loss == Approx(cpu_evals[i].val_loss).margin(2e-3));
+        CHECK(gpu_evals[i].grad_norm == Approx(cpu_evals[i].grad_norm).epsilon(1e-3));
+    }
 }
 
 TEST_CASE("a GPU run refuses an unknown precision before writing anything", "[ch09][gpu]") {

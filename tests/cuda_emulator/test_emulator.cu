@@ -61,12 +61,13 @@ __global__ void shuffle_kernel(float* out) {
     out[4 * i + 3] = in_eights;
 }
 
-// Each thread writes its slot, then reads its neighbour's, with or without the barrier between.
-__global__ void neighbour_kernel(float* out, bool barrier) {
+// Each thread writes its slot, then reads its neighbour's (the next one's, or with `step` =
+// blockDim.x - 1 the previous one's), with or without the barrier between.
+__global__ void neighbour_kernel(float* out, bool barrier, unsigned step) {
     __shared__ float slot[64];
     slot[threadIdx.x] = static_cast<float>(threadIdx.x);
     if (barrier) __syncthreads();
-    out[threadIdx.x] = slot[(threadIdx.x + 1) % blockDim.x];
+    out[threadIdx.x] = slot[(threadIdx.x + step) % blockDim.x];
 }
 
 // Only the first half of the block reaches the barrier.
@@ -125,16 +126,23 @@ TEST_CASE("warp shuffles exchange lanes' values as CUDA defines them") {
     }
 }
 
-TEST_CASE("a missing __syncthreads shows: the neighbour's slot is read before it is written") {
+TEST_CASE("a missing __syncthreads shows: a neighbour's slot is read before it is written") {
     Device d_out(64);
-    neighbour_kernel<<<1, 64>>>(d_out.ptr, true);
-    std::vector<float> out = d_out.download();
-    CHECK(out[0] == 1.0f);
-    CHECK(out[63] == 0.0f);
-    neighbour_kernel<<<1, 64>>>(d_out.ptr, false);
-    out = d_out.download();
-    CHECK(std::isnan(out[0])); // thread 1 has not run yet: the slot holds the poison the block began with
-    CHECK(out[63] == 0.0f);    // thread 0 wrote long before thread 63 reads
+    for (const unsigned step : {1u, 63u}) { // the next thread's slot, the previous thread's
+        for (int launch = 0; launch < 2; ++launch) {
+            neighbour_kernel<<<1, 64>>>(d_out.ptr, true, step);
+            const std::vector<float> out = d_out.download();
+            for (unsigned i = 0; i < 64; ++i) CHECK(out[i] == static_cast<float>((i + step) % 64));
+        }
+        // Without the barrier: threads run in index order on one launch and in reverse on the
+        // next, so whichever way a thread looks, one of two launches reads an unwritten (NaN) slot.
+        int unwritten = 0;
+        for (int launch = 0; launch < 2; ++launch) {
+            neighbour_kernel<<<1, 64>>>(d_out.ptr, false, step);
+            for (const float x : d_out.download()) unwritten += std::isnan(x) ? 1 : 0;
+        }
+        CHECK(unwritten > 0);
+    }
 }
 
 TEST_CASE("a __syncthreads that only some threads reach fails the launch and says so") {
@@ -157,7 +165,7 @@ TEST_CASE("a shuffle whose mask names lanes that returned fails the launch and s
 
 TEST_CASE("launches beyond the device's limits fail with the runtime's error codes") {
     Device d_out(1);
-    neighbour_kernel<<<1, 2048>>>(d_out.ptr, false);
+    neighbour_kernel<<<1, 2048>>>(d_out.ptr, false, 1u);
     CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration);
     CHECK(cudaGetLastError() == cudaSuccess); // not sticky
     dynamic_shared_kernel<<<1, 32, 64 * 1024>>>(d_out.ptr, 16 * 1024);

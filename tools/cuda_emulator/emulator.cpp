@@ -64,7 +64,8 @@ struct BlockState {
     std::vector<unsigned char> slots;   // 2 x 8 bytes per thread: what each lane posts to a shuffle
     std::vector<unsigned> generation;   // per warp: how many warp barriers it has passed
     std::deque<Runner> runners;
-    unsigned next = 0;                  // the first thread not started
+    std::vector<unsigned> order;        // the threads in the order they run: 0, 1, ... or reversed
+    unsigned next = 0;                  // order[next] is the first thread not started
     std::string fault;                  // an exception thrown by device code
 };
 
@@ -175,7 +176,7 @@ struct PoolStack {
 boost::context::fiber runner_main(BlockState& b, Runner& r, boost::context::fiber&& scheduler) {
     r.scheduler = std::move(scheduler);
     while (b.next < b.threads.size()) {
-        ThreadState& t = b.threads[b.next++];
+        ThreadState& t = b.threads[b.order[b.next++]];
         t.runner = &r;
         detail::current_thread = &t;
         try {
@@ -249,10 +250,10 @@ void run_block(BlockState& b, StackPool& pool) {
     b.next = 0;
     std::fill(b.generation.begin(), b.generation.end(), 0u);
     for (;;) {
-        for (unsigned i = 0; i < n; ++i) {
-            ThreadState& t = b.threads[i];
+        for (unsigned k = 0; k < n; ++k) {
+            ThreadState& t = b.threads[b.order[k]];
             if (t.wait != Wait::none) continue;
-            if (t.runner == nullptr) { // not started (then b.next == i): a new runner from here on
+            if (t.runner == nullptr) { // not started (then b.next == k): a new runner from here on
                 Runner& r = b.runners.emplace_back();
                 r.self = boost::context::fiber(std::allocator_arg,
                                                PoolStack{pool.stack(static_cast<unsigned>(b.runners.size() - 1))},
@@ -336,6 +337,13 @@ void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& c
     b.threads.resize(threads);
     b.slots.resize(16 * ((threads + 31) / 32) * 32);
     b.generation.resize((threads + 31) / 32);
+    // Threads run in index order on even launches and in reverse on odd ones: both are schedules a
+    // GPU may choose, so a thread that reads what another wrote without a barrier between them
+    // reads the wrong value in one of the two, whichever direction it looks.
+    static thread_local unsigned long long launches = 0;
+    b.order.resize(threads);
+    for (unsigned i = 0; i < threads; ++i) b.order[i] = launches % 2 == 0 ? i : threads - 1 - i;
+    ++launches;
     std::vector<unsigned char> dynamic(config.shared_bytes + 16); // operator new aligns to 16
     b.dynamic = dynamic.data();
     b.dynamic_bytes = config.shared_bytes;

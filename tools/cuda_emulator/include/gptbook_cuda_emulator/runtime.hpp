@@ -7,8 +7,10 @@
  * (Boost.Context) that run one at a time and switch only at __syncthreads() and the warp shuffles, so
  * a barrier waits for every thread of the block and a shuffle for every lane of the warp, exactly
  * as the CUDA programming model promises and no further: code that reads shared memory without
- * the barrier that publishes it reads what was there before, as a GPU may. Device memory is host
- * memory, filled with NaN bytes when allocated (cudaMalloc's memory is undefined on a GPU too).
+ * the barrier that publishes it reads what was there before, as a GPU may (threads run in index
+ * order on even launches and in reverse on odd ones, so this shows whichever way a thread looks).
+ * Device memory is host memory, filled with NaN bytes when allocated (cudaMalloc's memory is
+ * undefined on a GPU too).
  *
  * It checks what a GPU would not report, or would report only as a hang: a barrier or shuffle
  * that not every thread reaches, a shuffle whose mask names lanes that have exited, launch sizes
