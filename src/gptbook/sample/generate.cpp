@@ -5,15 +5,6 @@
 
 namespace gptbook {
 
-namespace {
-
-// The last `n` tokens of a sequence.
-Tokens tail(const Tokens& seq, size_t n) {
-    return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
-}
-
-} // namespace
-
 void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_new_tokens) {
     GPTBOOK_CHECK(!prompt.empty(), "generate: the prompt is empty; give at least one token (e.g. a newline)");
     GPTBOOK_CHECK(max_new_tokens >= 0, "generate: max_new_tokens is " << max_new_tokens << ", expected >= 0");
@@ -37,7 +28,7 @@ Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens
     Tokens seq = prompt;
     Tokens out;
     for (int i = 0; i < max_new_tokens; ++i) {
-        const Tokens context = tail(seq, model.config.block_size);
+        const Tokens context = last_tokens(seq, model.config.block_size);
         ActivationTensors acts(model.config, 1, static_cast<int>(context.size()));
         gpt_forward(model, acts, context, nullptr);
         const int32_t token = sample_token(acts.logits.col(context.size() - 1), options, rng);

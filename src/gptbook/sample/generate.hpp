@@ -40,6 +40,11 @@ Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, cons
 Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
                       Rng& rng, const TokenCallback& on_token = {});
 
+/// The last `n` tokens of `seq` (all of it when shorter): the context a model of block size n sees.
+inline Tokens last_tokens(const Tokens& seq, size_t n) {
+    return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
+}
+
 /**
  * @brief The generation loop of generate(), for any KV cache: the CPU's KVCache and the GPU's
  *        CudaKVCache (chapter 09) run the same loop.
@@ -55,13 +60,9 @@ Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens
 template <class Cache>
 Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, int max_new_tokens,
                            const SamplingOptions& options, Rng& rng, const TokenCallback& on_token) {
-    const size_t T = static_cast<size_t>(block_size);
-    auto tail = [](const Tokens& seq, size_t n) { // the last n tokens of seq
-        return Tokens(seq.end() - static_cast<std::ptrdiff_t>(std::min(n, seq.size())), seq.end());
-    };
     Tokens seq = prompt;
     Tokens out;
-    Vec logits = cache.prefill(tail(seq, T));
+    Vec logits = cache.prefill(last_tokens(seq, static_cast<size_t>(block_size)));
     for (int i = 0; i < max_new_tokens; ++i) {
         const int32_t token = sample_token(logits, options, rng);
         seq.push_back(token);
@@ -70,8 +71,8 @@ Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, i
         if (i + 1 == max_new_tokens) break;
         if (cache.length() < block_size) {
             logits = cache.step(token);
-        } else { // the window slides: rebuild from the last T-1 tokens, then step the newest
-            cache.prefill(tail(Tokens(seq.begin(), seq.end() - 1), T - 1));
+        } else { // the window slides: rebuild from the T-1 tokens before the newest, then step it
+            cache.prefill(Tokens(seq.end() - block_size, seq.end() - 1));
             logits = cache.step(token);
         }
     }
