@@ -83,17 +83,20 @@ void gemm_block(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
 // The argument checks of cublasGemmEx and cublasGemmStridedBatchedEx (CUBLAS_STATUS_INVALID_VALUE).
 cublasStatus_t check_gemm(const char* fn, cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, int m,
                           int n, int k, int lda, int ldb, int ldc) {
-    std::ostringstream os;
-    os << fn << "(m=" << m << ", n=" << n << ", k=" << k << ", lda=" << lda << ", ldb=" << ldb << ", ldc=" << ldc
-       << "): ";
-    if (handle == nullptr) return invalid(os.str() + "no handle (cublasCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
-    if (m < 0 || n < 0 || k < 0) return invalid(os.str() + "negative size");
+    const auto refuse = [&](const std::string& why, cublasStatus_t status = CUBLAS_STATUS_INVALID_VALUE) {
+        std::ostringstream os; // the call's sizes, then why (built only for a refused call)
+        os << fn << "(m=" << m << ", n=" << n << ", k=" << k << ", lda=" << lda << ", ldb=" << ldb << ", ldc=" << ldc
+           << "): " << why;
+        return invalid(os.str(), status);
+    };
+    if (handle == nullptr) return refuse("no handle (cublasCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
+    if (m < 0 || n < 0 || k < 0) return refuse("negative size");
     if ((ta != CUBLAS_OP_N && ta != CUBLAS_OP_T) || (tb != CUBLAS_OP_N && tb != CUBLAS_OP_T))
-        return invalid(os.str() + "the emulator knows CUBLAS_OP_N and CUBLAS_OP_T only");
+        return refuse("the emulator knows CUBLAS_OP_N and CUBLAS_OP_T only");
     const int a_rows = ta == CUBLAS_OP_N ? m : k, b_rows = tb == CUBLAS_OP_N ? k : n;
-    if (lda < std::max(1, a_rows)) return invalid(os.str() + "lda is below the stored A's rows (" + std::to_string(a_rows) + ")");
-    if (ldb < std::max(1, b_rows)) return invalid(os.str() + "ldb is below the stored B's rows (" + std::to_string(b_rows) + ")");
-    if (ldc < std::max(1, m)) return invalid(os.str() + "ldc is below m");
+    if (lda < std::max(1, a_rows)) return refuse("lda is below the stored A's rows (" + std::to_string(a_rows) + ")");
+    if (ldb < std::max(1, b_rows)) return refuse("ldb is below the stored B's rows (" + std::to_string(b_rows) + ")");
+    if (ldc < std::max(1, m)) return refuse("ldc is below m");
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -197,17 +200,20 @@ cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cubl
 
 cublasStatus_t cublasSgemv(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const float* alpha,
                            const float* A, int lda, const float* x, int incx, const float* beta, float* y, int incy) {
-    std::ostringstream os;
-    os << "cublasSgemv(m=" << m << ", n=" << n << ", lda=" << lda << ", incx=" << incx << ", incy=" << incy << "): ";
-    if (handle == nullptr) return invalid(os.str() + "no handle (cublasCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
+    const auto call = [&] { // the call's sizes, for a message (built only for a refused call)
+        std::ostringstream os;
+        os << "cublasSgemv(m=" << m << ", n=" << n << ", lda=" << lda << ", incx=" << incx << ", incy=" << incy << "): ";
+        return os.str();
+    };
+    if (handle == nullptr) return invalid(call() + "no handle (cublasCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
     if (m < 0 || n < 0 || lda < std::max(1, m) || incx == 0 || incy == 0 || (trans != CUBLAS_OP_N && trans != CUBLAS_OP_T))
-        return invalid(os.str() + "invalid sizes, lda below m, a zero increment, or an operation other than N or T");
+        return invalid(call() + "invalid sizes, lda below m, a zero increment, or an operation other than N or T");
     const int xlen = trans == CUBLAS_OP_N ? n : m, ylen = trans == CUBLAS_OP_N ? m : n;
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     const auto strided = [](int len, int inc) { return static_cast<size_t>(len - 1) * std::abs(inc) + 1; };
     if (!device_operand(A, span(m, n, lda)) || !device_operand(x, strided(xlen, incx)) ||
         !device_operand(y, strided(ylen, incy))) {
-        gptbook_emu::record_error(cudaErrorIllegalAddress, os.str() + "an operand is not device memory, or runs past its end");
+        gptbook_emu::record_error(cudaErrorIllegalAddress, call() + "an operand is not device memory, or runs past its end");
         return CUBLAS_STATUS_EXECUTION_FAILED;
     }
     const auto at = [](int i, int len, int inc) { return static_cast<size_t>(inc > 0 ? i : len - 1 - i) * std::abs(inc); };

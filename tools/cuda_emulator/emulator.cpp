@@ -307,25 +307,29 @@ void record_error(cudaError_t error, const std::string& why) {
 }
 
 void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& config, const std::function<void()>& body) {
+    if (errors().sticky != cudaSuccess) return; // a faulted context runs nothing more
     const dim3 g = config.grid, d = config.block;
     const unsigned long long threads = 1ull * d.x * d.y * d.z;
-    std::ostringstream os;
-    os << "kernel " << kernel_name << "<<<(" << g.x << "," << g.y << "," << g.z << "), (" << d.x << "," << d.y << ","
-       << d.z << "), " << config.shared_bytes << ">>>: ";
-    if (errors().sticky != cudaSuccess) return; // a faulted context runs nothing more
+    const auto refuse = [&](cudaError_t error, const std::string& why) { // names the launch in the message
+        std::ostringstream os;
+        os << "kernel " << kernel_name << "<<<(" << g.x << "," << g.y << "," << g.z << "), (" << d.x << "," << d.y
+           << "," << d.z << "), " << config.shared_bytes << ">>>: " << why;
+        fail(error, os.str());
+    };
     if (threads == 0 || threads > max_threads_per_block || g.x == 0 || g.y == 0 || g.z == 0 || g.y > max_grid_y ||
         g.z > max_grid_z) {
-        os << "invalid configuration (blocks of 1 to " << max_threads_per_block << " threads, grid sizes at least 1)";
-        fail(cudaErrorInvalidConfiguration, os.str());
+        refuse(cudaErrorInvalidConfiguration, "invalid configuration (blocks of 1 to " +
+                                                  std::to_string(max_threads_per_block) + " threads, grid sizes at least 1)");
         return;
     }
     // Dynamic shared memory beyond 48 KiB needs cudaFuncSetAttribute on this kernel first.
     const auto optin = shared_optin().find(kernel);
     const size_t limit = optin == shared_optin().end() ? max_shared_default : static_cast<size_t>(optin->second);
     if (config.shared_bytes > limit) {
-        os << "asks for " << config.shared_bytes << " bytes of dynamic shared memory; it may have " << limit
-           << (optin == shared_optin().end() ? " (more needs cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first)" : "");
-        fail(cudaErrorInvalidValue, os.str());
+        refuse(cudaErrorInvalidValue,
+               "asks for " + std::to_string(config.shared_bytes) + " bytes of dynamic shared memory; it may have " +
+                   std::to_string(limit) +
+                   (optin == shared_optin().end() ? " (more needs cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first)" : ""));
         return;
     }
     static thread_local StackPool pool;
@@ -375,29 +379,32 @@ void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& c
 // ---- device memory ------------------------------------------------------------------------------
 
 namespace {
-std::map<uintptr_t, size_t>& allocations() {
-    static std::map<uintptr_t, size_t> blocks;
-    return blocks;
-}
-std::mutex& allocations_mutex() {
-    static std::mutex m;
-    return m;
+// Every live cudaMalloc block (address -> bytes) and their sum, behind one lock.
+struct DeviceMemory {
+    std::mutex mutex;
+    std::map<uintptr_t, size_t> blocks;
+    size_t allocated = 0;
+};
+DeviceMemory& device_memory() {
+    static DeviceMemory memory;
+    return memory;
 }
 size_t total_memory() {
     return static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 size_t allocated_bytes() {
-    size_t sum = 0;
-    for (const auto& [p, bytes] : allocations()) sum += bytes;
-    return sum;
+    DeviceMemory& m = device_memory();
+    const std::lock_guard lock(m.mutex);
+    return m.allocated;
 }
 } // namespace
 
 bool is_device_pointer(const void* ptr, size_t bytes) {
-    const std::lock_guard lock(allocations_mutex());
+    DeviceMemory& m = device_memory();
+    const std::lock_guard lock(m.mutex);
     const auto p = reinterpret_cast<uintptr_t>(ptr);
-    auto it = allocations().upper_bound(p);
-    if (it == allocations().begin()) return false;
+    auto it = m.blocks.upper_bound(p);
+    if (it == m.blocks.begin()) return false;
     --it;
     return p >= it->first && p + bytes <= it->first + std::max<size_t>(it->second, 1);
 }
@@ -499,17 +506,23 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
     if (posix_memalign(&p, 256, std::max<size_t>(bytes, 1)) != 0)
         return fail(cudaErrorMemoryAllocation, "cudaMalloc: out of host memory");
     std::memset(p, gptbook_emu::poison_byte, bytes); // undefined on a GPU: NaNs here, so that reading it shows
-    const std::lock_guard lock(gptbook_emu::allocations_mutex());
-    gptbook_emu::allocations()[reinterpret_cast<uintptr_t>(p)] = bytes;
+    gptbook_emu::DeviceMemory& m = gptbook_emu::device_memory();
+    const std::lock_guard lock(m.mutex);
+    m.blocks[reinterpret_cast<uintptr_t>(p)] = bytes;
+    m.allocated += bytes;
     *ptr = p;
     return cudaSuccess;
 }
 cudaError_t cudaFree(void* ptr) {
     if (ptr == nullptr) return cudaSuccess;
     {
-        const std::lock_guard lock(gptbook_emu::allocations_mutex());
-        if (gptbook_emu::allocations().erase(reinterpret_cast<uintptr_t>(ptr)) == 0)
+        gptbook_emu::DeviceMemory& m = gptbook_emu::device_memory();
+        const std::lock_guard lock(m.mutex);
+        const auto it = m.blocks.find(reinterpret_cast<uintptr_t>(ptr));
+        if (it == m.blocks.end())
             return fail(cudaErrorInvalidDevicePointer, "cudaFree: the pointer did not come from cudaMalloc");
+        m.allocated -= it->second;
+        m.blocks.erase(it);
     }
     std::free(ptr);
     return cudaSuccess;
