@@ -2,11 +2,13 @@
 # Fetches a corpus listed in data/manifest.json and verifies its size and SHA-256.
 #   scripts/fetch-data.sh NAME        e.g. scripts/fetch-data.sh shakespeare
 #   scripts/fetch-data.sh --list      the known names
-# Looks in $GPTBOOK_DATA_DIR (default data/cache), then in $GPTBOOK_DATA_MIRROR, then downloads
+# A corpus that ships with gptbook (tiny Shakespeare, in data/) is only verified. Any other is
+# looked for in $GPTBOOK_DATA_DIR (default data/cache), then in $GPTBOOK_DATA_MIRROR, then downloaded
 # with curl: the same order as `gptbook data fetch`. Prints the path of the verified file.
 set -euo pipefail
 
-manifest="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/data/manifest.json"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+manifest="$repo/data/manifest.json"
 data_dir="${GPTBOOK_DATA_DIR:-data/cache}"
 
 die() { echo "fetch-data: $*" >&2; exit 1; }
@@ -25,7 +27,7 @@ if sys.argv[2] == "--list":
     sys.exit(0)
 for c in corpora:
     if c["name"] == sys.argv[2]:
-        print(c["file"], c["url"], c["bytes"], c["sha256"])
+        print(c["file"], c["url"], c["bytes"], c["sha256"], "shipped" if c.get("shipped") else "fetched")
         sys.exit(0)
 names = ", ".join(c["name"] for c in corpora)
 sys.exit(f"fetch-data: unknown corpus \"{sys.argv[2]}\"; known corpora: {names}")
@@ -51,7 +53,12 @@ verify() {
 if [ "$1" = "--list" ]; then read_manifest --list; exit 0; fi
 
 entry=$(read_manifest "$1") || exit 1
-read -r file url bytes sha256 <<< "$entry"
+read -r file url bytes sha256 how <<< "$entry"
+if [ "$how" = shipped ]; then
+  verify "$repo/data/$file" || die "the copy of $file that ships in data/ is damaged; restore it with \`git checkout data/$file\`"
+  echo "$repo/data/$file"
+  exit 0
+fi
 target="$data_dir/$file"
 
 if [ -f "$target" ] && verify "$target" 2> /dev/null; then

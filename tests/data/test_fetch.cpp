@@ -47,6 +47,35 @@ TEST_CASE("the built-in manifest lists tiny Shakespeare with its size and checks
                           Contains("a path to a UTF-8 text file also works"));
 }
 
+TEST_CASE("tiny Shakespeare ships with gptbook: found with no mirror, no cache and no download", "[ch08][fetch]") {
+    const CorpusEntry& e = find_corpus(builtin_manifest(), "shakespeare");
+    CHECK(e.shipped);
+    test::TempDir dir;
+    FetchOptions offline{"", false}; // no mirror, downloads off: what a machine without network has
+    const std::string path = fetch_corpus(e, dir.file("cache"), offline);
+    CHECK_FALSE(corpus_file_problem(e, path).has_value());
+    CHECK_FALSE(fs::exists(dir.file("cache"))); // used where it ships, not copied
+}
+
+TEST_CASE("a shipped corpus whose copy is damaged falls back to the mirror", "[ch08][fetch]") {
+    test::TempDir dir;
+    CorpusEntry e = fake_entry(dir);
+    e.shipped = true;
+    write_file_atomic(dir.file("shipped/tiny.txt"), "hellO corpus\n"); // right size, wrong bytes
+    FetchOptions options = mirror_only(dir);
+    options.shipped_dirs = {dir.file("shipped")};
+    CHECK(read_file(fetch_corpus(e, dir.file("cache"), options)) == fake_text);
+    CHECK(fs::exists(dir.file("cache/tiny.txt"))); // the mirror's copy, verified
+    write_file_atomic(dir.file("shipped/tiny.txt"), fake_text); // a good shipped copy wins
+    CHECK(fetch_corpus(e, dir.file("cache2"), options) == dir.file("shipped/tiny.txt"));
+}
+
+TEST_CASE("a manifest's \"shipped\" must be true or false", "[ch08][fetch]") {
+    nlohmann::json j = nlohmann::json::parse(embedded_manifest_json());
+    j["corpora"][0]["shipped"] = "yes";
+    CHECK_THROWS_WITH(parse_manifest(j, "m.json"), Contains("field \"shipped\" must be true or false"));
+}
+
 TEST_CASE("fetch_corpus copies a verified file from the mirror into the data directory", "[ch08][fetch]") {
     test::TempDir dir;
     const CorpusEntry e = fake_entry(dir);

@@ -5,6 +5,7 @@
 #include "gptbook/data/sha256.hpp"
 
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -103,6 +104,10 @@ std::vector<CorpusEntry> parse_manifest(const nlohmann::json& j, const std::stri
         c.sha256 = field_string(e, "sha256", where.str(), true);
         c.license = field_string(e, "license", where.str(), true);
         c.description = field_string(e, "description", where.str(), false);
+        if (e.contains("shipped")) {
+            GPTBOOK_CHECK(e.at("shipped").is_boolean(), where.str() << ": field \"shipped\" must be true or false");
+            c.shipped = e.at("shipped").get<bool>();
+        }
         GPTBOOK_CHECK(e.contains("bytes") && e.at("bytes").is_number_integer() && e.at("bytes").get<int64_t>() > 0,
                       where.str() << ": field \"bytes\" must be the file size, a positive integer");
         c.bytes = e.at("bytes").get<uint64_t>();
@@ -164,7 +169,24 @@ std::optional<std::string> corpus_file_problem(const CorpusEntry& entry, const s
     return std::nullopt;
 }
 
+std::vector<std::string> default_shipped_dirs() { return {"data", GPTBOOK_SHIPPED_DATA_DIR}; }
+
 std::string fetch_corpus(const CorpusEntry& entry, const std::string& data_dir, const FetchOptions& options) {
+    if (entry.shipped) {
+        std::ostringstream seen;
+        for (const auto& dir : options.shipped_dirs) {
+            const fs::path shipped = fs::path(dir) / entry.file;
+            if (!fs::is_regular_file(shipped)) continue;
+            const auto problem = corpus_file_problem(entry, shipped.string());
+            if (!problem) return shipped.string();
+            seen << "; " << shipped.string() << " " << *problem;
+        }
+        // A damaged checkout: say so, then fall through to the other places, which may still work.
+        if (!seen.str().empty())
+            std::fprintf(stderr, "gptbook: corpus %s: the copy that ships with gptbook is damaged%s "
+                         "(restore it with `git checkout data/%s`)\n", entry.name.c_str(), seen.str().c_str(),
+                         entry.file.c_str());
+    }
     const fs::path target = fs::path(data_dir) / entry.file;
     std::optional<std::string> local_problem;
     if (fs::exists(target)) {

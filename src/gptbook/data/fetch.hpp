@@ -3,10 +3,11 @@
  * @brief The data manifest, and fetching a named corpus to a verified local copy.
  *
  * data/manifest.json lists the corpora gptbook knows (name, file, URL, size, SHA-256, license);
- * it is compiled into the library, so the installed `gptbook` finds it from any directory. A
- * corpus is looked for in three places, in order: the data directory (a copy fetched before),
- * the mirror directory named by GPTBOOK_DATA_MIRROR (offline machines, CI), and its URL
- * (downloaded with curl). Whatever the source, the size and SHA-256 must match the manifest:
+ * it is compiled into the library, so the installed `gptbook` finds it from any directory. The
+ * default corpus, tiny Shakespeare, ships with the source in data/ (`"shipped": true`), so the
+ * main job needs no network. Any other corpus is looked for in three places, in order: the data
+ * directory (a copy fetched before), the mirror directory named by GPTBOOK_DATA_MIRROR (offline
+ * machines, CI), and its URL (downloaded with curl). Whatever the source, the size and SHA-256 must match the manifest:
  * a model trained on a silently different file would not reproduce the book's numbers.
  */
 #pragma once
@@ -29,12 +30,19 @@ struct CorpusEntry {
     std::string sha256;      ///< 64 lowercase hex digits
     std::string license;     ///< the terms the text is under
     std::string description; ///< one line for `gptbook data list` (may be empty)
+    bool shipped = false;    ///< the file ships with the source, in data/: nothing to download
 };
+
+/// "data" and the source tree's data/ directory (compiled in), where shipped corpora live.
+std::vector<std::string> default_shipped_dirs();
 
 /// Where to look for a corpus besides the data directory.
 struct FetchOptions {
     std::string mirror_dir;     ///< a directory holding verified copies; empty: none
     bool allow_download = true; ///< false: fail instead of running curl (tests, offline use)
+    /// Where a shipped corpus is found: "data" (the working directory is the repository root, as
+    /// in the book) and the source tree's data/ as it was when the library was built.
+    std::vector<std::string> shipped_dirs = default_shipped_dirs();
 };
 
 /// The text of data/manifest.json as it was when the library was built.
@@ -69,9 +77,11 @@ std::optional<std::string> corpus_file_problem(const CorpusEntry& entry, const s
  * @param[in] entry    the corpus
  * @param[in] data_dir where verified copies are kept; created if missing
  * @param[in] options  the mirror and whether to download
- * @return the path data_dir/\<file\>, whose size and SHA-256 match the entry
+ * @return the path of a file whose size and SHA-256 match the entry: data_dir/\<file\>, or a
+ *         shipped copy
  *
- * Order: an existing data_dir/\<file\> that verifies; else a copy from options.mirror_dir, verified
+ * A shipped corpus is used where it ships (the first of options.shipped_dirs whose copy
+ * verifies), without a copy. Otherwise, in order: an existing data_dir/\<file\> that verifies; else a copy from options.mirror_dir, verified
  * before it is written; else `curl -fsSL` into a temporary file, verified, then renamed. A copy in
  * data_dir that does not verify is replaced. Throws gptbook::Error on a checksum or size mismatch
  * in the mirror or the download, on a failed download, and when there is nowhere left to look.
