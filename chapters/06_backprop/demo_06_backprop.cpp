@@ -62,10 +62,17 @@ double max_error(Mat& x, const Mat& analytic, const std::function<double()>& los
     return worst;
 }
 
-/// An error as the power of ten above it ("< 1e-05"): the exact digits are float32 noise.
-std::string bound(double err) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "< 1e%+03d", static_cast<int>(std::floor(std::log10(std::max(err, 1e-12)))) + 1);
+/// What a gradient check may leave: float32 rounding of the loss divided by 2 eps, plus the
+/// curvature term of order eps^2 (LayerNorm's x is the largest, near 1e-3). A wrong gradient (a
+/// missing term, a transposed matrix) is off by the size of the gradient itself, 0.01 to 1.
+constexpr double check_tolerance = 2e-3;
+
+/// "ok" when a check passes, "FAILED (0.0123)" when it does not: the exact digits of a passing
+/// check are float32 noise that differs from one CPU to another, so the demo does not print them.
+std::string verdict(double err, double tolerance = check_tolerance) {
+    if (err < tolerance) return "ok";
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "FAILED (%.3g)", err);
     return buf;
 }
 
@@ -130,12 +137,13 @@ void part2_linear() {
 // Part 3: every op's backward against finite differences on small random inputs.
 void part3_every_op() {
     std::printf("== 3. every backward pass against finite differences (random inputs, seed 6)\n");
-    std::printf("  %-12s %-11s %-7s %8s %10s  %s\n", "op", "eq.", "input", "elements", "max |grad|", "max |analytic - numeric|");
+    std::printf("  %-12s %-11s %-7s %8s %10s  %s\n", "op", "eq.", "input", "elements", "max |grad|",
+                "max |analytic - numeric| < 2e-03");
     Rng rng(6);
     auto row = [](const char* op, const char* eqs, const char* input, Mat& x, const Mat& g,
                   const std::function<double()>& L) {
         std::printf("  %-12s %-11s %-7s %8llu %10.4f  %s\n", op, eqs, input, static_cast<unsigned long long>(x.n_elem),
-                    arma::abs(g).max(), bound(max_error(x, g, L)).c_str());
+                    arma::abs(g).max(), verdict(max_error(x, g, L)).c_str());
     };
     const int B = 1, T = 3, NH = 2, C = 4, N = B * T;
     {
@@ -187,7 +195,8 @@ void part3_every_op() {
         dropout_backward(dx, R, 0.5f, 42);
         row("dropout 0.5", "(6.14)", "x", x, dx, [&] { dropout_forward(y, x, 0.5f, 42); return weighted_sum(y, R); });
     }
-    std::printf("(linear is part 2; eps = %.0e, so agreement to ~1e-4 is all float32 allows)\n\n", eps);
+    std::printf("(linear is part 2; eps = %.0e: float32 rounding and the curvature term leave up to ~1e-3,\n"
+                " while a wrong gradient is off by 0.01 to 1)\n\n", eps);
 }
 
 /// The name of the tensor that holds flat parameter `i`, with the index inside it.
@@ -234,12 +243,12 @@ void part4_model(const Task& task, const CharTokenizer& tok) {
     model.zero_grad();
     gpt_backward(model, acts, batch.inputs, batch.targets);
     std::printf("loss %.4f; weights spread wider than gpt_init's (see spread_init), so every path matters\n", loss);
-    std::printf("  %-24s %8s %10s  %s\n", "tensor", "elements", "max |grad|", "max |analytic - numeric|");
+    std::printf("  %-24s %8s %10s  %s\n", "tensor", "elements", "max |grad|", "max |analytic - numeric| < 2e-03");
     for (const ParamSpec& s : model.layout) {
         Mat p = view(model.params.memptr() + s.offset, s.numel, 1);
         const Mat g = view(model.grads.memptr() + s.offset, s.numel, 1);
         std::printf("  %-24s %8zu %10.4f  %s\n", s.name.c_str(), s.numel, arma::abs(g).max(),
-                    bound(max_error(p, g, L)).c_str());
+                    verdict(max_error(p, g, L)).c_str());
     }
     std::printf("three of those checks in full:\n");
     for (const size_t i : {model.layout[0].offset + 9, model.layout[4].offset + 100, model.layout.back().offset + 3})
@@ -247,9 +256,9 @@ void part4_model(const Task& task, const CharTokenizer& tok) {
                     numeric_derivative(model.params[i], L));
     const ParamSpec& qkv_bias = model.layout[5]; // h.0.attn.c_attn.bias: rows [C, 2C) are the key biases
     const Vec key_bias_grad = model.grads.subvec(qkv_bias.offset + 8, qkv_bias.offset + 15);
-    std::printf("the key biases' gradient is %s: softmax ignores a shift shared by every key (exactly 0\n"
-                "in exact arithmetic; what remains is float32 rounding).\n\n",
-                bound(arma::abs(key_bias_grad).max()).c_str());
+    std::printf("the key biases' gradient is below 1e-06: %s. Softmax ignores a shift shared by every key\n"
+                "(exactly 0 in exact arithmetic; what remains is float32 rounding).\n\n",
+                arma::abs(key_bias_grad).max() < 1e-6f ? "yes" : "NO");
 }
 
 // Teacher-forced accuracy: the share of answer characters whose argmax is right given the true prefix.
@@ -284,14 +293,17 @@ void part5_train(const Task& task, const CharTokenizer& tok, bool smoke) {
     cfg.n_head = 4;
     cfg.n_embd = 64;
     const int B = 64, steps = smoke ? 150 : 500;
-    const LrSchedule schedule{3e-3f, 3e-4f, 50, steps};
+    // A peak of 6e-4 keeps the run smooth. At 3e-3 it learns faster but the loss spikes, and a spiking
+    // run is chaotic: the last bit that one CPU rounds differently from another grows, in a hundred
+    // steps, into a different loss in the second digit.
+    const LrSchedule schedule{6e-4f, 6e-5f, 20, steps};
     const AdamWConfig adamw{0.9f, 0.99f, 1e-8f, 0.0f};
     GPT model(cfg);
     Rng init(1337), data(1);
     gpt_init(model, init);
     AdamWState state(model.params.n_elem);
     ActivationTensors acts(cfg, B, cfg.block_size);
-    std::printf("== 5. training: L2 NH4 C64 (%zu parameters), B%d, %d AdamW steps, lr %.0e warmup 50 -> cosine %.0e\n",
+    std::printf("== 5. training: L2 NH4 C64 (%zu parameters), B%d, %d AdamW steps, lr %.0e warmup 20 -> cosine %.0e\n",
                 static_cast<size_t>(model.params.n_elem), B, steps, schedule.max_lr, schedule.min_lr);
     std::printf("  %5s %9s %8s %10s\n", "step", "lr (6.18)", "loss", "grad norm");
     for (int step = 0; step < steps; ++step) {
@@ -314,7 +326,9 @@ void part5_train(const Task& task, const CharTokenizer& tok, bool smoke) {
             adamw_update(model.params, model.grads, state, model.layout, lr, adamw);
         }
         if (step % (smoke ? 10 : 50) == 0 || step == steps - 1)
-            std::printf("  %5d %9.2e %8.4f %10.4f\n", step + 1, lr, loss, norm);
+            // One decimal for the norm: late in a run it is the most sensitive number here, and
+            // its third digit differs between CPUs (the loss does not).
+            std::printf("  %5d %9.2e %8.4f %10.1f\n", step + 1, lr, loss, norm);
     }
     report_heldout(model, task, tok);
 }

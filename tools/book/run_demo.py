@@ -3,8 +3,8 @@
 
     run_demo.py --golden chapters/04_attention/golden/demo_04_attention.txt -- DEMO --smoke
 
-Exit code 0 when the output equals the golden file byte for byte, 1 with a unified diff when it
-does not. With --update, or with GPTBOOK_UPDATE_GOLDEN=1 in the environment (for instance
+Exit code 0 when the output matches the golden file line for line (words exactly, printed numbers
+within their rounding: compare_text.py says how), 1 with the lines that differ when it does not. With --update, or with GPTBOOK_UPDATE_GOLDEN=1 in the environment (for instance
 `GPTBOOK_UPDATE_GOLDEN=1 ctest -L demos`), the golden file is rewritten instead: review the diff
 with git before committing it.
 """
@@ -13,6 +13,10 @@ import difflib
 import os
 import subprocess
 import sys
+
+from compare_text import line_difference
+
+SHOWN = 10  # differing lines printed in full; the count says how many more
 
 
 def main() -> int:
@@ -45,17 +49,30 @@ def main() -> int:
         return 1
     with open(args.golden, encoding="utf-8", newline="") as f:
         expected = f.read()
-    if actual == expected:
-        print(f"{os.path.basename(command[0])}: {len(actual.splitlines())} lines match {args.golden}")
-        return 0
-    diff = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                fromfile=f"{args.golden} (expected)",
-                                tofile=f"{os.path.basename(command[0])} output (actual)")
-    sys.stdout.writelines(diff)
-    print(f"\nthe output differs from {args.golden}; if the change is intended, rerun with "
-          "GPTBOOK_UPDATE_GOLDEN=1 and review the diff with git")
+    expected_lines, actual_lines = expected.splitlines(), actual.splitlines()
+    name = os.path.basename(command[0])
+    if len(expected_lines) == len(actual_lines):
+        differences = [(i + 1, e, a, line_difference(e, a))
+                       for i, (e, a) in enumerate(zip(expected_lines, actual_lines))]
+        differences = [d for d in differences if d[3]]
+        if not differences:
+            print(f"{name}: {len(actual_lines)} lines match {args.golden}")
+            return 0
+        print(f"{name} prints {len(differences)} lines that differ from {args.golden}:")
+        for line_no, e, a, why in differences[:SHOWN]:
+            print(f"  line {line_no}: {why}\n    expected: {e}\n    actual:   {a}")
+        if len(differences) > SHOWN:
+            print(f"  ... and {len(differences) - SHOWN} more")
+    else:
+        print(f"{name} prints {len(actual_lines)} lines; {args.golden} has {len(expected_lines)}:")
+        diff = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+                                    fromfile=f"{args.golden} (expected)", tofile=f"{name} output (actual)")
+        sys.stdout.writelines(diff)
+    print("\nIf you changed nothing, the demo's output depends on your machine, which is a bug in the "
+          "book:\nplease report the lines above with your CPU (lscpu) and OPENBLAS_CORETYPE.\n"
+          "If you changed the demo or the library on purpose, rewrite the golden file with "
+          "GPTBOOK_UPDATE_GOLDEN=1\n(e.g. `GPTBOOK_UPDATE_GOLDEN=1 ctest -L demos`) and review its diff with git.")
     return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())
