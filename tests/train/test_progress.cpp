@@ -2,6 +2,8 @@
 #include "gptbook/train/progress.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <unistd.h>
 
 using namespace gptbook;
 
@@ -23,4 +25,18 @@ TEST_CASE("format_duration rounds to the nearest second before choosing the unit
 
 TEST_CASE("format_duration shows a negative duration (clock skew) as zero", "[ch08][progress]") {
     CHECK(format_duration(-5.0) == "0s");
+}
+
+TEST_CASE("progress to a pipe or a file keeps a line only at evaluations, unless log_interval was chosen",
+          "[ch08][progress]") {
+    if (isatty(fileno(stdout))) {
+        WARN("stdout is a terminal here (ctest gives a pipe): the live style is tested by eye");
+        return;
+    }
+    const ProgressStyle quiet = progress_style_for_stdout(10, 250, false);
+    CHECK_FALSE(quiet.live);
+    CHECK(quiet.interval == 250);
+    const ProgressStyle chosen = progress_style_for_stdout(10, 250, true);
+    CHECK_FALSE(chosen.live);
+    CHECK(chosen.interval == 10);
 }

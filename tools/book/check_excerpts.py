@@ -5,6 +5,8 @@
     check_excerpts.py --chapters chapters --build build/release --slow --workdir /tmp/book
                                                                    # every command, slow ones too
     check_excerpts.py --chapters chapters --sections-only          # section order only
+    check_excerpts.py --chapters chapters --build build/release --page README.md --only none
+                                                                   # the README's commands alone
 
 In a chapter README (chapters/NN_name/README.md):
 
@@ -14,7 +16,8 @@ In a chapter README (chapters/NN_name/README.md):
 
   The first word names a demo (found in BUILD/chapters/*/) or `gptbook` (BUILD/gptbook); the rest
   are its arguments. The program runs from the repository root, and the excerpt's lines must
-  appear in its standard output contiguous and verbatim (trailing spaces aside). A line that is
+  appear in its standard output contiguous and in order: words verbatim (trailing spaces aside),
+  printed numbers within their rounding (compare_text.py), so an excerpt holds on any x86-64 CPU. A line that is
   exactly `...` in the excerpt skips any number of lines: the pieces must then appear in order.
 * A ```sh block right after `<!-- run -->` is run with bash (-e) from the repository root, with
   every `build/release/` replaced by BUILD; it must exit with 0. A block that takes minutes is
@@ -22,8 +25,13 @@ In a chapter README (chapters/NN_name/README.md):
   working directory (--workdir, holding links to the repository's data/ and tools/) so that the
   runs it trains never overwrite a reader's runs/. `<!-- run: slow, needs runs/NAME (why) -->`
   marks a block that uses a run another chapter's block trains: it runs after all the others.
-  `<!-- run: skip (why) -->` is for the rare block that cannot run as written (none today).
+  `<!-- run: fails (why) -->` marks a block that must exit with an error as things stand (the
+  exercises' tests before they are solved): it runs, and passes when its exit code is not 0.
+  `<!-- run: skip (why) -->` is for the rare block that cannot run here (a GPU, a benchmark).
 * The `## ` headings are exactly the book's sections, in order (SECTIONS below).
+
+A page that is not a chapter (`--page README.md`) is checked the same way, without the sections,
+and there every ```sh block must carry one of the markers: each command a reader is shown runs.
 
 Exit code 0 when everything holds, 1 with one line per problem otherwise.
 """
@@ -35,6 +43,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+
+from compare_text import line_difference, lines_match
 
 SECTIONS = ["Goal", "Prerequisites", "What you will build", "The math", "Walkthrough", "Run it",
             "Check it", "Exercises", "References"]
@@ -89,8 +99,9 @@ def find_program(build_dir, program):
     return found[0] if found else None
 
 
-def contains_in_order(output_lines, excerpt_lines):
-    """True when the excerpt's pieces (split at `...` lines) appear contiguously, in order."""
+def excerpt_difference(output_lines, excerpt_lines):
+    """None when the excerpt's pieces (split at `...` lines) appear contiguously, in order, in the
+    output; otherwise what differs, from the place in the output that matches the piece best."""
     pieces, piece = [], []
     for line in excerpt_lines:
         if line.strip() == "...":
@@ -101,13 +112,22 @@ def contains_in_order(output_lines, excerpt_lines):
     pieces.append(piece)
     start = 0
     for piece in (p for p in pieces if p):
+        best = None  # (lines matched, first differing excerpt line, the output line there)
         for k in range(start, len(output_lines) - len(piece) + 1):
-            if output_lines[k:k + len(piece)] == piece:
+            window = output_lines[k:k + len(piece)]
+            matched = [lines_match(e, a) for e, a in zip(piece, window)]
+            if all(matched):
                 start = k + len(piece)
                 break
+            if best is None or sum(matched) > best[0]:
+                first = matched.index(False)
+                best = (sum(matched), piece[first], window[first])
         else:
-            return False
-    return True
+            if best is None or best[0] == 0:
+                return f"`{piece[0].strip()}` and the lines after it are not in the output"
+            why = line_difference(best[1], best[2])
+            return f"expected `{best[1].strip()}`, the output has `{best[2].strip()}` ({why})"
+    return None
 
 
 def run_output(build_dir, command, cache):
@@ -134,7 +154,7 @@ def run_output(build_dir, command, cache):
     return cache[command]
 
 
-def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S):
+def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S, must_fail=False):
     prefix = os.path.abspath(build_dir) + "/"
     script = "\n".join(line.replace("build/release/", prefix) for line in script)
     try:
@@ -144,17 +164,40 @@ def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S):
         if workdir:  # already a slow block
             return f"ran longer than {timeout} s (is the machine busy? see README.md, 'On a busy machine')"
         return f"ran longer than {timeout} s; mark it `<!-- run: slow (why) -->`"
+    tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
+    if must_fail:
+        return None if result.returncode != 0 else f"exited with code 0, but it is marked to fail: {tail}"
     if result.returncode != 0:
-        tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
         return f"exited with code {result.returncode}: {tail}"
     return None
 
 
-def check_blocks(name, text, build_dir, cache, counts, slow):
+def unmarked_command_blocks(text):
+    """Line numbers of the ```sh blocks that no marker precedes."""
+    lines = text.splitlines()
+    found, inside = [], False
+    for i, line in enumerate(lines):
+        fence = FENCE.match(line.strip())
+        if not fence and not line.strip().startswith("```"):
+            continue
+        if inside:
+            inside = False
+            continue
+        inside = True
+        if fence and fence.group(1) == "sh":
+            k = i - 1
+            while k >= 0 and not lines[k].strip():
+                k -= 1
+            if k < 0 or not MARKER.match(lines[k].strip()):
+                found.append(i + 1)
+    return found
+
+
+def check_blocks(path, text, build_dir, cache, counts, slow):
     """Checks the excerpts and runs the cheap blocks; returns (problems, deferred slow blocks)."""
     problems, deferred = [], []
     for line_no, kind, argument, language, body in marked_blocks(text):
-        where = f"{name}/README.md:{line_no}"
+        where = f"{path}:{line_no}"
         if language is None:
             problems.append(f"{where}: `<!-- {kind} -->` is not followed by a ``` block")
         elif kind == "output":
@@ -164,13 +207,21 @@ def check_blocks(name, text, build_dir, cache, counts, slow):
             output, error = run_output(build_dir, argument, cache)
             if error:
                 problems.append(f"{where}: {error}")
-            elif not contains_in_order(output, body):
-                problems.append(f"{where}: the excerpt is not in the output of `{argument}`; "
-                                "paste the current output (run it from the repository root)")
+            elif (difference := excerpt_difference(output, body)) is not None:
+                problems.append(f"{where}: the excerpt differs from the output of `{argument}`: "
+                                f"{difference}. If you changed the code on purpose, paste the "
+                                "current output (run it from the repository root); if you changed "
+                                "nothing, the output depends on the machine: please report it")
             else:
                 counts["excerpts"] += 1
         elif argument.startswith("skip"):
             counts["skipped"] += 1
+        elif argument.startswith("fails"):
+            error = run_block(build_dir, body, must_fail=True)
+            if error:
+                problems.append(f"{where}: the `<!-- run: fails -->` block {error}")
+            else:
+                counts["run"] += 1
         elif argument.startswith("slow"):
             if slow:
                 deferred.append((where, argument, body))
@@ -178,7 +229,8 @@ def check_blocks(name, text, build_dir, cache, counts, slow):
                 counts["skipped"] += 1
         elif argument:
             problems.append(f"{where}: unknown marker `<!-- run: {argument} -->`; "
-                            "expected `<!-- run -->`, `<!-- run: slow (why) -->` or `<!-- run: skip (why) -->`")
+                            "expected `<!-- run -->`, `<!-- run: slow (why) -->`, `<!-- run: fails (why) -->` "
+                            "or `<!-- run: skip (why) -->`")
         else:
             error = run_block(build_dir, body)
             if error:
@@ -192,7 +244,7 @@ WORKDIR_MARK = ".gptbook-book-workdir"
 
 
 def make_workdir(workdir, repo_root):
-    """A fresh scratch directory that sees the repository's data/ and tools/ (corpora, GPT-2 files).
+    """A fresh scratch directory that sees the repository's data/, tools/ and scripts/.
 
     Returns a problem when `workdir` holds files that this script did not put there."""
     if os.path.isdir(workdir) and os.listdir(workdir):
@@ -202,7 +254,7 @@ def make_workdir(workdir, repo_root):
         shutil.rmtree(workdir)
     os.makedirs(workdir, exist_ok=True)
     open(os.path.join(workdir, WORKDIR_MARK), "w").close()
-    for entry in ("data", "tools"):
+    for entry in ("data", "tools", "scripts"):
         os.symlink(os.path.join(repo_root, entry), os.path.join(workdir, entry))
     return None
 
@@ -231,6 +283,8 @@ def main():
     parser.add_argument("--build", help="the build directory (holds gptbook and chapters/*/demo_*)")
     parser.add_argument("--sections-only", action="store_true", help="check section order only")
     parser.add_argument("--only", default="", help="chapter folders to check, separated by ';' (default: all)")
+    parser.add_argument("--page", action="append", default=[],
+                        help="another Markdown page to check, such as README.md (repeatable)")
     parser.add_argument("--slow", action="store_true", help="also run the blocks marked slow")
     parser.add_argument("--workdir", help="with --slow: the scratch directory the blocks run in")
     args = parser.parse_args()
@@ -239,8 +293,8 @@ def main():
     if args.slow and not args.workdir:
         parser.error("--slow needs --workdir (a scratch directory; the slow blocks write runs/ there)")
 
-    problems, cache, slow_blocks = [], {}, []
-    counts = {"chapters": 0, "excerpts": 0, "run": 0, "skipped": 0}
+    problems, cache, slow_blocks, page_slow_blocks = [], {}, [], []
+    counts = {"chapters": 0, "pages": 0, "excerpts": 0, "run": 0, "skipped": 0}
     only = {name for name in args.only.split(";") if name}
     for name, readme in chapter_readmes(args.chapters):
         if only and name not in only:
@@ -253,23 +307,37 @@ def main():
         counts["chapters"] += 1
         problems += check_sections(name, text)
         if not args.sections_only:
-            found, deferred = check_blocks(name, text, args.build, cache, counts, args.slow)
+            found, deferred = check_blocks(f"{name}/README.md", text, args.build, cache, counts, args.slow)
             problems += found
             slow_blocks += deferred
-    if slow_blocks:
-        repo_root = os.path.dirname(os.path.abspath(args.chapters))
-        problem = make_workdir(args.workdir, repo_root)
+    for page in args.page if not args.sections_only else []:
+        with open(page, encoding="utf-8") as f:
+            text = f.read()
+        counts["pages"] += 1
+        shown = os.path.relpath(page)
+        problems += [f"{shown}:{n}: a ```sh block without a marker; mark it `<!-- run -->`, "
+                     "`<!-- run: slow (why) -->` or `<!-- run: skip (why) -->`" for n in unmarked_command_blocks(text)]
+        found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow)
+        problems += found
+        page_slow_blocks += deferred
+    # The pages' slow blocks get a scratch directory of their own: the README trains the same runs
+    # as the chapters do, and `gptbook train` refuses to overwrite a run.
+    repo_root = os.path.dirname(os.path.abspath(args.chapters))
+    for blocks, workdir in ((slow_blocks, args.workdir), (page_slow_blocks, f"{args.workdir}-pages")):
+        if not blocks:
+            continue
+        problem = make_workdir(workdir, repo_root)
         if problem:
             problems.append(problem)
         else:
-            problems += run_slow_blocks(args.build, slow_blocks, os.path.abspath(args.workdir), counts)
+            problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts)
 
     for problem in problems:
         print(problem)
     if args.sections_only:
         print(f"{counts['chapters']} chapter texts checked; {len(problems)} problems")
     else:
-        print(f"{counts['chapters']} chapters: {counts['excerpts']} excerpts match, "
+        print(f"{counts['chapters']} chapters, {counts['pages']} other pages: {counts['excerpts']} excerpts match, "
               f"{counts['run']} run blocks ran, {counts['skipped']} skipped; "
               f"{len(problems)} problems")
     return 1 if problems else 0

@@ -6,7 +6,14 @@
 
 namespace gptbook::cli {
 
+namespace {
+std::string invoked_as = "gptbook";
+}
+
+const std::string& program_name() { return invoked_as; }
+
 int run_app(int argc, const char* const* argv) {
+    if (argc > 0 && argv[0] != nullptr && *argv[0] != '\0') invoked_as = argv[0];
     CLI::App app{"gptbook: a small GPT built chapter by chapter. Train it, sample from it, look inside it.", "gptbook"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show the help of every subcommand");
@@ -27,7 +34,7 @@ int run_app(int argc, const char* const* argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // One line, as every other error: what was wrong and where to look.
-        std::fprintf(stderr, "gptbook: %s; see gptbook --help\n", e.what());
+        std::fprintf(stderr, "gptbook: %s; see %s --help\n", e.what(), invoked_as.c_str());
         return 1;
     } catch (const Error& e) {
         std::fprintf(stderr, "gptbook: %s\n", e.what());

@@ -106,6 +106,8 @@ void run_train(TrainArgs& a) {
     options.device = a.device;
     options.precision = a.precision;
     options.data = a.data;
+    for (auto& [opt, apply] : a.overrides)
+        if (opt->get_name() == "--log-interval" && opt->count() > 0) options.log_interval_chosen = true;
     options.tokenizer_json = data->tokenizer->to_json().dump();
     Trainer* trainer_ptr = nullptr;
     if (data->task)
@@ -118,7 +120,7 @@ void run_train(TrainArgs& a) {
     std::printf("done: best val loss %.4f after %d steps and %s of training\n", s.best_val_loss, s.steps_done,
                 format_duration(s.train_seconds).c_str());
     if (data->task) print_accuracy(trainer.model(), *data, 1000);
-    std::printf("sample from it: gptbook sample --run %s\n", a.out.c_str());
+    std::printf("sample from it: %s sample --run %s\n", program_name().c_str(), a.out.c_str());
 }
 
 } // namespace

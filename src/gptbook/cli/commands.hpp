@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace gptbook::cli {
 
 /// Registers a subcommand on `app`; its callback runs the command and throws gptbook::Error on
@@ -21,6 +23,10 @@ void add_inspect_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 /// Registers `tokenize` on `app`: train a byte-level BPE tokenizer; encode and decode text.
 void add_tokenize_command(CLI::App& app);
+
+/// The command as the user typed it (`build/release/gptbook`, or `gptbook` when it was found on the
+/// PATH), for hints that name a command to run next: a student can paste them as they are.
+const std::string& program_name();
 
 /// Runs the tool: parses `argv`, runs the subcommand, and turns every error into one line on
 /// stderr. Returns the process exit code (0 success, 1 error).

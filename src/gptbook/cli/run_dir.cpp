@@ -1,5 +1,6 @@
 #include "gptbook/cli/run_dir.hpp"
 
+#include "gptbook/cli/commands.hpp"
 #include "gptbook/core/error.hpp"
 
 #include <filesystem>
@@ -22,9 +23,17 @@ Run load_run(const std::string& dir_or_file) {
     namespace fs = std::filesystem;
     std::string model_path = dir_or_file;
     if (fs::is_directory(dir_or_file)) {
-        model_path = (fs::path(dir_or_file) / "model.safetensors").string();
-        GPTBOOK_CHECK(fs::exists(model_path), dir_or_file << " has no model.safetensors; train one with "
-                                                          << "`gptbook train --out " << dir_or_file << "`");
+        const fs::path dir(dir_or_file);
+        model_path = (dir / "model.safetensors").string();
+        // A run directory that training has not filled yet, or a folder that is no run at all (a
+        // student who types `--run data` must not be told to train into the data folder).
+        GPTBOOK_CHECK(fs::exists(model_path) || !fs::exists(dir / "config.json"),
+                      dir_or_file << " has no model.safetensors yet: its training saves one at the first evaluation; "
+                                  << "continue it with `" << program_name() << " train --out " << dir_or_file
+                                  << " --resume`");
+        GPTBOOK_CHECK(fs::exists(model_path),
+                      dir_or_file << " is not a run directory (it has no model.safetensors); expected a folder that "
+                                  << "`" << program_name() << " train --out runs/NAME` wrote, such as runs/NAME");
     } else {
         GPTBOOK_CHECK(fs::exists(dir_or_file), dir_or_file << " does not exist; expected a run directory (runs/NAME) "
                                                            << "or a model .safetensors file");

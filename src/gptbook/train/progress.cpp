@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 
 namespace gptbook {
 
@@ -14,28 +15,50 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
+ProgressStyle progress_style_for_stdout(int log_interval, int eval_interval, bool log_interval_chosen) {
+    const bool live = isatty(fileno(stdout)) != 0;
+    return {live, live || log_interval_chosen ? log_interval : eval_interval};
+}
+
+void Progress::clear_live_line() {
+    if (!line_pending_) return;
+    std::printf("\r\033[K"); // back to the line's start, erase to its end
+    line_pending_ = false;
+}
+
 void Progress::step(int step, float loss, float lr, float grad_norm, double tokens_per_step,
-                    double train_seconds, int log_interval) {
+                    double train_seconds) {
     if (!enabled_) return;
-    if (step % log_interval != 0 && step != max_iters_) return;
+    const bool kept = step % style_.interval == 0 || step == max_iters_;
+    if (!kept && !style_.live) return;
+    // Throughput and ETA over the steps since the last kept line: one step alone is too noisy.
     const double dt = train_seconds - last_seconds_;
-    const double tok_s = dt > 0 ? (step - last_step_) * tokens_per_step / dt : 0.0;
-    const double eta = dt > 0 ? (max_iters_ - step) * dt / (step - last_step_) : 0.0;
-    std::printf("step %5d/%d | loss %.4f | lr %.2e | norm %.3f | %8.0f tok/s | ETA %s\n", step, max_iters_, loss,
-                lr, grad_norm, tok_s, format_duration(eta).c_str());
+    const int steps = step - last_step_;
+    const double tok_s = dt > 0 && steps > 0 ? steps * tokens_per_step / dt : 0.0;
+    const double eta = dt > 0 && steps > 0 ? (max_iters_ - step) * dt / steps : 0.0;
+    if (style_.live) std::printf("\r");
+    std::printf("step %5d/%d | loss %.4f | lr %.2e | norm %.3f | %8.0f tok/s | ETA %s", step, max_iters_, loss, lr,
+                grad_norm, tok_s, format_duration(eta).c_str());
+    if (style_.live) std::printf("\033[K");
+    line_pending_ = !kept;
+    if (kept) {
+        std::printf("\n");
+        last_step_ = step;
+        last_seconds_ = train_seconds;
+    }
     std::fflush(stdout);
-    last_step_ = step;
-    last_seconds_ = train_seconds;
 }
 
 void Progress::eval(const EvalRow& r) {
     if (!enabled_) return;
+    clear_live_line();
     std::printf("eval  %5d      | train %.4f | val %.4f | %s of training\n", r.step, r.train_loss, r.val_loss,
                 format_duration(r.train_seconds).c_str());
     std::fflush(stdout);
 }
 
 void Progress::interrupted(int step, const std::string& run_dir) {
+    clear_live_line();
     if (run_dir.empty()) std::printf("stopped at step %d\n", step);
     else std::printf("stopped at step %d; state saved in %s; continue with --resume\n", step, run_dir.c_str());
     std::fflush(stdout);

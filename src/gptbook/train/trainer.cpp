@@ -229,7 +229,9 @@ EvalRow Trainer::evaluate() {
 
 TrainSummary Trainer::run() {
     TrainSummary summary;
-    Progress progress(train_.max_iters, options_.progress, step_, train_seconds_);
+    Progress progress(train_.max_iters, options_.progress,
+                      progress_style_for_stdout(train_.log_interval, train_.eval_interval, options_.log_interval_chosen),
+                      step_, train_seconds_);
     double seconds_at_last_eval = train_seconds_;
     int step_at_last_eval = step_;
     const double tokens_per_step = static_cast<double>(train_.batch_size) * train_.grad_accum * model_->config.block_size;
@@ -264,7 +266,7 @@ TrainSummary Trainer::run() {
         train_seconds_ += seconds_since(t0);
         if (options_.on_step) options_.on_step(step_, loss);
         progress.step(step_, loss, learning_rate(schedule_of(train_), step_ - 1), last_grad_norm_, tokens_per_step,
-                      train_seconds_, train_.log_interval);
+                      train_seconds_);
     }
     summary.steps_done = step_;
     summary.best_val_loss = best_val_;

@@ -41,7 +41,8 @@ struct TrainerOptions {
     std::string data;             ///< what the run trains on ("shakespeare", a path, "task:sort"),
                                   ///< recorded in config.json and the model's metadata
     bool resume = false;          ///< continue from run_dir/train_state.safetensors
-    bool progress = true;         ///< print a progress line every log_interval steps
+    bool progress = true;         ///< print progress lines (progress_style_for_stdout()) and evaluations
+    bool log_interval_chosen = false; ///< the user set log_interval: keep its lines in a log too
     int stop_at = -1;             ///< stop (and save, as on Ctrl-C) after this step; -1 = never
     std::string device = "cpu";   ///< "cpu", or "cuda": the model, its gradients, moments and
                                   ///< activations stay on the GPU for the whole run, and the host
