@@ -72,9 +72,11 @@ void bm_linear(benchmark::State& state, const OpShape& s, int threads, bool back
     Vec dbias(OC, arma::fill::zeros);
     const double flops = 2.0 * static_cast<double>(C) * OC * N * (backward ? 2.0 : 1.0);
     if (backward) {
-        run_op(state, s, threads, [&] { linear_backward(dinp, dweight, dbias, dout, inp, weight); }, flops);
+        run_op(
+            state, s, threads, [&] { linear_backward(dinp, dweight, dbias, dout, inp, weight); }, flops);
     } else {
-        run_op(state, s, threads, [&] { linear_forward(out, inp, weight, bias); }, flops);
+        run_op(
+            state, s, threads, [&] { linear_forward(out, inp, weight, bias); }, flops);
     }
 }
 
@@ -99,8 +101,7 @@ void bm_layernorm(benchmark::State& state, const OpShape& s, int threads, bool b
     Vec dweight(C, arma::fill::zeros), dbias(C, arma::fill::zeros);
     layernorm_forward(out, mean, rstd, inp, weight, bias);
     if (backward) {
-        run_op(state, s, threads,
-               [&] { layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd); });
+        run_op(state, s, threads, [&] { layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd); });
     } else {
         run_op(state, s, threads, [&] { layernorm_forward(out, mean, rstd, inp, weight, bias); });
     }
@@ -129,7 +130,8 @@ void bm_crossentropy(benchmark::State& state, const OpShape& s, int threads, boo
     if (backward) {
         run_op(state, s, threads, [&] { crossentropy_backward(dlogits, dlosses, probs, targets); });
     } else {
-        run_op(state, s, threads, [&] { benchmark::DoNotOptimize(crossentropy_forward(losses, probs, logits, targets)); });
+        run_op(state, s, threads,
+               [&] { benchmark::DoNotOptimize(crossentropy_forward(losses, probs, logits, targets)); });
     }
 }
 
@@ -147,9 +149,11 @@ std::vector<int> thread_counts() {
 using OpBench = void (*)(benchmark::State&, const OpShape&, int, bool);
 
 void register_benchmarks() {
-    const std::vector<std::pair<const char*, OpBench>> ops = {
-        {"linear", bm_linear}, {"attention", bm_attention}, {"layernorm", bm_layernorm},
-        {"gelu", bm_gelu},     {"crossentropy", bm_crossentropy}};
+    const std::vector<std::pair<const char*, OpBench>> ops = {{"linear", bm_linear},
+                                                              {"attention", bm_attention},
+                                                              {"layernorm", bm_layernorm},
+                                                              {"gelu", bm_gelu},
+                                                              {"crossentropy", bm_crossentropy}};
     for (const auto& [op, fn] : ops) {
         for (const bool backward : {false, true}) {
             for (const OpShape& s : op_shapes()) {

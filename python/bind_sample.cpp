@@ -35,7 +35,7 @@ Tokens sequence_of(py::object ids, const char* what) {
 /// The distribution of the token after `ids`; the model sees the last block_size of them, as
 /// generation does.
 py::array_t<float> model_next_token_distribution(const GPT& model, py::object ids, float temperature, int top_k,
-                                                  float top_p) {
+                                                 float top_p) {
     const SamplingOptions options = options_of(temperature, top_k, top_p);
     Tokens context = sequence_of(ids, "ids");
     const size_t T = std::min(context.size(), static_cast<size_t>(model.config.block_size));
@@ -85,8 +85,9 @@ void bind_sample(py::module_& m) {
             "next_token_distribution(ids, temperature=1.0, top_k=0, top_p=1.0) -> np.ndarray float32 (V,):\n"
             "the distribution of the token after ids (T,), as generate() would draw it. The model sees the\n"
             "last block_size ids. See gptbook.next_token_distribution for the options.");
-    gpt.def("generate", &model_generate, py::arg("prompt_ids"), py::arg("max_new_tokens"), py::arg("temperature") = 1.0f,
-            py::arg("top_k") = 0, py::arg("top_p") = 1.0f, py::arg("greedy") = false, py::arg("seed") = 1337,
+    gpt.def("generate", &model_generate, py::arg("prompt_ids"), py::arg("max_new_tokens"),
+            py::arg("temperature") = 1.0f, py::arg("top_k") = 0, py::arg("top_p") = 1.0f, py::arg("greedy") = false,
+            py::arg("seed") = 1337,
             "generate(prompt_ids, max_new_tokens, temperature=1.0, top_k=0, top_p=1.0, greedy=False, seed=1337)\n"
             "-> np.ndarray int32 (T + max_new_tokens,): the prompt followed by the new tokens, generated with a\n"
             "KV cache. greedy=True (or temperature=0) always takes the most likely token; otherwise each token is\n"

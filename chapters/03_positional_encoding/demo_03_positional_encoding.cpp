@@ -57,7 +57,7 @@ Mat random_normal(int rows, int cols, float scale, Rng& rng) {
 // What token t gets from a layer that mixes tokens by similarity: attention with queries, keys
 // and values all equal to the inputs (chapter 04 adds the learned parts), in double precision.
 arma::vec attend(const Mat& x, int t) {
-    const arma::mat xd = arma::conv_to<arma::mat>::from(x);           // (C, T)
+    const arma::mat xd = arma::conv_to<arma::mat>::from(x);              // (C, T)
     arma::vec scores = xd.t() * xd.col(t) / std::sqrt(double(x.n_rows)); // (T)
     arma::vec weights = arma::exp(scores - scores.max());
     weights /= arma::accu(weights);
@@ -71,7 +71,7 @@ void step_order() {
     Rng rng(3);
     const int C = 8, T = static_cast<int>(a.size());
     const Mat wte = random_normal(C, tok.vocab_size(), 1.0f, rng); // (C, V)
-    Mat xa(C, T), xb(C, T);                                         // (C, T) each
+    Mat xa(C, T), xb(C, T);                                        // (C, T) each
     embedding_forward(xa, tok.encode(a), wte);
     embedding_forward(xb, tok.encode(b), wte);
     const int ta = static_cast<int>(a.find('w')), tb = static_cast<int>(b.find('w'));
@@ -173,8 +173,9 @@ void step_similarity(const std::string& run_dir) {
     const Tensor& wpe = file.at("wpe.weight"); // PyTorch (T, C) row-major = Armadillo (C, T)
     const std::vector<float> values = file.get_f32("wpe.weight");
     const Mat learned(values.data(), wpe.shape[1], wpe.shape[0]);
-    print_similarity("learned, trained (" + std::to_string(learned.n_rows) + " x " +
-                         std::to_string(learned.n_cols) + ")", learned, distances, -1);
+    print_similarity("learned, trained (" + std::to_string(learned.n_rows) + " x " + std::to_string(learned.n_cols) +
+                         ")",
+                     learned, distances, -1);
 }
 
 } // namespace

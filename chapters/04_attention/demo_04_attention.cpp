@@ -62,7 +62,7 @@ Mat qkv_weight() {
     w(0, C + 1) = 2.0f;
     w(0, 2 * C + 0) = 1.0f; // head 0, values: carry the "noun" and "verb" features
     w(1, 2 * C + 1) = 1.0f;
-    Rng rng(4);             // head 1: random, as before training
+    Rng rng(4); // head 1: random, as before training
     for (int part = 0; part < 3; ++part)
         for (int o = part * C + HS; o < part * C + C; ++o)
             for (int c = 0; c < C; ++c) w(c, o) = rng.normal();
@@ -71,10 +71,10 @@ Mat qkv_weight() {
 
 // One head by hand: eqs. (4.2), (4.3), (4.1), (4.4). Returns Y (HS, T); prints each step when asked.
 Mat one_head(const Mat& qkv, int h, bool verbose, Mat& att) {
-    const Mat q = qkv.rows(h * HS, h * HS + HS - 1);                   // (HS, T)
-    const Mat k = qkv.rows(C + h * HS, C + h * HS + HS - 1);           // (HS, T)
-    const Mat v = qkv.rows(2 * C + h * HS, 2 * C + h * HS + HS - 1);   // (HS, T)
-    const Mat scores = k.t() * q / std::sqrt(static_cast<float>(HS));  // (T, T) eq. (4.2)
+    const Mat q = qkv.rows(h * HS, h * HS + HS - 1);                  // (HS, T)
+    const Mat k = qkv.rows(C + h * HS, C + h * HS + HS - 1);          // (HS, T)
+    const Mat v = qkv.rows(2 * C + h * HS, 2 * C + h * HS + HS - 1);  // (HS, T)
+    const Mat scores = k.t() * q / std::sqrt(static_cast<float>(HS)); // (T, T) eq. (4.2)
     Mat masked = scores;
     for (int t = 0; t < T; ++t)
         for (int key = t + 1; key < T; ++key) masked(key, t) = -INFINITY; // eq. (4.3)
@@ -89,8 +89,8 @@ Mat one_head(const Mat& qkv, int h, bool verbose, Mat& att) {
         print_matrix("q, k, v of head " + hs + ": rows [" + std::to_string(h * HS) + ", " +
                          std::to_string(h * HS + HS) + ") of each block, (HS, T) = (2, 4) each",
                      arma::join_cols(q, k, v), {"q0", "q1", "k0", "k1", "v0", "v1"}, words);
-        print_matrix("\nscores S = K^T Q / sqrt(HS), eq. (4.2): (T, T) = (4, 4), column = query, row = key",
-                     scores, key_labels(), words);
+        print_matrix("\nscores S = K^T Q / sqrt(HS), eq. (4.2): (T, T) = (4, 4), column = query, row = key", scores,
+                     key_labels(), words);
         print_matrix("\ncausal mask, eq. (4.3): a query never sees a later key", masked, key_labels(), words);
         print_matrix("\nweights A = softmax of each column, eq. (4.1)", att, key_labels(), words);
         print_matrix("column sums", arma::sum(att, 0), {"sum"}, words);
@@ -110,14 +110,15 @@ void why_scale() {
         Mat q(hs, 1000), k(hs, 16); // entries N(0, 1)
         q.imbue([&] { return rng.normal(); });
         k.imbue([&] { return rng.normal(); });
-        Mat raw = k.t() * q;                                   // (16, 1000)
+        Mat raw = k.t() * q;                                  // (16, 1000)
         Mat scaled = raw / std::sqrt(static_cast<float>(hs)); // (16, 1000)
         const float raw_std = arma::stddev(arma::vectorise(raw));
         const float scaled_std = arma::stddev(arma::vectorise(scaled));
         softmax_forward(raw, raw);
         softmax_forward(scaled, scaled);
-        std::printf("HS=%3d  unscaled: score std %5.1f, mean largest weight %.2f | scaled: std %.1f, mean largest %.2f\n",
-                    hs, raw_std, arma::mean(arma::max(raw, 0)), scaled_std, arma::mean(arma::max(scaled, 0)));
+        std::printf(
+            "HS=%3d  unscaled: score std %5.1f, mean largest weight %.2f | scaled: std %.1f, mean largest %.2f\n", hs,
+            raw_std, arma::mean(arma::max(raw, 0)), scaled_std, arma::mean(arma::max(scaled, 0)));
     }
 }
 

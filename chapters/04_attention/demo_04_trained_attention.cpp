@@ -89,7 +89,8 @@ void show_task_attention(const GPT& model, const Task& task, const CharTokenizer
             std::printf("\n");
         }
     }
-    std::printf("\nanswer digit j is predicted at query t = %d + j and must copy prompt digit 5 - j:\n", task.prompt_length - 1);
+    std::printf("\nanswer digit j is predicted at query t = %d + j and must copy prompt digit 5 - j:\n",
+                task.prompt_length - 1);
     for (int j = 0; j < task.answer_length; ++j) {
         const int t = task.prompt_length - 1 + j;
         int best_h = 0;
@@ -112,15 +113,16 @@ void show_run_attention(const std::string& run, const std::string& text, int l) 
     const std::string path = run + "/model.safetensors";
     const LoadedModel loaded = load_model(path);
     const GPT& model = *loaded.model;
-    GPTBOOK_CHECK(!loaded.tokenizer_json.empty(), path << " holds no tokenizer; expected a run written by gptbook train");
+    GPTBOOK_CHECK(!loaded.tokenizer_json.empty(),
+                  path << " holds no tokenizer; expected a run written by gptbook train");
     const CharTokenizer tok = CharTokenizer::from_json(nlohmann::json::parse(loaded.tokenizer_json));
     if (l < 0) l = model.config.n_layer - 1;
     const Tokens inputs = tok.encode(text);
     const int T = static_cast<int>(inputs.size()), NH = model.config.n_head;
     GPTBOOK_CHECK(T >= 1 && T <= model.config.block_size,
                   "--text has " << T << " characters; expected 1 to block_size=" << model.config.block_size);
-    GPTBOOK_CHECK(l >= 0 && l < model.config.n_layer, "--layer " << l << " is out of range; the model has "
-                                                                 << model.config.n_layer << " layers");
+    GPTBOOK_CHECK(l >= 0 && l < model.config.n_layer,
+                  "--layer " << l << " is out of range; the model has " << model.config.n_layer << " layers");
     ActivationTensors acts(model.config, 1, T);
     gpt_forward(model, acts, inputs, nullptr);
     std::printf("%s: L%d H%d C%d; layer %d, the key each query attends to most, per head\n", run.c_str(),
@@ -154,9 +156,9 @@ int main(int argc, char** argv) {
                 GPTBOOK_CHECK(!value.empty() && value.find_first_not_of("0123456789") == std::string::npos,
                               "--layer is '" << value << "'; expected a layer number, 0 for the first");
                 layer = std::stoi(value);
-            }
-            else GPTBOOK_FAIL("unknown or incomplete argument '" << arg << "'; usage: demo_04_trained_attention "
-                                                                 << "[--smoke] | --run DIR [--text LINE] [--layer L]");
+            } else
+                GPTBOOK_FAIL("unknown or incomplete argument '" << arg << "'; usage: demo_04_trained_attention "
+                                                                << "[--smoke] | --run DIR [--text LINE] [--layer L]");
         }
         if (!run.empty()) {
             show_run_attention(run, text, layer);

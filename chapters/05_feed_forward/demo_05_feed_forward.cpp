@@ -79,7 +79,8 @@ void step_gelu() {
 
 void step_layernorm() {
     std::printf("\n== Step 3: LayerNorm, eq. (5.1): each token to mean 0, variance 1, then w*x + b ==\n");
-    const Mat x = {{1.0f, 100.0f, 5.0f}, {2.0f, 102.0f, 5.0f}, {3.0f, 98.0f, 5.0f}, {4.0f, 100.0f, 5.0f}}; // (C, N) = (4, 3)
+    const Mat x = {
+        {1.0f, 100.0f, 5.0f}, {2.0f, 102.0f, 5.0f}, {3.0f, 98.0f, 5.0f}, {4.0f, 100.0f, 5.0f}}; // (C, N) = (4, 3)
     const Vec ones(4, arma::fill::ones), zeros(4, arma::fill::zeros);
     Mat y(4, 3);
     RowVec mean, rstd; // (1, N)
@@ -93,7 +94,8 @@ void step_layernorm() {
     std::printf("%-26s %9.4f %9.4f %9.4f\n", "rstd = 1/sqrt(var + eps)", rstd(0), rstd(1), rstd(2));
     const RowVec m_after = arma::mean(y, 0);
     const RowVec sd_after = arma::sqrt(arma::mean(arma::square(y.each_row() - m_after), 0));
-    std::printf("%-26s %9.4f %9.4f %9.4f\n", "mean after", std::abs(m_after(0)), std::abs(m_after(1)), std::abs(m_after(2)));
+    std::printf("%-26s %9.4f %9.4f %9.4f\n", "mean after", std::abs(m_after(0)), std::abs(m_after(1)),
+                std::abs(m_after(2)));
     std::printf("%-26s %9.4f %9.4f %9.4f\n", "std after", sd_after(0), sd_after(1), sd_after(2));
     std::printf("(the constant token has nothing to normalise: eps = %g keeps 0/0 out, and it becomes b)\n",
                 static_cast<double>(layernorm_eps));
@@ -170,7 +172,8 @@ void step_block() {
     const Tokens tokens = {3, 1, 4, 1};
     ActivationTensors acts(cfg, B, T);
     gpt_forward(model, acts, tokens, nullptr);
-    std::printf("config: C=%d, NH=%d, B=%d, T=%d, N=B*T=%d; the block's parameters:\n", cfg.n_embd, cfg.n_head, B, T, B * T);
+    std::printf("config: C=%d, NH=%d, B=%d, T=%d, N=B*T=%d; the block's parameters:\n", cfg.n_embd, cfg.n_head, B, T,
+                B * T);
     for (const ParamSpec& s : model.layout) {
         if (s.name.rfind("h.0.", 0) != 0) continue;
         std::printf("  %-22s PyTorch (", s.name.c_str());
@@ -190,7 +193,8 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--smoke") continue; // always milliseconds, with fixed output
-        std::fprintf(stderr, "demo_05_feed_forward: unknown argument '%s'; usage: demo_05_feed_forward [--smoke]\n", argv[i]);
+        std::fprintf(stderr, "demo_05_feed_forward: unknown argument '%s'; usage: demo_05_feed_forward [--smoke]\n",
+                     argv[i]);
         return 1;
     }
     Rng rng(1);

@@ -94,13 +94,17 @@ void part1_crossentropy() {
     std::printf("== 1. cross-entropy: the model has read \"hell\" and must predict 'o'\n");
     const char* vocab = "ehlo";
     Mat logits = Vec{0.5f, -1.0f, 2.0f, 1.0f}; // (V=4, N=1): it believes in 'l' most
-    const Tokens target = {3};                       // 'o'
+    const Tokens target = {3};                 // 'o'
     RowVec losses;
     Mat probs(4, 1);
     const float loss = crossentropy_forward(losses, probs, logits, target);
     Mat dlogits(4, 1, arma::fill::zeros);
     crossentropy_backward(dlogits, RowVec{1.0f}, probs, target);
-    auto L = [&] { Mat p(4, 1); RowVec l; return static_cast<double>(crossentropy_forward(l, p, logits, target)); };
+    auto L = [&] {
+        Mat p(4, 1);
+        RowVec l;
+        return static_cast<double>(crossentropy_forward(l, p, logits, target));
+    };
     std::printf("loss = -log p('o') = -log %.4f = %.4f   (eq. 6.1)\n", probs[3], loss);
     std::printf("  char  logit   prob  analytic p - [v=y] (6.2)  numeric\n");
     for (int v = 0; v < 4; ++v)
@@ -113,14 +117,19 @@ void part1_crossentropy() {
 // Part 2: a linear layer, every element of every gradient, eqs. (6.3)-(6.5).
 void part2_linear() {
     std::printf("== 2. linear layer Y = W^T X + b (C=3 inputs, OC=2 outputs, N=2 tokens), L = sum(R %% Y)\n");
-    Mat X = {{1.0f, -0.5f}, {2.0f, 0.0f}, {-1.0f, 1.5f}}; // (C, N)
+    Mat X
+    = {{1.0f, -0.5f}, {2.0f, 0.0f}, {-1.0f, 1.5f}};       // (C, N)
     Mat W = {{0.1f, -0.2f}, {0.3f, 0.4f}, {-0.5f, 0.6f}}; // (C, OC): PyTorch's (OC, C)
     Vec b = {0.01f, -0.02f};                              // (OC)
     const Mat R = {{1.0f, -2.0f}, {0.5f, 3.0f}};          // (OC, N) dL/dY, chosen by hand
     Mat dX(3, 2, arma::fill::zeros), dW(3, 2, arma::fill::zeros);
     Vec db(2, arma::fill::zeros);
     linear_backward(dX, dW, db, R, X, W);
-    auto L = [&] { Mat Y(2, 2); linear_forward(Y, X, W, b); return weighted_sum(Y, R); };
+    auto L = [&] {
+        Mat Y(2, 2);
+        linear_forward(Y, X, W, b);
+        return weighted_sum(Y, R);
+    };
     print_mat("X", X);
     print_mat("W", W);
     print_mat("R = dL/dY", R);
@@ -161,7 +170,10 @@ void part3_every_op() {
         Mat y(C, N), dx(C, N, arma::fill::zeros);
         Vec dw(C, arma::fill::zeros), db(C, arma::fill::zeros);
         RowVec mean, rstd;
-        auto L = [&] { layernorm_forward(y, mean, rstd, x, w, bb); return weighted_sum(y, R); };
+        auto L = [&] {
+            layernorm_forward(y, mean, rstd, x, w, bb);
+            return weighted_sum(y, R);
+        };
         L();
         layernorm_backward(dx, dw, db, R, x, w, mean, rstd);
         row("layernorm", "(6.6)", "x", x, dx, L);
@@ -170,17 +182,26 @@ void part3_every_op() {
     {
         Mat y(C, N), dx(C, N, arma::fill::zeros);
         gelu_backward(dx, R, x);
-        row("gelu", "(6.8)", "x", x, dx, [&] { gelu_forward(y, x); return weighted_sum(y, R); });
+        row("gelu", "(6.8)", "x", x, dx, [&] {
+            gelu_forward(y, x);
+            return weighted_sum(y, R);
+        });
     }
     {
         Mat p(C, N), ds(C, N, arma::fill::zeros);
         softmax_forward(p, x);
         softmax_backward(ds, R, p);
-        row("softmax", "(6.9)", "scores", x, ds, [&] { softmax_forward(p, x); return weighted_sum(p, R); });
+        row("softmax", "(6.9)", "scores", x, ds, [&] {
+            softmax_forward(p, x);
+            return weighted_sum(p, R);
+        });
     }
     {
         Mat qkv = random_mat(rng, 3 * C, N), y(C, N), att(T, T * B * NH), dqkv(3 * C, N, arma::fill::zeros);
-        auto L = [&] { attention_forward(y, att, qkv, B, T, NH); return weighted_sum(y, R); };
+        auto L = [&] {
+            attention_forward(y, att, qkv, B, T, NH);
+            return weighted_sum(y, R);
+        };
         L();
         attention_backward(dqkv, R, qkv, att, B, T, NH);
         row("attention", "(6.10-6.12)", "qkv", qkv, dqkv, L);
@@ -188,15 +209,22 @@ void part3_every_op() {
     {
         Mat x2 = random_mat(rng, C, N), y(C, N), d1(C, N, arma::fill::zeros), d2(C, N, arma::fill::zeros);
         residual_backward(d1, d2, R);
-        row("residual", "(6.13)", "x", x2, d2, [&] { residual_forward(y, x, x2); return weighted_sum(y, R); });
+        row("residual", "(6.13)", "x", x2, d2, [&] {
+            residual_forward(y, x, x2);
+            return weighted_sum(y, R);
+        });
     }
     {
         Mat y(C, N), dx(C, N, arma::fill::zeros);
         dropout_backward(dx, R, 0.5f, 42);
-        row("dropout 0.5", "(6.14)", "x", x, dx, [&] { dropout_forward(y, x, 0.5f, 42); return weighted_sum(y, R); });
+        row("dropout 0.5", "(6.14)", "x", x, dx, [&] {
+            dropout_forward(y, x, 0.5f, 42);
+            return weighted_sum(y, R);
+        });
     }
     std::printf("(linear is part 2; eps = %.0e: float32 rounding and the curvature term leave up to ~1e-3,\n"
-                " while a wrong gradient is off by 0.01 to 1)\n\n", eps);
+                " while a wrong gradient is off by 0.01 to 1)\n\n",
+                eps);
 }
 
 /// The name of the tensor that holds flat parameter `i`, with the index inside it.
@@ -213,7 +241,8 @@ void spread_init(GPT& model, Rng& rng) {
     for (const ParamSpec& s : model.layout) {
         float* p = model.params.memptr() + s.offset;
         const bool gain = s.name.find("ln_") != std::string::npos && s.name.ends_with(".weight");
-        for (size_t i = 0; i < s.numel; ++i) p[i] = s.decay ? 0.3f * rng.normal() : (gain ? 1.0f : 0.0f) + 0.1f * rng.normal();
+        for (size_t i = 0; i < s.numel; ++i)
+            p[i] = s.decay ? 0.3f * rng.normal() : (gain ? 1.0f : 0.0f) + 0.1f * rng.normal();
     }
 }
 
@@ -273,8 +302,8 @@ void report_heldout(const GPT& model, const Task& task, const CharTokenizer& tok
         ++scored;
         right += static_cast<int32_t>(acts.logits.col(n).index_max()) == batch.targets[n];
     }
-    std::printf("held-out: loss %.4f, %d of %d answer characters right (%.1f%%) given the true prefix\n", loss,
-                right, scored, 100.0 * right / scored);
+    std::printf("held-out: loss %.4f, %d of %d answer characters right (%.1f%%) given the true prefix\n", loss, right,
+                scored, 100.0 * right / scored);
     for (int b = 0; b < 3; ++b) {
         std::string predicted;
         for (int t = task.prompt_length - 1; t < batch.T - 1; ++t)
@@ -317,8 +346,10 @@ void part5_train(const Task& task, const CharTokenizer& tok, bool smoke) {
             const Vec before = model.params;
             const arma::uword big = arma::abs(model.grads).index_max();
             adamw_update(model.params, model.grads, state, model.layout, lr, adamw);
-            std::printf("  step 1 of AdamW (6.16)-(6.17) moves a weight by about lr = %.0e, whatever its gradient:\n", lr);
-            const arma::uword small = arma::abs(arma::abs(model.grads) - 1e-3f * std::abs(model.grads[big])).index_min();
+            std::printf("  step 1 of AdamW (6.16)-(6.17) moves a weight by about lr = %.0e, whatever its gradient:\n",
+                        lr);
+            const arma::uword small =
+                arma::abs(arma::abs(model.grads) - 1e-3f * std::abs(model.grads[big])).index_min();
             for (arma::uword i : {big, small})
                 std::printf("    %-30s g %+.2e  m %+.2e  v %.2e  change %+.2e\n", param_name(model, i).c_str(),
                             model.grads[i], state.m[i], state.v[i], model.params[i] - before[i]);

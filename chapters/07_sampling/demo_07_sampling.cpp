@@ -44,8 +44,8 @@ std::string show(const Tokenizer& tok, int32_t id) { return quote_bytes(tok.toke
 /// letter is b 8/18 of the time, c 7/18 (clear 4, cloudy 3), g 2/18, d 1/18.
 std::string sky_corpus(int sentences) {
     const std::vector<std::pair<const char*, int>> weighted = {
-        {"The sky is blue.", 8}, {"The sky is clear.", 4}, {"The sky is cloudy.", 3}, {"The sky is grey.", 2},
-        {"The sky is dark.", 1}, {"The sea is blue.", 4},  {"The sea is calm.", 3},   {"The grass is green.", 4},
+        {"The sky is blue.", 8},   {"The sky is clear.", 4}, {"The sky is cloudy.", 3}, {"The sky is grey.", 2},
+        {"The sky is dark.", 1},   {"The sea is blue.", 4},  {"The sea is calm.", 3},   {"The grass is green.", 4},
         {"The sun is bright.", 3}, {"The night is dark.", 3}};
     std::vector<const char*> bag;
     for (const auto& [s, w] : weighted) bag.insert(bag.end(), w, s);
@@ -111,8 +111,8 @@ void part2_distributions(const GPT& model, const Tokenizer& tok, const std::stri
     std::printf("\n== 2. the next token after \"%s\": top 10 of %llu, probability under each sampler (7.1)\n",
                 prompt.c_str(), static_cast<unsigned long long>(logits.n_elem));
     const std::vector<std::pair<const char*, SamplingOptions>> columns = {
-        {"greedy", sampling(0.0f)}, {"temp 0.5", sampling(0.5f)},  {"temp 1", sampling(1.0f)},
-        {"temp 2", sampling(2.0f)},    {"top-k 3", sampling(1.0f, 3)}, {"top-p 0.8", sampling(1.0f, 0, 0.8f)}};
+        {"greedy", sampling(0.0f)}, {"temp 0.5", sampling(0.5f)},   {"temp 1", sampling(1.0f)},
+        {"temp 2", sampling(2.0f)}, {"top-k 3", sampling(1.0f, 3)}, {"top-p 0.8", sampling(1.0f, 0, 0.8f)}};
     std::vector<Vec> probs;
     std::printf("  %-6s %7s", "token", "logit");
     for (const auto& [name, options] : columns) {
@@ -140,8 +140,8 @@ void part2_distributions(const GPT& model, const Tokenizer& tok, const std::stri
     std::printf("  %-6s %9s %9s %9s\n", "token", "temp 1", "top-k 3", "top-p 0.8");
     const arma::uvec top = arma::sort_index(sure, "descend");
     for (arma::uword r = 0; r < 3; ++r)
-        std::printf("  %-6s %9.4f %9.4f %9.4f\n", show(tok, static_cast<int32_t>(top[r])).c_str(), p1[top[r]], pk[top[r]],
-                    pp[top[r]]);
+        std::printf("  %-6s %9.4f %9.4f %9.4f\n", show(tok, static_cast<int32_t>(top[r])).c_str(), p1[top[r]],
+                    pk[top[r]], pp[top[r]]);
 }
 
 /// The text generated after `prompt` up to its first newline, or `max_new` tokens.
@@ -156,10 +156,11 @@ std::string complete(const GPT& model, const Tokenizer& tok, const std::string& 
 
 // Part 3: whole continuations, a few draws of each sampler.
 void part3_samples(const GPT& model, const Tokenizer& tok, const std::string& prompt, int max_new) {
-    std::printf("\n== 3. continuations of \"%s\" (up to a newline or %d tokens), sampler seed 1\n", prompt.c_str(), max_new);
+    std::printf("\n== 3. continuations of \"%s\" (up to a newline or %d tokens), sampler seed 1\n", prompt.c_str(),
+                max_new);
     const std::vector<std::pair<const char*, SamplingOptions>> rows = {
-        {"greedy", sampling(0.0f)}, {"temp 0.5", sampling(0.5f)}, {"temp 1", sampling(1.0f)},
-        {"temp 2", sampling(2.0f)},    {"top-k 3", sampling(1.0f, 3)}, {"top-p 0.8", sampling(1.0f, 0, 0.8f)}};
+        {"greedy", sampling(0.0f)}, {"temp 0.5", sampling(0.5f)},   {"temp 1", sampling(1.0f)},
+        {"temp 2", sampling(2.0f)}, {"top-k 3", sampling(1.0f, 3)}, {"top-p 0.8", sampling(1.0f, 0, 0.8f)}};
     for (const auto& [name, options] : rows) {
         Rng rng(1);
         const int draws = options.temperature == 0.0f ? 1 : 4;
@@ -241,7 +242,9 @@ Args parse(int argc, char** argv) {
         if (arg == "--smoke") a.smoke = true;
         else if (arg == "--run" && i + 1 < argc) a.run = argv[++i];
         else if (arg == "--prompt" && i + 1 < argc) a.prompt = argv[++i];
-        else GPTBOOK_FAIL("unknown argument '" << arg << "'; usage: demo_07_sampling [--smoke] [--run DIR] [--prompt TEXT]");
+        else
+            GPTBOOK_FAIL("unknown argument '" << arg
+                                              << "'; usage: demo_07_sampling [--smoke] [--run DIR] [--prompt TEXT]");
     }
     return a;
 }
@@ -261,7 +264,8 @@ int main(int argc, char** argv) {
         } else {
             const std::string path = args.run + "/model.safetensors";
             LoadedModel loaded = load_model(path);
-            GPTBOOK_CHECK(!loaded.tokenizer_json.empty(), path << " has no tokenizer; was it written by gptbook train?");
+            GPTBOOK_CHECK(!loaded.tokenizer_json.empty(),
+                          path << " has no tokenizer; was it written by gptbook train?");
             tok = std::make_unique<Tokenizer>(Tokenizer::from_json(nlohmann::json::parse(loaded.tokenizer_json), path));
             model = std::move(loaded.model);
             std::printf("== 1. model %s: L%d NH%d C%d T%d V%d\n", path.c_str(), model->config.n_layer,

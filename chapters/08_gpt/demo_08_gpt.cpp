@@ -45,7 +45,8 @@ void part1_parameters(const GPTConfig& cfg) {
     std::printf("  %-26s %-11s %8s  %s\n", "tensor (GPT-2 name)", "shape", "count", "decay");
     for (const ParamSpec& s : layout)
         if (s.name.rfind("h.", 0) != 0 || s.name.rfind("h.0.", 0) == 0) // block 0 stands for every block
-            std::printf("  %-26s %-11s %8zu  %s\n", s.name.c_str(), shape_of(s).c_str(), s.numel, s.decay ? "yes" : "no");
+            std::printf("  %-26s %-11s %8zu  %s\n", s.name.c_str(), shape_of(s).c_str(), s.numel,
+                        s.decay ? "yes" : "no");
     std::printf("  (h.1 repeats h.0)\n  total %zu parameters, %zu bytes as float32\n", parameter_count(layout),
                 parameter_count(layout) * sizeof(float));
 }
@@ -89,7 +90,8 @@ void part2_train(const Task& task, const CharTokenizer& tok, const GPTConfig& cf
     const TrainSummary first = Trainer(cfg, train, sort_source(task, tok), options).run();
     std::printf("stopped after step %d (interrupted: %s); the run directory holds:\n", first.steps_done,
                 first.interrupted ? "yes" : "no");
-    for (const char* f : {"config.json", "tokenizer.json", "metrics.csv", "model.safetensors", "train_state.safetensors"})
+    for (const char* f :
+         {"config.json", "tokenizer.json", "metrics.csv", "model.safetensors", "train_state.safetensors"})
         std::printf("  %-24s %s\n", f, fs::exists(fs::path(dir) / f) ? "present" : "MISSING");
     options.resume = true; // continue from train_state.safetensors: model, AdamW moments, step, random streams
     options.stop_at = -1;
@@ -123,10 +125,12 @@ void part3_use(const Task& task, const std::string& dir) {
     for (size_t i = 0; i < 4; ++i) {
         const std::string prompt = held_out[i * 30].substr(0, task.prompt_length);
         const std::string answer = tok.decode(generate(model, tok.encode(prompt), task.answer_length, greedy, rng));
-        std::printf("  %s%s  %s\n", prompt.c_str(), answer.c_str(), task_is_correct(task, prompt, answer) ? "right" : "wrong");
+        std::printf("  %s%s  %s\n", prompt.c_str(), answer.c_str(),
+                    task_is_correct(task, prompt, answer) ? "right" : "wrong");
     }
     const TaskAccuracy acc = task_accuracy(model, task, tok, 1000);
-    std::printf("held-out accuracy (exact match, greedy): %d of %d = %.1f%%\n", acc.correct, acc.total, 100.0 * acc.accuracy());
+    std::printf("held-out accuracy (exact match, greedy): %d of %d = %.1f%%\n", acc.correct, acc.total,
+                100.0 * acc.accuracy());
 }
 
 } // namespace
@@ -174,8 +178,9 @@ int main(int argc, char** argv) {
         part2_train(task, tok, cfg, train, out);
         part3_use(task, out);
         if (!temporary)
-            std::printf("\nthe run is in %s: try `gptbook inspect %s` and `gptbook sample --run %s --prompt 210012\\>`\n",
-                         out.c_str(), out.c_str(), out.c_str());
+            std::printf(
+                "\nthe run is in %s: try `gptbook inspect %s` and `gptbook sample --run %s --prompt 210012\\>`\n",
+                out.c_str(), out.c_str(), out.c_str());
     } catch (const Error& e) {
         std::fprintf(stderr, "demo_08_gpt: %s\n", e.what());
         status = 1;

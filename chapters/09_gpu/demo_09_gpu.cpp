@@ -89,18 +89,24 @@ bool run_layernorm(const Shape& s, const DeviceInfo& dev, int repeats) {
     // Outputs are O(1); rsqrtf is within 2 ulp and the sums run in another order: ~1e-6 apart.
     const double tolerance = 1e-4;
     char detail[256];
-    std::snprintf(detail, sizeof detail, "inp (N, C) = (%d, %d); memory-bound: %.1f MB moved per call at least; "
-                  "vs gptbook::layernorm_forward, tolerance %.0e", N, C, bytes / 1e6, tolerance);
+    std::snprintf(detail, sizeof detail,
+                  "inp (N, C) = (%d, %d); memory-bound: %.1f MB moved per call at least; "
+                  "vs gptbook::layernorm_forward, tolerance %.0e",
+                  N, C, bytes / 1e6, tolerance);
     print_header("layernorm_forward, eq. (5.1)", detail, "GB/s");
     bool ok = true;
     for (const KernelVersion& v : layernorm_versions()) {
         const Measured m = measure(
-            [&] { layernorm_forward_gpu(v.number, d_out.data(), d_mean.data(), d_rstd.data(), d_inp.data(), d_w.data(),
-                                        d_b.data(), N, C); },
+            [&] {
+                layernorm_forward_gpu(v.number, d_out.data(), d_mean.data(), d_rstd.data(), d_inp.data(), d_w.data(),
+                                      d_b.data(), N, C);
+            },
             {&d_out, &d_mean, &d_rstd},
-            [&] { return std::max({max_abs_diff(d_out.to_host(), out.memptr()),
-                                   max_abs_diff(d_mean.to_host(), mean.memptr()),
-                                   max_abs_diff(d_rstd.to_host(), rstd.memptr())}); },
+            [&] {
+                return std::max({max_abs_diff(d_out.to_host(), out.memptr()),
+                                 max_abs_diff(d_mean.to_host(), mean.memptr()),
+                                 max_abs_diff(d_rstd.to_host(), rstd.memptr())});
+            },
             repeats, dev);
         ok = print_row(v, m.ms, bytes / m.ms / 1e6, dev.peak_gbs, m.err, tolerance) && ok;
     }
@@ -118,14 +124,16 @@ bool run_softmax(const Shape& s, const DeviceInfo& dev, int repeats) {
     // Probabilities are <= 1; expf and the CPU's exp differ by a few ulp: ~1e-8 here.
     const double tolerance = 1e-6;
     char detail[256];
-    std::snprintf(detail, sizeof detail, "scores (M, K) = (%d, %d), one row per attention query; memory-bound: "
-                  "%.1f MB per call; vs gptbook::softmax_forward, tolerance %.0e", M, K, bytes / 1e6, tolerance);
+    std::snprintf(detail, sizeof detail,
+                  "scores (M, K) = (%d, %d), one row per attention query; memory-bound: "
+                  "%.1f MB per call; vs gptbook::softmax_forward, tolerance %.0e",
+                  M, K, bytes / 1e6, tolerance);
     print_header("softmax_forward, eq. (4.1)", detail, "GB/s");
     bool ok = true;
     for (const KernelVersion& v : softmax_versions()) {
-        const Measured m = measure([&] { softmax_forward_gpu(v.number, d_probs.data(), d_scores.data(), M, K); },
-                                   {&d_probs}, [&] { return max_abs_diff(d_probs.to_host(), probs.memptr()); },
-                                   repeats, dev);
+        const Measured m =
+            measure([&] { softmax_forward_gpu(v.number, d_probs.data(), d_scores.data(), M, K); }, {&d_probs},
+                    [&] { return max_abs_diff(d_probs.to_host(), probs.memptr()); }, repeats, dev);
         ok = print_row(v, m.ms, bytes / m.ms / 1e6, dev.peak_gbs, m.err, tolerance) && ok;
     }
     return ok;
@@ -144,19 +152,21 @@ bool run_attention(const Shape& s, const DeviceInfo& dev, int repeats) {
     // Outputs are averages of N(0, 1) values; the CPU sums in another order: ~1e-6 apart.
     const double tolerance = 1e-4;
     char detail[256];
-    std::snprintf(detail, sizeof detail, "qkv (N, 3C) = (%d, %d), B=%d T=%d NH=%d HS=%d; %.2f GFLOP per call "
-                  "(the causal half); vs gptbook::attention_forward, tolerance %.0e", N, 3 * C, B, T, NH, HS,
-                  flops / 1e9, tolerance);
+    std::snprintf(detail, sizeof detail,
+                  "qkv (N, 3C) = (%d, %d), B=%d T=%d NH=%d HS=%d; %.2f GFLOP per call "
+                  "(the causal half); vs gptbook::attention_forward, tolerance %.0e",
+                  N, 3 * C, B, T, NH, HS, flops / 1e9, tolerance);
     print_header("attention_forward, eqs. (4.1)-(4.4)", detail, "GFLOP/s");
     bool ok = true;
     for (const KernelVersion& v : attention_versions()) {
-        const Measured m = measure(
-            [&] { attention_forward_gpu(v.number, d_out.data(), d_att.data(), d_qkv.data(), B, T, C, NH); },
-            {&d_out, &d_att},
-            [&] { // version 2 never forms the weights: only version 1's are compared
-                const double err = max_abs_diff(d_out.to_host(), out.memptr());
-                return v.number == 1 ? std::max(err, max_abs_diff(d_att.to_host(), att.memptr())) : err; },
-            repeats, dev);
+        const Measured m =
+            measure([&] { attention_forward_gpu(v.number, d_out.data(), d_att.data(), d_qkv.data(), B, T, C, NH); },
+                    {&d_out, &d_att},
+                    [&] { // version 2 never forms the weights: only version 1's are compared
+                        const double err = max_abs_diff(d_out.to_host(), out.memptr());
+                        return v.number == 1 ? std::max(err, max_abs_diff(d_att.to_host(), att.memptr())) : err;
+                    },
+                    repeats, dev);
         ok = print_row(v, m.ms, flops / m.ms / 1e6, dev.peak_gflops, m.err, tolerance) && ok;
     }
     return ok;
@@ -178,9 +188,10 @@ bool run_matmul(const Shape& s, const DeviceInfo& dev, int repeats, cublasHandle
     // errors add up to ~1e-3 at worst for these inputs.
     const double tolerance = 1e-4, tolerance_tf32 = 1e-2;
     char detail[256];
-    std::snprintf(detail, sizeof detail, "inp (N, C) = (%d, %d), weight (OC, C) = (%d, %d); compute-bound: %.1f GFLOP "
-                  "per call; vs gptbook::linear_forward, tolerance %.0e (TF32: %.0e)", N, C, OC, C, flops / 1e9,
-                  tolerance, tolerance_tf32);
+    std::snprintf(detail, sizeof detail,
+                  "inp (N, C) = (%d, %d), weight (OC, C) = (%d, %d); compute-bound: %.1f GFLOP "
+                  "per call; vs gptbook::linear_forward, tolerance %.0e (TF32: %.0e)",
+                  N, C, OC, C, flops / 1e9, tolerance, tolerance_tf32);
     print_header("matmul_forward (the linear layer), eq. (5.2)", detail, "GFLOP/s");
     bool ok = true;
     for (const KernelVersion& v : matmul_versions()) {
@@ -219,8 +230,10 @@ int main(int argc, char** argv) {
                 return 1;
             }
         } else {
-            std::fprintf(stderr, "unknown option '%s'; usage: demo_09_gpu [--shape shakespeare-char|gpt2|small] "
-                                 "[--repeats N] [--only layernorm|softmax|attention|matmul]\n", arg.c_str());
+            std::fprintf(stderr,
+                         "unknown option '%s'; usage: demo_09_gpu [--shape shakespeare-char|gpt2|small] "
+                         "[--repeats N] [--only layernorm|softmax|attention|matmul]\n",
+                         arg.c_str());
             return 1;
         }
     }
@@ -240,7 +253,8 @@ int main(int argc, char** argv) {
             std::printf("peaks: unknown (no clock rates); times below are this machine's, not a GPU's\n");
         if (dev.peak_gbs > 0)
             std::printf("ridge point, eq. (9.1): %.1f FLOP per byte; a kernel doing fewer per byte moved is "
-                        "memory-bound\n", dev.peak_gflops / dev.peak_gbs);
+                        "memory-bound\n",
+                        dev.peak_gflops / dev.peak_gbs);
         std::printf("shape %s: B=%d T=%d C=%d NH=%d (N = %d tokens); times are medians of %d runs, L2 flushed "
                     "before each\n",
                     shape.name.c_str(), shape.B, shape.T, shape.C, shape.NH, shape.B * shape.T, repeats);
@@ -252,8 +266,8 @@ int main(int argc, char** argv) {
         if (only.empty() || only == "attention") ok = run_attention(shape, dev, repeats) && ok;
         if (only.empty() || only == "matmul") ok = run_matmul(shape, dev, repeats, cublas) && ok;
         CUBLAS_CHECK(cublasDestroy(cublas));
-        std::printf("\n%s\n", ok ? "every kernel agrees with the CPU"
-                             : "FAIL: some kernel disagrees with the CPU (see above)");
+        std::printf("\n%s\n",
+                    ok ? "every kernel agrees with the CPU" : "FAIL: some kernel disagrees with the CPU (see above)");
         return ok ? 0 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "demo_09_gpu: %s\n", e.what());

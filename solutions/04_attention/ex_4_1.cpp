@@ -7,7 +7,7 @@ namespace gptbook::exercises {
 
 void apply_causal_mask(Mat& scores) {
     const float minus_inf = -std::numeric_limits<float>::infinity(); // exp(-inf) = 0 in the softmax
-    for (arma::uword t = 0; t < scores.n_cols; ++t)        // query t
+    for (arma::uword t = 0; t < scores.n_cols; ++t)                  // query t
         for (arma::uword key = t + 1; key < scores.n_rows; ++key) scores(key, t) = minus_inf; // the future
 }
 

@@ -7,7 +7,8 @@ namespace gptbook::exercises {
 
 Mat multi_head_attention(const Mat& qkv, int NH) {
     GPTBOOK_CHECK(NH > 0 && qkv.n_rows % (3 * static_cast<arma::uword>(NH)) == 0,
-                  "multi_head_attention: qkv has " << qkv.n_rows << " rows, expected 3*C with C divisible by NH=" << NH);
+                  "multi_head_attention: qkv has " << qkv.n_rows
+                                                   << " rows, expected 3*C with C divisible by NH=" << NH);
     const arma::uword C = qkv.n_rows / 3, HS = C / NH;
     Mat out(C, qkv.n_cols); // (C, T)
     for (arma::uword h = 0; h < static_cast<arma::uword>(NH); ++h) {

@@ -5,9 +5,9 @@ namespace gptbook::exercises {
 
 LinearGrads linear_grads(const Mat& dout, const Mat& inp, const Mat& weight) {
     LinearGrads g;
-    g.dinp = weight * dout;         // eq. (6.3): (C, OC) x (OC, N) = (C, N)
-    g.dweight = inp * dout.t();     // eq. (6.4): (C, N) x (N, OC) = (C, OC)
-    g.dbias = arma::sum(dout, 1);   // eq. (6.5): (OC)
+    g.dinp = weight * dout;       // eq. (6.3): (C, OC) x (OC, N) = (C, N)
+    g.dweight = inp * dout.t();   // eq. (6.4): (C, N) x (N, OC) = (C, OC)
+    g.dbias = arma::sum(dout, 1); // eq. (6.5): (OC)
     return g;
 }
 

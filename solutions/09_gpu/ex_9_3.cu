@@ -18,7 +18,7 @@ __global__ void transpose_kernel(float* out, const float* inp, int rows, int col
     int r = blockIdx.y * tile_size + threadIdx.y; // row of inp
     for (int j = 0; j < tile_size; j += block_rows)
         if (r + j < rows && c < cols) tile[threadIdx.y + j][threadIdx.x] = inp[static_cast<size_t>(r + j) * cols + c];
-    __syncthreads(); // the whole tile is in before anyone reads it transposed
+    __syncthreads();                          // the whole tile is in before anyone reads it transposed
     c = blockIdx.y * tile_size + threadIdx.x; // column of out = row of inp
     r = blockIdx.x * tile_size + threadIdx.y; // row of out = column of inp
     for (int j = 0; j < tile_size; j += block_rows)

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <filesystem>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -38,7 +38,8 @@ int count_lines(const std::string& s) { return static_cast<int>(std::count(s.beg
 // A small corpus the tests can train on in a second: a few sentences repeated.
 std::string tiny_corpus(const Scratch& s) {
     std::string text;
-    for (int i = 0; i < 200; ++i) text += "the quick brown fox jumps over the lazy dog. pack my box with five dozen jugs.\n";
+    for (int i = 0; i < 200; ++i)
+        text += "the quick brown fox jumps over the lazy dog. pack my box with five dozen jugs.\n";
     gptbook::write_file_atomic(s.file("corpus.txt"), text);
     return s.file("corpus.txt");
 }
@@ -97,10 +98,12 @@ TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][c
     // One run, then every check on it in order (Catch2 sections would retrain it for each one).
     Scratch s;
     const std::string corpus = tiny_corpus(s), run_dir = s.file("run");
-    Result r = run(s, "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 20 --eval-interval 10");
+    Result r =
+        run(s, "train --data " + corpus + " --out " + run_dir + tiny_model + " --max-iters 20 --eval-interval 10");
     REQUIRE(r.code == 0);
     CHECK_THAT(r.out, Catch::Contains("best val loss"));
-    for (const char* f : {"model.safetensors", "train_state.safetensors", "config.json", "tokenizer.json", "metrics.csv"})
+    for (const char* f :
+         {"model.safetensors", "train_state.safetensors", "config.json", "tokenizer.json", "metrics.csv"})
         CHECK(fs::exists(fs::path(run_dir) / f));
     const std::string metrics = gptbook::read_file(run_dir + "/metrics.csv");
     CHECK_THAT(metrics, Catch::StartsWith("step,lr,train_loss,val_loss,tokens_per_s"));
@@ -120,7 +123,8 @@ TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][c
     CHECK(r.out.size() == 4 + 20 + 1); // prompt, 20 one-byte characters, newline
 
     { // the same seed samples the same text, with or without the KV cache
-        const Result again = run(s, "sample --run " + run_dir + " --prompt \"the \" --max-new-tokens 20 --seed 7 --no-cache");
+        const Result again =
+            run(s, "sample --run " + run_dir + " --prompt \"the \" --max-new-tokens 20 --seed 7 --no-cache");
         CHECK(again.out == r.out);
     }
     { // a character outside the vocabulary is a clear error
@@ -129,7 +133,8 @@ TEST_CASE("train, inspect, eval and sample work on one run directory", "[ch08][c
         CHECK_THAT(bad.err, Catch::Contains("'Z'"));
     }
     { // a prompt longer than the context is cropped with a notice
-        const Result longer = run(s, "sample --run " + run_dir + " --prompt \"" + std::string(40, 'o') + "\" --max-new-tokens 3");
+        const Result longer =
+            run(s, "sample --run " + run_dir + " --prompt \"" + std::string(40, 'o') + "\" --max-new-tokens 3");
         CHECK(longer.code == 0);
         CHECK_THAT(longer.err, Catch::Contains("notice") && Catch::Contains("16"));
     }
@@ -177,7 +182,8 @@ TEST_CASE("Ctrl-C during training saves the state, and --resume continues from i
     CHECK_THAT(r.out, Catch::Contains("--resume"));
     CHECK(fs::exists(fs::path(run_dir) / "train_state.safetensors"));
 
-    r = run_shell(s, "timeout -s INT 1 " + std::string(GPTBOOK_EXE) + " train --out " + run_dir + " --resume --threads 1");
+    r = run_shell(s,
+                  "timeout -s INT 1 " + std::string(GPTBOOK_EXE) + " train --out " + run_dir + " --resume --threads 1");
     int second = -1;
     const size_t at2 = r.out.find("stopped at step ");
     REQUIRE(at2 != std::string::npos);

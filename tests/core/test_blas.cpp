@@ -31,8 +31,7 @@ constexpr float TOL = 1e-5f;
 
 } // namespace
 
-TEST_CASE("gemm equals Armadillo's product for all four transpose combinations",
-          "[ch06][core][blas]") {
+TEST_CASE("gemm equals Armadillo's product for all four transpose combinations", "[ch06][core][blas]") {
     Rng rng(3);
     const arma::uword M = 5, N = 4, K = 7;
     for (bool ta : {false, true}) {
@@ -42,7 +41,7 @@ TEST_CASE("gemm equals Armadillo's product for all four transpose combinations",
             const Mat a = ta ? random_matrix(rng, K, M) : random_matrix(rng, M, K);
             const Mat b = tb ? random_matrix(rng, N, K) : random_matrix(rng, K, N);
             const Mat expected = (ta ? Mat(a.t()) : a) * (tb ? Mat(b.t()) : b); // (M, N)
-            Mat out(M, N, arma::fill::value(123.0f)); // beta = 0 must ignore what is there
+            Mat out(M, N, arma::fill::value(123.0f));                           // beta = 0 must ignore what is there
             gemm(out, a, ta, b, tb);
             CHECK(max_abs_diff(out, expected) < TOL);
         }
@@ -51,9 +50,9 @@ TEST_CASE("gemm equals Armadillo's product for all four transpose combinations",
 
 TEST_CASE("gemm with beta = 1 accumulates into out, scaled by alpha", "[ch06][core][blas]") {
     Rng rng(4);
-    const Mat a = random_matrix(rng, 6, 3);       // (K, M): used transposed, as w.t() * inp
-    const Mat b = random_matrix(rng, 6, 5);       // (K, N)
-    const Mat start = random_matrix(rng, 3, 5);   // (M, N)
+    const Mat a = random_matrix(rng, 6, 3);     // (K, M): used transposed, as w.t() * inp
+    const Mat b = random_matrix(rng, 6, 5);     // (K, N)
+    const Mat start = random_matrix(rng, 3, 5); // (M, N)
     Mat out = start;
     gemm(out, a, true, b, false, 0.5f, 1.0f);
     CHECK(max_abs_diff(out, start + 0.5f * a.t() * b) < TOL);
@@ -61,8 +60,7 @@ TEST_CASE("gemm with beta = 1 accumulates into out, scaled by alpha", "[ch06][co
     CHECK(max_abs_diff(out, start + a.t() * b) < TOL);
 }
 
-TEST_CASE("raw gemm works on strided sub-blocks in place, as one attention head in qkv",
-          "[ch06][core][blas]") {
+TEST_CASE("raw gemm works on strided sub-blocks in place, as one attention head in qkv", "[ch06][core][blas]") {
     Rng rng(5);
     const arma::uword C = 6, HS = 3, N = 4; // one head of size HS inside (3C, N) qkv
     const Mat qkv = random_matrix(rng, 3 * C, N);
@@ -71,11 +69,10 @@ TEST_CASE("raw gemm works on strided sub-blocks in place, as one attention head 
     const float* k = qkv.memptr() + C + h * HS; // the same rows of the k part
     // The result goes into a block of a larger matrix: rows [2, 2+N), cols [1, 1+N) of (8, 6).
     Mat big(8, 6, arma::fill::value(-7.0f));
-    gemm(true, false, static_cast<int>(N), static_cast<int>(N), static_cast<int>(HS), 1.0f, q,
-         static_cast<int>(3 * C), k, static_cast<int>(3 * C), 0.0f, big.memptr() + 2 + 1 * 8, 8);
+    gemm(true, false, static_cast<int>(N), static_cast<int>(N), static_cast<int>(HS), 1.0f, q, static_cast<int>(3 * C),
+         k, static_cast<int>(3 * C), 0.0f, big.memptr() + 2 + 1 * 8, 8);
 
-    const Mat expected = qkv.rows(h * HS, (h + 1) * HS - 1).t() *
-                         qkv.rows(C + h * HS, C + (h + 1) * HS - 1); // (N, N)
+    const Mat expected = qkv.rows(h * HS, (h + 1) * HS - 1).t() * qkv.rows(C + h * HS, C + (h + 1) * HS - 1); // (N, N)
     CHECK(max_abs_diff(big.submat(2, 1, 2 + N - 1, 1 + N - 1), expected) < TOL);
     // Everything outside the block is untouched.
     Mat outside = big;
@@ -88,14 +85,12 @@ TEST_CASE("gemm rejects mismatched inner sizes and a wrongly shaped out", "[ch06
     const Mat b(5, 2, arma::fill::ones);
     Mat out(3, 2);
     CHECK_THROWS_AS(gemm(out, a, false, b, false), Error);
-    CHECK_THROWS_WITH(gemm(out, a, false, b, false),
-                      Contains("gemm") && Contains("(3 x 4)") && Contains("(5 x 2)"));
+    CHECK_THROWS_WITH(gemm(out, a, false, b, false), Contains("gemm") && Contains("(3 x 4)") && Contains("(5 x 2)"));
 
     const Mat b_ok(4, 2, arma::fill::ones);
     Mat out_wrong(2, 3);
     CHECK_THROWS_WITH(gemm(out_wrong, a, false, b_ok, false),
-                      Contains("gemm") && Contains("out") && Contains("(2 x 3)") &&
-                          Contains("(3 x 2)"));
+                      Contains("gemm") && Contains("out") && Contains("(2 x 3)") && Contains("(3 x 2)"));
     gemm(out, a, false, b_ok, false); // the correct shapes pass: (3, 4) * (4, 2)
     CHECK(arma::all(arma::vectorise(out) == 4.0f));
 }

@@ -47,8 +47,7 @@ TEST_CASE("write_file_atomic then read_file returns the same bytes", "[ch06][cor
     CHECK(dir.list() == std::vector<std::string>{"big.bin", "data.bin", "empty.bin"});
 }
 
-TEST_CASE("write_file_atomic replaces an existing file, also by a shorter one",
-          "[ch06][core][file]") {
+TEST_CASE("write_file_atomic replaces an existing file, also by a shorter one", "[ch06][core][file]") {
     test::TempDir dir;
     const std::string path = dir.file("model.safetensors");
     write_file_atomic(path, std::string(1000, 'a'));
@@ -65,8 +64,7 @@ TEST_CASE("write_file_atomic creates missing parent directories", "[ch06][core][
     CHECK(read_file(path) == "{}");
 }
 
-TEST_CASE("write_file_atomic into an impossible location throws and leaves no temporary file",
-          "[ch06][core][file]") {
+TEST_CASE("write_file_atomic into an impossible location throws and leaves no temporary file", "[ch06][core][file]") {
     test::TempDir dir;
     // A parent that is a regular file: no directory can be created there (even as root).
     const std::string blocker = dir.file("not_a_dir");
@@ -88,14 +86,11 @@ TEST_CASE("write_file_atomic into an impossible location throws and leaves no te
     CHECK(dir.list(target_dir) == std::vector<std::string>{"inside"});
 }
 
-TEST_CASE("read_file on a missing file or a directory says which path and why",
-          "[ch06][core][file]") {
+TEST_CASE("read_file on a missing file or a directory says which path and why", "[ch06][core][file]") {
     test::TempDir dir;
     const std::string missing = dir.file("nope.safetensors");
     CHECK_THROWS_AS(read_file(missing), Error);
     CHECK_THROWS_WITH(read_file(missing), Contains("cannot open") && Contains(missing) &&
-                                              Contains("No such file or directory") &&
-                                              Contains("check the path"));
-    CHECK_THROWS_WITH(read_file(dir.path.string()),
-                      Contains(dir.path.string()) && Contains("directory"));
+                                              Contains("No such file or directory") && Contains("check the path"));
+    CHECK_THROWS_WITH(read_file(dir.path.string()), Contains(dir.path.string()) && Contains("directory"));
 }

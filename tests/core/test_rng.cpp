@@ -20,8 +20,7 @@ TEST_CASE("Rng is splitmix64: seed 0 gives the reference first outputs", "[ch06]
     CHECK(rng.next_u64() == 0x06c45d188009454fULL);
 }
 
-TEST_CASE("two Rngs with the same seed draw the same stream, other seeds another",
-          "[ch06][core][rng]") {
+TEST_CASE("two Rngs with the same seed draw the same stream, other seeds another", "[ch06][core][rng]") {
     Rng a(1234), b(1234), c(1235);
     size_t same_as_c = 0;
     for (int i = 0; i < 1000; ++i) {
@@ -102,8 +101,7 @@ TEST_CASE("normal draws have mean 0 and standard deviation 1", "[ch06][core][rng
     CHECK(beyond_2sd == Approx(4550).margin(400));
 }
 
-TEST_CASE("below(n) stays below n and hits each value about equally often",
-          "[ch06][core][rng]") {
+TEST_CASE("below(n) stays below n and hits each value about equally often", "[ch06][core][rng]") {
     Rng rng(99);
     const uint64_t n = 7;
     const int draws = 70000;

@@ -41,15 +41,15 @@ std::string parse_error(const std::string& bytes) {
     return {};
 }
 
-template <class T> std::string raw(const std::vector<T>& v) {
+template <class T>
+std::string raw(const std::vector<T>& v) {
     return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 /// One of each dtype, a scalar, an empty tensor, and special float values.
 SafeTensors sample_file() {
     SafeTensors st;
-    const std::vector<float> w = {0.5f, -1.25f, 0.1f, std::numeric_limits<float>::infinity(),
-                                  -0.0f, std::nanf("")};
+    const std::vector<float> w = {0.5f, -1.25f, 0.1f, std::numeric_limits<float>::infinity(), -0.0f, std::nanf("")};
     st.add_f32("w", {2, 3}, w.data());
     const std::vector<double> f64 = {1e-300, 3.141592653589793, -2.0, 1e300};
     st.add("f64", DType::F64, {4}, f64.data());
@@ -62,8 +62,8 @@ SafeTensors sample_file() {
     const std::vector<uint64_t> u64 = {0, 1ULL << 63, UINT64_MAX};
     st.add("u64", DType::U64, {1, 3}, u64.data());
     st.add_f32("empty", {0, 4}, nullptr);
-    st.metadata = {{"config", R"({"n_layer": 2, "n_embd": 64})"}, {"empty", ""},
-                   {"unicode", "caf\xC3\xA9 \xE2\x82\xAC"}};
+    st.metadata = {
+        {"config", R"({"n_layer": 2, "n_embd": 64})"}, {"empty", ""}, {"unicode", "caf\xC3\xA9 \xE2\x82\xAC"}};
     return st;
 }
 
@@ -89,8 +89,7 @@ TEST_CASE("a file of every dtype, a scalar and an empty tensor saves and loads u
     CHECK(read.at("step").numel() == 1);
     CHECK(read.at("empty").numel() == 0);
     CHECK(read.get_ints("step") == std::vector<int64_t>{-1234567890123LL});
-    CHECK(read.get_ints("i32") ==
-          std::vector<int64_t>{-1, 2, INT32_MIN, INT32_MAX, 0, 7, 8, 9}); // sign-extended
+    CHECK(read.get_ints("i32") == std::vector<int64_t>{-1, 2, INT32_MIN, INT32_MAX, 0, 7, 8, 9}); // sign-extended
     const std::vector<float> w = read.get_f32("w");
     REQUIRE(w.size() == 6);
     CHECK(w[2] == 0.1f);
@@ -101,15 +100,14 @@ TEST_CASE("a file of every dtype, a scalar and an empty tensor saves and loads u
     CHECK(out[1] == -1.25f);
 }
 
-TEST_CASE("metadata strings round trip, JSON text and UTF-8 included",
-          "[ch06][core][safetensors]") {
+TEST_CASE("metadata strings round trip, JSON text and UTF-8 included", "[ch06][core][safetensors]") {
     const SafeTensors written = sample_file();
     const SafeTensors read = SafeTensors::parse(written.serialize(), "memory");
     CHECK(read.metadata == written.metadata);
     CHECK(json::parse(read.meta("config"))["n_embd"] == 64);
     CHECK(read.meta("empty").empty());
-    CHECK_THROWS_WITH(read.meta("tokenizer"), Contains("memory") && Contains("tokenizer") &&
-                                                  Contains("config, empty, unicode"));
+    CHECK_THROWS_WITH(read.meta("tokenizer"),
+                      Contains("memory") && Contains("tokenizer") && Contains("config, empty, unicode"));
 
     SafeTensors no_meta;
     const float x = 1.0f;
@@ -130,7 +128,7 @@ TEST_CASE("the byte layout is: u64 header length, padded JSON header, data in na
     REQUIRE(bytes.size() >= 8);
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
-    CHECK(n % 8 == 0); // the data section starts 8-byte aligned
+    CHECK(n % 8 == 0);                   // the data section starts 8-byte aligned
     REQUIRE(8 + n + 20 == bytes.size()); // 20 = (3 + 2) floats
     const std::string header = bytes.substr(8, n);
     CHECK(header.front() == '{');
@@ -147,17 +145,16 @@ TEST_CASE("the byte layout is: u64 header length, padded JSON header, data in na
     CHECK(bytes.substr(8 + n) == raw(a) + raw(b));
 
     // What another writer emits (no padding, keys and data in another order) reads too.
-    const std::string other = make_file(
-        R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-        R"("a":{"data_offsets":[8,20],"shape":[3],"dtype":"F32"}})", raw(b) + raw(a));
+    const std::string other = make_file(R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                        R"("a":{"data_offsets":[8,20],"shape":[3],"dtype":"F32"}})",
+                                        raw(b) + raw(a));
     const SafeTensors st2 = SafeTensors::parse(other, "other");
     CHECK(st2.get_f32("a") == a);
     CHECK(st2.get_f32("b") == b);
     CHECK(SafeTensors::parse(make_file("{}"), "empty").tensors.empty());
 }
 
-TEST_CASE("python3 with json and numpy alone reads what gptbook writes",
-          "[ch06][core][safetensors]") {
+TEST_CASE("python3 with json and numpy alone reads what gptbook writes", "[ch06][core][safetensors]") {
     if (!std::filesystem::exists("/usr/bin/python3") ||
         std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
         WARN("SKIPPED: /usr/bin/python3 with numpy is not installed (apt install python3-numpy)");
@@ -188,8 +185,8 @@ print('meta', header['__metadata__']['config'])
     st.metadata["config"] = "tiny";
     st.save(dir.file("m.safetensors"));
 
-    const std::string cmd = "/usr/bin/python3 " + dir.file("read.py") + " " +
-                            dir.file("m.safetensors") + " > " + dir.file("out.txt") + " 2>&1";
+    const std::string cmd = "/usr/bin/python3 " + dir.file("read.py") + " " + dir.file("m.safetensors") + " > " +
+                            dir.file("out.txt") + " 2>&1";
     const int rc = std::system(cmd.c_str());
     const std::string out = read_file(dir.file("out.txt"));
     INFO("python output:\n" << out);
@@ -219,48 +216,40 @@ print('meta', header['__metadata__']['config'])
 TEST_CASE("parse rejects a too-short file, a bad header length and a header that is not a "
           "JSON object",
           "[ch06][core][safetensors]") {
-    CHECK_THAT(parse_error("12345"), Contains(SRC + ": file is 5 bytes, too short") &&
-                                         Contains("at least 8") && Contains("truncated"));
+    CHECK_THAT(parse_error("12345"),
+               Contains(SRC + ": file is 5 bytes, too short") && Contains("at least 8") && Contains("truncated"));
     std::string truncated = make_file(R"({"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})");
     truncated.resize(30);
-    CHECK_THAT(parse_error(truncated), Contains(SRC) && Contains("only 22 follow") &&
-                                           Contains("truncated"));
+    CHECK_THAT(parse_error(truncated), Contains(SRC) && Contains("only 22 follow") && Contains("truncated"));
     std::string huge(16, ' ');
     const uint64_t absurd = 1ULL << 40;
     std::memcpy(huge.data(), &absurd, 8);
-    CHECK_THAT(parse_error(huge), Contains(SRC) && Contains("1099511627776") &&
-                                      Contains("corrupt or not a safetensors file"));
+    CHECK_THAT(parse_error(huge),
+               Contains(SRC) && Contains("1099511627776") && Contains("corrupt or not a safetensors file"));
     CHECK_THAT(parse_error(make_file("{\"a\": ")), Contains(SRC) && Contains("not valid JSON"));
     CHECK_THAT(parse_error(make_file("{\"\xFF\": 1}")), Contains("not valid JSON")); // bad UTF-8
-    CHECK_THAT(parse_error(make_file("[1, 2]")), Contains(SRC) && Contains("array") &&
-                                                     Contains("expected an object"));
-    CHECK_THAT(parse_error(make_file(std::string(100, '[') + std::string(100, ']'))),
-               Contains("nests deeper"));
+    CHECK_THAT(parse_error(make_file("[1, 2]")), Contains(SRC) && Contains("array") && Contains("expected an object"));
+    CHECK_THAT(parse_error(make_file(std::string(100, '[') + std::string(100, ']'))), Contains("nests deeper"));
 }
 
-TEST_CASE("parse rejects tensor entries with missing, mistyped or unknown fields",
-          "[ch06][core][safetensors]") {
+TEST_CASE("parse rejects tensor entries with missing, mistyped or unknown fields", "[ch06][core][safetensors]") {
     const auto entry = [](const std::string& fields) {
         return make_file(std::string(R"({"h.0.w":{)").append(fields).append("}}"), "abcdefgh");
     };
     const std::string shape = R"("shape":[2],)";
     const std::string offsets = R"("data_offsets":[0,8])";
-    CHECK_THAT(parse_error(entry(shape + offsets)),
-               Contains(SRC) && Contains("tensor h.0.w has no \"dtype\" field"));
+    CHECK_THAT(parse_error(entry(shape + offsets)), Contains(SRC) && Contains("tensor h.0.w has no \"dtype\" field"));
     CHECK_THAT(parse_error(entry(R"("dtype":"F32",)" + offsets)), Contains("no \"shape\" field"));
-    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":[2])")),
-               Contains("no \"data_offsets\" field"));
+    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":[2])")), Contains("no \"data_offsets\" field"));
     CHECK_THAT(parse_error(make_file(R"({"h.0.w": 5})")),
                Contains("tensor h.0.w is a JSON number") && Contains("expected an object"));
     CHECK_THAT(parse_error(entry(R"("dtype":"BF16",)" + shape + offsets)),
                Contains("dtype \"BF16\"") && Contains("expected one of"));
     CHECK_THAT(parse_error(entry(R"("dtype":4,)" + shape + offsets)), Contains("dtype 4"));
-    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":"2",)" + offsets)),
-               Contains("expected an array"));
+    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":"2",)" + offsets)), Contains("expected an array"));
     CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":[-2],)" + offsets)),
                Contains("-2") && Contains("non-negative integer"));
-    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":[2.5],)" + offsets)),
-               Contains("non-negative integer"));
+    CHECK_THAT(parse_error(entry(R"("dtype":"F32","shape":[2.5],)" + offsets)), Contains("non-negative integer"));
     CHECK_THAT(parse_error(entry(R"("dtype":"F32",)" + shape + R"("data_offsets":[0])")),
                Contains("data_offsets [0]") && Contains("expected [begin, end]"));
     CHECK_THAT(parse_error(entry(R"("dtype":"F32",)" + shape + R"("data_offsets":"0-8")")),
@@ -270,19 +259,17 @@ TEST_CASE("parse rejects tensor entries with missing, mistyped or unknown fields
 TEST_CASE("parse rejects offsets out of order, past the data, overlapping or of the wrong size",
           "[ch06][core][safetensors]") {
     const auto one = [](const std::string& dtype_shape, const std::string& offsets, size_t data) {
-        return make_file(std::string(R"({"t":{)").append(dtype_shape).append(R"(,"data_offsets":)")
-                             .append(offsets).append("}}"),
-                         std::string(data, 'x'));
+        return make_file(
+            std::string(R"({"t":{)").append(dtype_shape).append(R"(,"data_offsets":)").append(offsets).append("}}"),
+            std::string(data, 'x'));
     };
     const std::string f32x2 = R"("dtype":"F32","shape":[2])";
     CHECK_THAT(parse_error(one(f32x2, "[8,0]", 8)), Contains("end < begin"));
     CHECK_THAT(parse_error(one(f32x2, "[0,8]", 5)),
-               Contains(SRC) && Contains("ends at byte 8") && Contains("only 5 bytes") &&
-                   Contains("truncated"));
+               Contains(SRC) && Contains("ends at byte 8") && Contains("only 5 bytes") && Contains("truncated"));
     CHECK_THAT(parse_error(one(f32x2, "[0,6]", 8)),
                Contains("shape (2) of F32") && Contains("2 x 4 bytes") && Contains("span 6"));
-    CHECK_THAT(parse_error(one(R"("dtype":"F32","shape":[4294967296,4294967296,4294967296])",
-                               "[0,8]", 8)),
+    CHECK_THAT(parse_error(one(R"("dtype":"F32","shape":[4294967296,4294967296,4294967296])", "[0,8]", 8)),
                Contains("more elements than any file can hold")); // overflow is caught
     const std::string two = make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
                                       R"("b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})",
@@ -293,12 +280,10 @@ TEST_CASE("parse rejects offsets out of order, past the data, overlapping or of 
 TEST_CASE("parse rejects metadata that is not an object of strings", "[ch06][core][safetensors]") {
     CHECK_THAT(parse_error(make_file(R"({"__metadata__":{"step":12}})")),
                Contains(SRC) && Contains("\"step\"") && Contains("expected a string"));
-    CHECK_THAT(parse_error(make_file(R"({"__metadata__":["a"]})")),
-               Contains("expected an object of string values"));
+    CHECK_THAT(parse_error(make_file(R"({"__metadata__":["a"]})")), Contains("expected an object of string values"));
 }
 
-TEST_CASE("copy_f32, get_f32, get_ints and at say which tensor is wrong and how",
-          "[ch06][core][safetensors]") {
+TEST_CASE("copy_f32, get_f32, get_ints and at say which tensor is wrong and how", "[ch06][core][safetensors]") {
     SafeTensors st;
     for (int i = 0; i < 12; ++i) {
         const std::vector<float> v(384, static_cast<float>(i));
@@ -316,10 +301,9 @@ TEST_CASE("copy_f32, get_f32, get_ints and at say which tensor is wrong and how"
     CHECK_THROWS_WITH(read.get_f32("step"), Contains("I64 but F32"));
     CHECK_THROWS_WITH(read.get_ints("h.11.ln_1.weight"), Contains("F32 but I64 or I32"));
     // 13 tensors: the first 10 in name order are listed, then the count of the rest.
-    CHECK_THROWS_WITH(read.at("wte.weight"),
-                      Contains(SRC + ": no tensor named wte.weight; the file has 13 tensors") &&
-                          Contains("h.10.ln_1.weight, h.11.ln_1.weight") &&
-                          Contains("h.19.ln_1.weight (and 3 more)"));
+    CHECK_THROWS_WITH(read.at("wte.weight"), Contains(SRC + ": no tensor named wte.weight; the file has 13 tensors") &&
+                                                 Contains("h.10.ln_1.weight, h.11.ln_1.weight") &&
+                                                 Contains("h.19.ln_1.weight (and 3 more)"));
     read.copy_f32("h.15.ln_1.weight", {384}, out.data());
     CHECK(out[383] == 5.0f);
 }
@@ -382,8 +366,8 @@ TEST_CASE("parse never crashes: every truncation, random bytes and corrupted hea
     for (int i = 0; i < 600; ++i) { // one to three bytes of the length or header overwritten
         std::string bytes = valid;
         for (uint64_t k = 0, n = 1 + rng.below(3); k < n; ++k) {
-            bytes[rng.below(data_start)] = i % 3 ? alphabet[rng.below(alphabet.size())]
-                                                 : static_cast<char>(rng.below(256));
+            bytes[rng.below(data_start)] =
+                i % 3 ? alphabet[rng.below(alphabet.size())] : static_cast<char>(rng.below(256));
         }
         (outcome(bytes) ? header_parsed : header_rejected)++;
     }

@@ -15,7 +15,9 @@
 namespace gptbook::test {
 
 /// A device copy of a matrix (column-major, as Armadillo keeps it).
-inline cuda::DeviceArray<float> to_device(const Mat& m) { return cuda::DeviceArray<float>(std::vector<float>(m.begin(), m.end())); }
+inline cuda::DeviceArray<float> to_device(const Mat& m) {
+    return cuda::DeviceArray<float>(std::vector<float>(m.begin(), m.end()));
+}
 
 /// A device copy of token ids.
 inline cuda::DeviceArray<int32_t> to_device(const Tokens& t) { return cuda::DeviceArray<int32_t>(t); }

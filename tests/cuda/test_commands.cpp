@@ -31,8 +31,8 @@ TEST_CASE("gptbook train and sample run on the GPU, and the CPU samples the same
     for (const char* precision : {"fp32", "tf32"}) {
         INFO(precision);
         std::filesystem::remove_all(run_dir);
-        Result r = run(dir, std::string("train --task sort --device cuda --precision ") + precision + " --out " + run_dir +
-                                " --max-iters 150 --eval-interval 50 --eval-iters 4");
+        Result r = run(dir, std::string("train --task sort --device cuda --precision ") + precision + " --out " +
+                                run_dir + " --max-iters 150 --eval-interval 50 --eval-iters 4");
         INFO(r.out << r.err);
         REQUIRE(r.code == 0);
         CHECK_THAT(r.out, Catch::Contains("device cuda"));

@@ -53,7 +53,9 @@ float worst_gradient_error(const GPT& cpu, const GPT& gpu, bool print) {
         const Vec a = cpu.grads.subvec(s.offset, s.offset + s.numel - 1);
         const Vec b = gpu.grads.subvec(s.offset, s.offset + s.numel - 1);
         const float err = arma::abs(a - b).max() / std::max(arma::abs(a).max(), 1e-3f * model_max);
-        if (print) std::printf("  %-28s max |cpu - gpu| = %.3g (relative %.3g)\n", s.name.c_str(), arma::abs(a - b).max(), err);
+        if (print)
+            std::printf("  %-28s max |cpu - gpu| = %.3g (relative %.3g)\n", s.name.c_str(), arma::abs(a - b).max(),
+                        err);
         worst = std::max(worst, err);
     }
     return worst;

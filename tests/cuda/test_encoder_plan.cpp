@@ -12,8 +12,27 @@ TEST_CASE("the embedding plan groups every position by token id, in order", "[ch
     // Groups 0: {4}, 1: {1, 5}, 4: {0, 2, 3, 6, 7} cut into segments of 2: {0,2} {3,6} {7}.
     CHECK(plan.groups == 3);
     CHECK(plan.segments == 5);
-    const std::vector<int32_t> expected = {4, 1, 5, 0, 2, 3, 6, 7, /*segments*/ 0, 1, 3, 5, 7, 8,
-                                           /*group segments*/ 0, 1, 2, 5, /*ids*/ 0, 1, 4};
+    const std::vector<int32_t> expected = {4,
+                                           1,
+                                           5,
+                                           0,
+                                           2,
+                                           3,
+                                           6,
+                                           7,
+                                           /*segments*/ 0,
+                                           1,
+                                           3,
+                                           5,
+                                           7,
+                                           8,
+                                           /*group segments*/ 0,
+                                           1,
+                                           2,
+                                           5,
+                                           /*ids*/ 0,
+                                           1,
+                                           4};
     CHECK(plan.data == expected);
 }
 

@@ -36,5 +36,5 @@ TEST_CASE("dropout_backward passes the gradient through the CPU's mask", "[ch09]
     cuda::DeviceArray<float> d_dinp(dout.n_elem);
     cuda::dropout_backward(d_dinp.data(), d_dout.data(), dout.n_elem, 0.4f, 77, nullptr);
     CHECK(rel_diff(to_host(d_dinp, 24, 50), dinp) <= 1e-7f); // one multiplication by the same scale
-    CHECK(arma::accu(dinp == 0.0f) > 0);                       // some elements were dropped
+    CHECK(arma::accu(dinp == 0.0f) > 0);                     // some elements were dropped
 }

@@ -88,7 +88,8 @@ __global__ void early_return_kernel(float* out, int n) {
 // out[i] = the dynamic shared memory's size in floats, read back through it.
 __global__ void dynamic_shared_kernel(float* out, int n) {
     extern __shared__ float buffer[];
-    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) buffer[i] = static_cast<float>(i);
+    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x))
+        buffer[i] = static_cast<float>(i);
     __syncthreads();
     if (threadIdx.x == 0) out[0] = buffer[n - 1];
 }
@@ -119,9 +120,9 @@ TEST_CASE("warp shuffles exchange lanes' values as CUDA defines them") {
     const std::vector<float> out = d_out.download();
     for (int i = 0; i < 64; ++i) {
         const int lane = i % 32;
-        CHECK(out[4 * i] == 496.0f);                     // butterfly: every lane has 0 + 1 + ... + 31
-        if (lane == 0) CHECK(out[4 * i + 1] == 496.0f);  // shfl_down: lane 0 has the total
-        CHECK(out[4 * i + 2] == 30.0f);                  // shfl: lane 3's value, everywhere
+        CHECK(out[4 * i] == 496.0f);                       // butterfly: every lane has 0 + 1 + ... + 31
+        if (lane == 0) CHECK(out[4 * i + 1] == 496.0f);    // shfl_down: lane 0 has the total
+        CHECK(out[4 * i + 2] == 30.0f);                    // shfl: lane 3's value, everywhere
         CHECK(out[4 * i + 3] == static_cast<float>(lane)); // xor 8 leaves an 8-wide segment: own value
     }
 }
@@ -159,8 +160,8 @@ TEST_CASE("a shuffle whose mask names lanes that returned fails the launch and s
     early_return_kernel<<<1, 32>>>(d_out.ptr, 20);
     const cudaError_t e = cudaGetLastError();
     CHECK(e == cudaErrorLaunchFailure);
-    CHECK_THAT(last_error_text(e), Catch::Contains("__shfl_xor_sync()") && Catch::Contains("lane 20") &&
-                                       Catch::Contains("has returned"));
+    CHECK_THAT(last_error_text(e),
+               Catch::Contains("__shfl_xor_sync()") && Catch::Contains("lane 20") && Catch::Contains("has returned"));
 }
 
 TEST_CASE("launches beyond the device's limits fail with the runtime's error codes") {
@@ -200,7 +201,8 @@ std::vector<float> reference_gemm(bool ta, bool tb, int m, int n, int k, float a
         for (int i = 0; i < m; ++i) {
             double sum = 0.0;
             for (int p = 0; p < k; ++p)
-                sum += static_cast<double>(ta ? a[p + i * lda] : a[i + p * lda]) * (tb ? b[j + p * ldb] : b[p + j * ldb]);
+                sum +=
+                    static_cast<double>(ta ? a[p + i * lda] : a[i + p * lda]) * (tb ? b[j + p * ldb] : b[p + j * ldb]);
             c[i + j * ldc] = static_cast<float>(alpha * sum + (beta == 0.0f ? 0.0 : beta * c[i + j * ldc]));
         }
     return c;
@@ -224,9 +226,9 @@ TEST_CASE("cuBLAS GEMMs follow column-major semantics, transposes, leading dimen
             const std::vector<float> c = ramp(static_cast<size_t>(ldc) * n, 1.0f);
             Device d_a(a), d_b(b), d_c(c);
             const float alpha = 1.5f, beta = 0.5f;
-            REQUIRE(cublasGemmEx(handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, &alpha,
-                                 d_a.ptr, CUDA_R_32F, lda, d_b.ptr, CUDA_R_32F, ldb, &beta, d_c.ptr, CUDA_R_32F, ldc,
-                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
+            REQUIRE(cublasGemmEx(handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k,
+                                 &alpha, d_a.ptr, CUDA_R_32F, lda, d_b.ptr, CUDA_R_32F, ldb, &beta, d_c.ptr, CUDA_R_32F,
+                                 ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
             const std::vector<float> expected = reference_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             const std::vector<float> got = d_c.download();
             for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(expected[i]).margin(1e-5));
@@ -242,8 +244,8 @@ TEST_CASE("cuBLAS GEMMs follow column-major semantics, transposes, leading dimen
           CUBLAS_STATUS_INVALID_VALUE);
     // an operand in host memory: a GPU would fault, the emulator says which operand
     std::vector<float> host_c(4);
-    CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &one, d_a.ptr, 2, d_b.ptr, 3, &zero, host_c.data(), 2) ==
-          CUBLAS_STATUS_EXECUTION_FAILED);
+    CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &one, d_a.ptr, 2, d_b.ptr, 3, &zero, host_c.data(),
+                      2) == CUBLAS_STATUS_EXECUTION_FAILED);
     CHECK_THAT(cudaGetErrorString(cudaGetLastError()), Catch::Contains("operand C is not device memory"));
     cublasDestroy(handle);
 }
@@ -255,7 +257,8 @@ TEST_CASE("cuBLAS matrix-vector products follow column-major semantics") {
     Device d_a(ramp(6, 1.0f));
     // y = A^T x
     Device d_x(std::vector<float>{1.0f, 2.0f}), d_y(3);
-    REQUIRE(cublasSgemv(handle, CUBLAS_OP_T, 2, 3, &one, d_a.ptr, 2, d_x.ptr, 1, &zero, d_y.ptr, 1) == CUBLAS_STATUS_SUCCESS);
+    REQUIRE(cublasSgemv(handle, CUBLAS_OP_T, 2, 3, &one, d_a.ptr, 2, d_x.ptr, 1, &zero, d_y.ptr, 1) ==
+            CUBLAS_STATUS_SUCCESS);
     const std::vector<float> a = ramp(6, 1.0f), y = d_y.download();
     for (int j = 0; j < 3; ++j) CHECK(y[j] == Approx(a[2 * j] + 2.0f * a[2 * j + 1]));
     cublasDestroy(handle);
@@ -267,9 +270,11 @@ TEST_CASE("TF32 compute rounds the operands to 10 mantissa bits, and FP32 keeps 
     const float x = 1.0f + std::ldexp(1.0f, -12); // below TF32's resolution at 1
     Device d_a(std::vector<float>{x}), d_b(std::vector<float>{1.0f}), d_c(1);
     const float one = 1.0f, zero = 0.0f;
-    for (const auto& [compute, expected] : {std::pair{CUBLAS_COMPUTE_32F, x}, std::pair{CUBLAS_COMPUTE_32F_FAST_TF32, 1.0f}}) {
-        REQUIRE(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, d_a.ptr, CUDA_R_32F, 1, d_b.ptr, CUDA_R_32F,
-                             1, &zero, d_c.ptr, CUDA_R_32F, 1, compute, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
+    for (const auto& [compute, expected] :
+         {std::pair{CUBLAS_COMPUTE_32F, x}, std::pair{CUBLAS_COMPUTE_32F_FAST_TF32, 1.0f}}) {
+        REQUIRE(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, d_a.ptr, CUDA_R_32F, 1, d_b.ptr,
+                             CUDA_R_32F, 1, &zero, d_c.ptr, CUDA_R_32F, 1, compute,
+                             CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
         CHECK(d_c.download()[0] == expected);
     }
     cublasDestroy(handle);
@@ -298,11 +303,12 @@ TEST_CASE("cuBLASLt adds the bias to every column, and refuses operands less ali
     cublasLtMatmulPreferenceCreate(&pref);
     cublasLtMatmulHeuristicResult_t result{};
     int found = 0;
-    REQUIRE(cublasLtMatmulAlgoGetHeuristic(lt, desc, la, lb, lc, lc, pref, 1, &result, &found) == CUBLAS_STATUS_SUCCESS);
+    REQUIRE(cublasLtMatmulAlgoGetHeuristic(lt, desc, la, lb, lc, lc, pref, 1, &result, &found) ==
+            CUBLAS_STATUS_SUCCESS);
     REQUIRE(found == 1);
     const float one = 1.0f, zero = 0.0f;
-    REQUIRE(cublasLtMatmul(lt, desc, &one, d_w.ptr, la, d_inp.ptr, lb, &zero, d_out.ptr, lc, d_out.ptr, lc, &result.algo,
-                           nullptr, 0, nullptr) == CUBLAS_STATUS_SUCCESS);
+    REQUIRE(cublasLtMatmul(lt, desc, &one, d_w.ptr, la, d_inp.ptr, lb, &zero, d_out.ptr, lc, d_out.ptr, lc,
+                           &result.algo, nullptr, 0, nullptr) == CUBLAS_STATUS_SUCCESS);
     const std::vector<float> out = d_out.download();
     for (int n = 0; n < N; ++n)
         for (int o = 0; o < OC; ++o) {

@@ -65,7 +65,7 @@ TEST_CASE("a shipped corpus whose copy is damaged falls back to the mirror", "[c
     FetchOptions options = mirror_only(dir);
     options.shipped_dirs = {dir.file("shipped")};
     CHECK(read_file(fetch_corpus(e, dir.file("cache"), options)) == fake_text);
-    CHECK(fs::exists(dir.file("cache/tiny.txt"))); // the mirror's copy, verified
+    CHECK(fs::exists(dir.file("cache/tiny.txt")));              // the mirror's copy, verified
     write_file_atomic(dir.file("shipped/tiny.txt"), fake_text); // a good shipped copy wins
     CHECK(fetch_corpus(e, dir.file("cache2"), options) == dir.file("shipped/tiny.txt"));
 }
@@ -110,9 +110,9 @@ TEST_CASE("fetch_corpus says where it looked when it has nowhere left to look", 
     test::TempDir dir;
     CorpusEntry e = fake_entry(dir);
     e.file = "absent.txt";
-    CHECK_THROWS_WITH(fetch_corpus(e, dir.file("cache"), mirror_only(dir)),
-                      Contains("no verified copy in") && Contains("nor in the mirror") &&
-                          Contains("downloading is off"));
+    CHECK_THROWS_WITH(fetch_corpus(e, dir.file("cache"), mirror_only(dir)), Contains("no verified copy in") &&
+                                                                                Contains("nor in the mirror") &&
+                                                                                Contains("downloading is off"));
 }
 
 TEST_CASE("fetch_corpus downloads with curl into a verified file", "[ch08][fetch]") {
@@ -150,8 +150,9 @@ TEST_CASE("resolve_corpus takes an existing file as it is and anything else as a
 
 TEST_CASE("parse_manifest reads entries and rejects malformed ones", "[ch08][fetch]") {
     using nlohmann::json;
-    const json good = {{"name", "x"},   {"file", "x.txt"},       {"url", "https://e/x"},
-                       {"bytes", 10},   {"sha256", std::string(64, 'a')}, {"license", "CC0"}};
+    const json good = {
+        {"name", "x"},     {"file", "x.txt"}, {"url", "https://e/x"}, {"bytes", 10}, {"sha256", std::string(64, 'a')},
+        {"license", "CC0"}};
     const auto entries = parse_manifest(json{{"corpora", {good}}}, "m.json");
     REQUIRE(entries.size() == 1);
     CHECK(entries[0].bytes == 10);

@@ -10,8 +10,7 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("make_task knows sort, reverse, copy and add and lists them for an unknown name", "[ch08][tasks]") {
     CHECK(task_names() == std::vector<std::string>{"sort", "reverse", "copy", "add"});
-    CHECK_THROWS_WITH(make_task("multiply"),
-                      "unknown task \"multiply\"; known tasks: sort, reverse, copy, add");
+    CHECK_THROWS_WITH(make_task("multiply"), "unknown task \"multiply\"; known tasks: sort, reverse, copy, add");
     const Task sort = make_task("sort");
     CHECK(sort.prompt_length == 7);
     CHECK(sort.answer_length == 6);
@@ -26,9 +25,9 @@ TEST_CASE("task answers match hand-worked examples", "[ch08][tasks]") {
     CHECK(task_answer(make_task("sort"), "120201>") == "001122");
     CHECK(task_answer(make_task("reverse"), "120201>") == "102021");
     CHECK(task_answer(make_task("copy"), "120201>") == "120201");
-    CHECK(task_answer(make_task("add"), "12+34=") == "640");  // 046 backwards
-    CHECK(task_answer(make_task("add"), "99+99=") == "891");  // 198 backwards
-    CHECK(task_answer(make_task("add"), "00+07=") == "700");  // 007 backwards
+    CHECK(task_answer(make_task("add"), "12+34=") == "640"); // 046 backwards
+    CHECK(task_answer(make_task("add"), "99+99=") == "891"); // 198 backwards
+    CHECK(task_answer(make_task("add"), "00+07=") == "700"); // 007 backwards
     CHECK(task_example_at(make_task("sort"), 0) == "000000>000000\n");
     CHECK(task_example_at(make_task("add"), 1234) == "12+34=640\n");
 }
@@ -66,8 +65,8 @@ TEST_CASE("task_answer rejects prompts that are not in the task's format", "[ch0
     const Task sort = make_task("sort");
     CHECK_THROWS_WITH(task_answer(sort, "1202>"), Contains("prompt \"1202>\" is not in the task's format") &&
                                                       Contains("expected 7 characters like \"000000>\""));
-    CHECK_THROWS_WITH(task_answer(sort, "120203>"), Contains("120203>"));   // 3 is not a digit of this task
-    CHECK_THROWS_WITH(task_answer(sort, "1202011"), Contains("1202011"));   // no separator
+    CHECK_THROWS_WITH(task_answer(sort, "120203>"), Contains("120203>")); // 3 is not a digit of this task
+    CHECK_THROWS_WITH(task_answer(sort, "1202011"), Contains("1202011")); // no separator
     const Task add = make_task("add");
     CHECK_THROWS_WITH(task_answer(add, "12-34="), Contains("like \"00+00=\""));
     CHECK_THROWS_WITH(task_answer(add, "1a+34="), Contains("1a+34="));
@@ -111,8 +110,7 @@ TEST_CASE("task_batch scores only the answer: prompt targets are -1", "[ch08][ta
     const Batch batch = task_batch_of(task, tok, {"120201>001122\n", "000000>000000\n"});
     REQUIRE(batch.B == 2);
     REQUIRE(batch.T == 13);
-    CHECK(Tokens(batch.inputs.begin(), batch.inputs.begin() + 13) ==
-          Tokens{2, 3, 1, 3, 1, 2, 4, 1, 1, 2, 2, 3, 3});
+    CHECK(Tokens(batch.inputs.begin(), batch.inputs.begin() + 13) == Tokens{2, 3, 1, 3, 1, 2, 4, 1, 1, 2, 2, 3, 3});
     // Target 6 sits at the input '>' and asks for the first answer digit.
     CHECK(Tokens(batch.targets.begin(), batch.targets.begin() + 13) ==
           Tokens{-1, -1, -1, -1, -1, -1, 1, 1, 2, 2, 3, 3, 0});

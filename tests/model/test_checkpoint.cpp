@@ -154,8 +154,18 @@ TEST_CASE("a truncated checkpoint raises gptbook::Error at every cut, never a cr
     uint64_t header_len = 0;
     std::memcpy(&header_len, bytes.data(), 8);
     REQUIRE(header_len + 8 < bytes.size());
-    const size_t cuts[] = {0, 1, 7, 8, 9, header_len / 2, header_len + 7, header_len + 8, header_len + 9,
-                           (header_len + bytes.size()) / 2, bytes.size() - 4, bytes.size() - 1};
+    const size_t cuts[] = {0,
+                           1,
+                           7,
+                           8,
+                           9,
+                           header_len / 2,
+                           header_len + 7,
+                           header_len + 8,
+                           header_len + 9,
+                           (header_len + bytes.size()) / 2,
+                           bytes.size() - 4,
+                           bytes.size() - 1};
     for (size_t cut : cuts) {
         write_file_atomic(cut_path, std::string_view(bytes).substr(0, cut));
         INFO("cut at " << cut << " of " << bytes.size() << " bytes");

@@ -25,16 +25,17 @@ TEST_CASE("GPTConfig::validate names a non-positive size", "[ch08][model][config
         int GPTConfig::*member;
         int value;
     };
-    const Case cases[] = {{"vocab_size", &GPTConfig::vocab_size, 0}, {"block_size", &GPTConfig::block_size, -1},
-                          {"n_layer", &GPTConfig::n_layer, 0},       {"n_head", &GPTConfig::n_head, -4},
+    const Case cases[] = {{"vocab_size", &GPTConfig::vocab_size, 0},
+                          {"block_size", &GPTConfig::block_size, -1},
+                          {"n_layer", &GPTConfig::n_layer, 0},
+                          {"n_head", &GPTConfig::n_head, -4},
                           {"n_embd", &GPTConfig::n_embd, 0}};
     for (const Case& k : cases) {
         GPTConfig c;
         c.*k.member = k.value;
         INFO("field " << k.field << " = " << k.value);
         CHECK_THROWS_AS(c.validate(), Error);
-        CHECK_THROWS_WITH(c.validate(), Contains(k.field) && Contains(std::to_string(k.value)) &&
-                                            Contains("positive"));
+        CHECK_THROWS_WITH(c.validate(), Contains(k.field) && Contains(std::to_string(k.value)) && Contains("positive"));
     }
 }
 
@@ -47,7 +48,8 @@ TEST_CASE("GPTConfig::validate rejects n_embd not divisible by n_head and says w
     CHECK_THROWS_WITH(c.validate(), Contains("n_embd=100") && Contains("n_head=6") && Contains("multiple"));
 }
 
-TEST_CASE("GPTConfig::validate accepts a dropout from 0 up to but excluding 1, and rejects anything else", "[ch08][model][config]") {
+TEST_CASE("GPTConfig::validate accepts a dropout from 0 up to but excluding 1, and rejects anything else",
+          "[ch08][model][config]") {
     GPTConfig c;
     for (const float p : {0.0f, 0.1f, 0.999f}) {
         c.dropout = p;

@@ -2,9 +2,9 @@
 // Activations are (features, N); att is (T, T*B*NH).
 #include "gptbook/model/gpt.hpp"
 
+#include "../nn/gradcheck.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/nn/crossentropy.hpp"
-#include "../nn/gradcheck.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -108,8 +108,9 @@ size_t check_model_gradient(Setup& s, const char* what, bool training = false, u
             const bool ok = err <= atol + rtol * std::max(std::abs(num), std::abs(ana));
             const double wrong = 1.1 * ana;
             wrong_caught += std::abs(num - wrong) > atol + rtol * std::max(std::abs(num), std::abs(wrong));
-            if (!ok) UNSCOPED_INFO(what << ": " << spec.name << "[" << i - spec.offset << "] numerical " << num
-                                        << " analytic " << ana);
+            if (!ok)
+                UNSCOPED_INFO(what << ": " << spec.name << "[" << i - spec.offset << "] numerical " << num
+                                   << " analytic " << ana);
             failures += !ok;
             max_abs = std::max(max_abs, err);
             sum_abs_grad += std::abs(ana);
@@ -215,7 +216,7 @@ TEST_CASE("with dropout in training, the gradient check passes because the seed 
     Setup s(c, 2, 4);
     const double eval_loss = s.loss(false);
     const double train_loss = s.loss(true, 1234);
-    CHECK(train_loss != eval_loss); // the masks are really applied
+    CHECK(train_loss != eval_loss);          // the masks are really applied
     CHECK(s.loss(true, 1234) == train_loss); // and the seed names them
     CHECK(s.loss(true, 1235) != train_loss);
     CHECK(check_model_gradient(s, "dropout 0.2, training", true, 1234) == 0);

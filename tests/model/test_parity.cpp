@@ -79,8 +79,7 @@ void compare(const std::string& name, const float* ours, const std::vector<float
         worst = std::max(worst, d / limit);
         failures += !(d <= limit); // also counts NaN
     }
-    std::printf("%-34s %6zu %10.3e %12.3e %12.3e %7.3f\n", name.c_str(), ref.size(), max_ref, max_diff, max_rel,
-                worst);
+    std::printf("%-34s %6zu %10.3e %12.3e %12.3e %7.3f\n", name.c_str(), ref.size(), max_ref, max_diff, max_rel, worst);
     INFO(name << ": max abs diff " << max_diff << ", max rel diff " << max_rel << ", worst diff / tolerance " << worst);
     CHECK(failures == 0);
 }
@@ -135,7 +134,8 @@ TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every paramete
         for (int h = 0; h < NH; ++h)
             for (int tq = 0; tq < T; ++tq)
                 for (int tk = 0; tk < T; ++tk)
-                    att[((static_cast<size_t>(b) * NH + h) * T + tq) * T + tk] = acts.h[0].att(tk, (b * NH + h) * T + tq);
+                    att[((static_cast<size_t>(b) * NH + h) * T + tq) * T + tk] =
+                        acts.h[0].att(tk, (b * NH + h) * T + tq);
     // Probabilities in [0, 1] after one softmax of O(1) scores: 1e-6 is ~10 ulps of 1 (measured: 3e-8).
     compare("act.h0.att", att.data(), ref_att, absolute(ref_att.size(), 1e-6));
     compare_parameters(*model, model->grads, "grad.", [](const ParamSpec&, const std::vector<float>& ref) {

@@ -54,8 +54,7 @@ struct GradCheckResult {
 /// Compares `analytic` (same shape as `x`) with (L(x + eps e_i) - L(x - eps e_i)) / (2 eps) for
 /// every element i of `x`. `loss` must recompute the forward pass from the current `x`; `x` is
 /// restored exactly after each probe.
-inline GradCheckResult numerical_gradient_errors(Mat& x, const Mat& analytic,
-                                                 const std::function<double()>& loss,
+inline GradCheckResult numerical_gradient_errors(Mat& x, const Mat& analytic, const std::function<double()>& loss,
                                                  const GradCheckOptions& opt) {
     REQUIRE(analytic.n_rows == x.n_rows);
     REQUIRE(analytic.n_cols == x.n_cols);
@@ -82,12 +81,12 @@ inline GradCheckResult numerical_gradient_errors(Mat& x, const Mat& analytic,
 
 /// numerical_gradient_errors() as a Catch2 check that reports the errors of tensor `name`
 /// (shown on failure, and on success with `-s`).
-inline void check_gradient(const std::string& name, Mat& x, const Mat& analytic,
-                           const std::function<double()>& loss, const GradCheckOptions& opt = {}) {
+inline void check_gradient(const std::string& name, Mat& x, const Mat& analytic, const std::function<double()>& loss,
+                           const GradCheckOptions& opt = {}) {
     const GradCheckResult res = numerical_gradient_errors(x, analytic, loss, opt);
-    INFO("gradcheck " << name << ": max abs err " << res.max_abs << ", max rel err " << res.max_rel
-                      << " over " << x.n_elem << " elements (eps " << opt.eps << ", atol " << opt.atol
-                      << ", rtol " << opt.rtol << ")");
+    INFO("gradcheck " << name << ": max abs err " << res.max_abs << ", max rel err " << res.max_rel << " over "
+                      << x.n_elem << " elements (eps " << opt.eps << ", atol " << opt.atol << ", rtol " << opt.rtol
+                      << ")");
     CHECK(res.failures == 0);
 }
 

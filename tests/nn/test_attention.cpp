@@ -10,8 +10,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("attention_forward gives (C, B*T) out and (T, T*B*NH) att, and rejects wrong shapes",
-          "[ch04][nn][shapes]") {
+TEST_CASE("attention_forward gives (C, B*T) out and (T, T*B*NH) att, and rejects wrong shapes", "[ch04][nn][shapes]") {
     const int B = 2, T = 3, C = 6, NH = 2;
     const Mat qkv(3 * C, B * T, arma::fill::zeros);
     Mat out(C, B * T), att(T, T * B * NH);
@@ -27,17 +26,14 @@ TEST_CASE("attention_forward gives (C, B*T) out and (T, T*B*NH) att, and rejects
                       Contains("attention_forward") && Contains("20 rows") && Contains("NH=2"));
     const Mat qkv_cols(3 * C, 5);
     CHECK_THROWS_WITH(attention_forward(out, att, qkv_cols, B, T, NH),
-                      Contains("attention_forward") && Contains("qkv") && Contains("(18 x 5)") &&
-                          Contains("(18 x 6)"));
+                      Contains("attention_forward") && Contains("qkv") && Contains("(18 x 5)") && Contains("(18 x 6)"));
     Mat att_wrong(T, T * B);
     CHECK_THROWS_WITH(attention_forward(out, att_wrong, qkv, B, T, NH),
-                      Contains("attention_forward") && Contains("att") && Contains("(3 x 6)") &&
-                          Contains("(3 x 12)"));
+                      Contains("attention_forward") && Contains("att") && Contains("(3 x 6)") && Contains("(3 x 12)"));
     Mat out_wrong(3 * C, B * T);
     CHECK_THROWS_WITH(attention_forward_naive(out_wrong, att, qkv, B, T, NH),
                       Contains("attention_forward_naive") && Contains("(18 x 6)") && Contains("(6 x 6)"));
-    CHECK_THROWS_WITH(attention_forward(out, att, qkv, B, T, 0),
-                      Contains("attention_forward") && Contains("NH=0"));
+    CHECK_THROWS_WITH(attention_forward(out, att, qkv, B, T, 0), Contains("attention_forward") && Contains("NH=0"));
 
     Mat dqkv(3 * C, B * T, arma::fill::zeros), dqkv_wrong(C, B * T);
     CHECK_THROWS_WITH(attention_backward(dqkv_wrong, out, qkv, att, B, T, NH),
@@ -55,13 +51,12 @@ TEST_CASE("attention_forward rejects a dropout probability outside 0 <= p < 1", 
     CHECK_THROWS_AS(attention_forward(out, att, qkv, 1, 2, 1, -0.5f, 1), Error);
 }
 
-TEST_CASE("with T = 2, query 0 sees only key 0 and query 1 splits 1/3 : 2/3 by hand",
-          "[ch04][nn][values]") {
+TEST_CASE("with T = 2, query 0 sees only key 0 and query 1 splits 1/3 : 2/3 by hand", "[ch04][nn][values]") {
     // B=1, T=2, C=HS=2, NH=1. Rows 0-1 q, 2-3 k, 4-5 v; column = token.
     // Token 1's query is (sqrt(2) ln 2, 0): scores q1.k / sqrt(2) = (0, ln 2) over keys (0, 1).
     const float q1 = std::sqrt(2.0f) * std::log(2.0f);
-    const Mat qkv = Mat{{5.0f, q1}, {-3.0f, 0.0f},  // q0 = (5, -3) is irrelevant: one key only
-                        {0.0f, 1.0f}, {0.0f, 0.0f}, // k0 = (0, 0), k1 = (1, 0)
+    const Mat qkv = Mat{{5.0f, q1},   {-3.0f, 0.0f},  // q0 = (5, -3) is irrelevant: one key only
+                        {0.0f, 1.0f}, {0.0f, 0.0f},   // k0 = (0, 0), k1 = (1, 0)
                         {1.0f, 4.0f}, {2.0f, -1.0f}}; // v0 = (1, 2), v1 = (4, -1)
     for (const bool naive : {false, true}) {
         Mat out(2, 2), att(2, 2);
@@ -114,7 +109,7 @@ TEST_CASE("changing the qkv of a later token does not change earlier outputs", "
         INFO("dropout " << p);
         // Masked weights are exactly 0, so token 4 adds 0 * v4 = 0 to earlier outputs: bit for bit.
         CHECK(test::max_abs_diff(out.cols(0, changed - 1), out2.cols(0, changed - 1)) == 0.0f);
-        CHECK(test::max_abs_diff(out.cols(T, 2 * T - 1), out2.cols(T, 2 * T - 1)) == 0.0f); // sequence 1
+        CHECK(test::max_abs_diff(out.cols(T, 2 * T - 1), out2.cols(T, 2 * T - 1)) == 0.0f);     // sequence 1
         CHECK(test::max_abs_diff(out.cols(changed, T - 1), out2.cols(changed, T - 1)) > 1e-3f); // it did change
     }
 }
@@ -155,8 +150,7 @@ TEST_CASE("attention_backward matches central differences and accumulates, with 
     check_attention_gradient(0.3f, 12345, "attention dqkv (dropout 0.3)");
 }
 
-TEST_CASE("attention dropout: att is saved before dropout, and the seed names the mask",
-          "[ch04][nn][values]") {
+TEST_CASE("attention dropout: att is saved before dropout, and the seed names the mask", "[ch04][nn][values]") {
     const int B = 2, T = 5, C = 8, NH = 2;
     Rng rng(407);
     const Mat qkv = test::random_mat(rng, 3 * C, B * T);
@@ -167,9 +161,9 @@ TEST_CASE("attention dropout: att is saved before dropout, and the seed names th
     CHECK(test::max_abs_diff(att, att0) == 0.0f); // the same arithmetic before the mask
     attention_forward(same, att, qkv, B, T, NH, 0.3f, 1);
     attention_forward(other, att, qkv, B, T, NH, 0.3f, 2);
-    CHECK(test::max_abs_diff(a, same) == 0.0f);   // deterministic given the seed
-    CHECK(test::max_abs_diff(a, other) > 1e-3f);  // another seed, another mask
-    CHECK(test::max_abs_diff(a, out0) > 1e-3f);   // dropout did something
+    CHECK(test::max_abs_diff(a, same) == 0.0f);  // deterministic given the seed
+    CHECK(test::max_abs_diff(a, other) > 1e-3f); // another seed, another mask
+    CHECK(test::max_abs_diff(a, out0) > 1e-3f);  // dropout did something
 }
 
 TEST_CASE("attention_forward and attention_backward give the same results on 2 threads as on 1",

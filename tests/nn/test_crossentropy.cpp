@@ -9,8 +9,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("crossentropy_forward gives (1, N) losses and (V, N) probs, and rejects wrong shapes",
-          "[ch06][nn][shapes]") {
+TEST_CASE("crossentropy_forward gives (1, N) losses and (V, N) probs, and rejects wrong shapes", "[ch06][nn][shapes]") {
     const Mat logits(5, 3, arma::fill::zeros);
     const Tokens targets{0, 4, 2};
     RowVec losses;
@@ -105,7 +104,8 @@ TEST_CASE("ignored targets add no loss and no gradient, and the mean is over sco
 }
 
 TEST_CASE("crossentropy_backward matches central differences of the per-token and the mean loss, "
-          "and accumulates", "[ch06][nn][gradcheck]") {
+          "and accumulates",
+          "[ch06][nn][gradcheck]") {
     Rng rng(67);
     const int V = 7, N = 6;
     Mat logits = test::random_mat(rng, V, N, 2.0f);

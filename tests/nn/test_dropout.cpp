@@ -9,8 +9,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("dropout_forward keeps the shape and rejects a mismatched out or a bad p",
-          "[ch05][nn][shapes]") {
+TEST_CASE("dropout_forward keeps the shape and rejects a mismatched out or a bad p", "[ch05][nn][shapes]") {
     const Mat inp(5, 4, arma::fill::ones);
     Mat out(5, 4);
     dropout_forward(out, inp, 0.5f, 1);
@@ -25,12 +24,10 @@ TEST_CASE("dropout_forward keeps the shape and rejects a mismatched out or a bad
     CHECK_THROWS_AS(dropout_forward(out, inp, -0.1f, 1), Error);
     Mat dinp(5, 4, arma::fill::zeros);
     CHECK_THROWS_WITH(dropout_backward(dinp, wrong, 0.5f, 1),
-                      Contains("dropout_backward") && Contains("dinp") && Contains("(5 x 4)") &&
-                          Contains("(4 x 5)"));
+                      Contains("dropout_backward") && Contains("dinp") && Contains("(5 x 4)") && Contains("(4 x 5)"));
 }
 
-TEST_CASE("dropout with p = 0 copies, and with p = 0.5 zeroes or doubles each element",
-          "[ch05][nn][values]") {
+TEST_CASE("dropout with p = 0 copies, and with p = 0.5 zeroes or doubles each element", "[ch05][nn][values]") {
     Rng rng(60);
     const Mat inp = test::random_mat(rng, 8, 8);
     Mat out(8, 8);
@@ -52,8 +49,7 @@ TEST_CASE("dropout with p = 0 copies, and with p = 0.5 zeroes or doubles each el
     CHECK(test::max_abs_diff(alias, out) == 0.0f);
 }
 
-TEST_CASE("the dropout mask keeps about 1-p of a large tensor, and the seed names the mask",
-          "[ch05][nn][values]") {
+TEST_CASE("the dropout mask keeps about 1-p of a large tensor, and the seed names the mask", "[ch05][nn][values]") {
     const float p = 0.3f;
     const Mat ones(1000, 100, arma::fill::ones); // 1e5 elements
     Mat a(1000, 100), same(1000, 100), other(1000, 100);

@@ -19,8 +19,7 @@ Mat small_table() {
 }
 } // namespace
 
-TEST_CASE("embedding_forward gives one (C) column per token and rejects a wrong out shape",
-          "[ch02][nn][shapes]") {
+TEST_CASE("embedding_forward gives one (C) column per token and rejects a wrong out shape", "[ch02][nn][shapes]") {
     const Mat wte = small_table();
     const Tokens tokens{1, 3, 0};
     Mat out(2, 3);
@@ -64,8 +63,7 @@ TEST_CASE("embedding_forward copies the table column of each token", "[ch02][nn]
     CHECK(out(1, 3) == 3.5f);
 }
 
-TEST_CASE("embedding_backward sums the gradients of repeated tokens into one column",
-          "[ch02][nn][values]") {
+TEST_CASE("embedding_backward sums the gradients of repeated tokens into one column", "[ch02][nn][values]") {
     Mat dwte(2, 4, arma::fill::zeros);
     Mat dout(2, 3);
     dout.col(0) = Vec{1.0f, 2.0f};
@@ -81,8 +79,7 @@ TEST_CASE("embedding_backward sums the gradients of repeated tokens into one col
     CHECK(dwte(0, 2) == 0.0f);
 }
 
-TEST_CASE("embedding_backward matches central differences and accumulates",
-          "[ch02][ch06][nn][gradcheck]") {
+TEST_CASE("embedding_backward matches central differences and accumulates", "[ch02][ch06][nn][gradcheck]") {
     Rng rng(202);
     const int C = 5, V = 7;
     Mat wte = test::random_mat(rng, C, V);

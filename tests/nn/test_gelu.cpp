@@ -7,8 +7,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("gelu_forward keeps the shape of its input and rejects a mismatched out",
-          "[ch05][nn][shapes]") {
+TEST_CASE("gelu_forward keeps the shape of its input and rejects a mismatched out", "[ch05][nn][shapes]") {
     const Mat inp(4, 3, arma::fill::ones);
     Mat out(4, 3);
     gelu_forward(out, inp);
@@ -17,19 +16,16 @@ TEST_CASE("gelu_forward keeps the shape of its input and rejects a mismatched ou
 
     Mat wrong(3, 4);
     CHECK_THROWS_AS(gelu_forward(wrong, inp), Error);
-    CHECK_THROWS_WITH(gelu_forward(wrong, inp),
-                      Contains("gelu_forward") && Contains("(3 x 4)") && Contains("(4 x 3)"));
+    CHECK_THROWS_WITH(gelu_forward(wrong, inp), Contains("gelu_forward") && Contains("(3 x 4)") && Contains("(4 x 3)"));
     Mat dinp(4, 3, arma::fill::zeros);
     const Mat dout_wrong(4, 2);
     CHECK_THROWS_WITH(gelu_backward(dinp, dout_wrong, inp),
-                      Contains("gelu_backward") && Contains("dout") && Contains("(4 x 2)") &&
-                          Contains("(4 x 3)"));
+                      Contains("gelu_backward") && Contains("dout") && Contains("(4 x 2)") && Contains("(4 x 3)"));
     CHECK_THROWS_WITH(gelu_backward(wrong, inp, inp),
                       Contains("gelu_backward") && Contains("dinp") && Contains("(3 x 4)"));
 }
 
-TEST_CASE("GELU(1) = 0.8411920, GELU(0) = 0, GELU(-1) = -0.1588080, GELU(3) = 2.9963626",
-          "[ch05][nn][values]") {
+TEST_CASE("GELU(1) = 0.8411920, GELU(0) = 0, GELU(-1) = -0.1588080, GELU(3) = 2.9963626", "[ch05][nn][values]") {
     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), evaluated by hand in double precision.
     const Mat inp = Mat{{1.0f, 0.0f, -1.0f, 3.0f, -10.0f}};
     Mat out(1, 5);

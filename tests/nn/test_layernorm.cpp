@@ -27,9 +27,9 @@ TEST_CASE("layernorm_forward gives (C, N) out and (1, N) mean and rstd, and reje
     CHECK_THROWS_WITH(layernorm_forward(wrong, mean, rstd, inp, w, b),
                       Contains("layernorm_forward") && Contains("(3 x 4)") && Contains("(4 x 3)"));
     const Vec w5(5, arma::fill::ones);
-    CHECK_THROWS_WITH(layernorm_forward(out, mean, rstd, inp, w5, b),
-                      Contains("layernorm_forward") && Contains("weight") && Contains("(5 x 1)") &&
-                          Contains("(4 x 1)"));
+    CHECK_THROWS_WITH(layernorm_forward(out, mean, rstd, inp, w5, b), Contains("layernorm_forward") &&
+                                                                          Contains("weight") && Contains("(5 x 1)") &&
+                                                                          Contains("(4 x 1)"));
     CHECK_THROWS_WITH(layernorm_forward(out, mean, rstd, inp, w, w5),
                       Contains("layernorm_forward") && Contains("bias") && Contains("(5 x 1)"));
 
@@ -41,8 +41,7 @@ TEST_CASE("layernorm_forward gives (C, N) out and (1, N) mean and rstd, and reje
                       Contains("layernorm_backward") && Contains("(4 x 2)") && Contains("(4 x 3)"));
 }
 
-TEST_CASE("layernorm_forward of (1, 2, 3) is (-1.2247, 0, 1.2247) with w = 1, b = 0",
-          "[ch05][nn][values]") {
+TEST_CASE("layernorm_forward of (1, 2, 3) is (-1.2247, 0, 1.2247) with w = 1, b = 0", "[ch05][nn][values]") {
     const Mat inp = Vec{1.0f, 2.0f, 3.0f}; // one token, C=3
     const Vec w(3, arma::fill::ones), b(3, arma::fill::zeros);
     Mat out(3, 1);
@@ -74,8 +73,7 @@ TEST_CASE("layernorm_forward scales by weight and shifts by bias per channel", "
     CHECK(mean[1] == Approx(20.0f).margin(1e-5));
 }
 
-TEST_CASE("layernorm_forward stays accurate when the mean is large against the spread",
-          "[ch05][nn][values]") {
+TEST_CASE("layernorm_forward stays accurate when the mean is large against the spread", "[ch05][nn][values]") {
     // [1e4 + 1, 1e4 + 2, 1e4 + 3]: E[x^2] - E[x]^2 would cancel to garbage in float32.
     const Mat inp = Vec{10001.0f, 10002.0f, 10003.0f};
     const Vec w(3, arma::fill::ones), b(3, arma::fill::zeros);
@@ -88,7 +86,8 @@ TEST_CASE("layernorm_forward stays accurate when the mean is large against the s
 }
 
 TEST_CASE("layernorm_backward matches central differences for inp, weight and bias, and "
-          "accumulates", "[ch05][ch06][nn][gradcheck]") {
+          "accumulates",
+          "[ch05][ch06][nn][gradcheck]") {
     Rng rng(505);
     const int C = 8, N = 5;
     Mat inp = test::random_mat(rng, C, N);
@@ -112,13 +111,10 @@ TEST_CASE("layernorm_backward matches central differences for inp, weight and bi
     test::check_gradient("layernorm dinp", inp, dinp, loss);
     test::check_gradient("layernorm dweight", w, dw, loss);
     test::check_gradient("layernorm dbias", b, db, loss);
-    test::check_accumulates({&dinp, &dw, &db}, [&] {
-        layernorm_backward(dinp, dw, db, R, inp, w, mean0, rstd0);
-    });
+    test::check_accumulates({&dinp, &dw, &db}, [&] { layernorm_backward(dinp, dw, db, R, inp, w, mean0, rstd0); });
 }
 
-TEST_CASE("layernorm_backward gives the same gradients on 2 threads as on 1",
-          "[ch05][ch06][nn][threads]") {
+TEST_CASE("layernorm_backward gives the same gradients on 2 threads as on 1", "[ch05][ch06][nn][threads]") {
     Rng rng(506);
     const int C = 32, N = 64;
     const Mat inp = test::random_mat(rng, C, N);

@@ -7,8 +7,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("linear_forward gives (OC, N) and rejects wrong inp, out, bias and gradient shapes",
-          "[ch05][nn][shapes]") {
+TEST_CASE("linear_forward gives (OC, N) and rejects wrong inp, out, bias and gradient shapes", "[ch05][nn][shapes]") {
     const Mat inp(3, 4, arma::fill::ones), weight(3, 5, arma::fill::ones); // C=3, N=4, OC=5
     const Vec bias(5, arma::fill::zeros);
     Mat out(5, 4);
@@ -33,12 +32,10 @@ TEST_CASE("linear_forward gives (OC, N) and rejects wrong inp, out, bias and gra
     Vec dbias(5, arma::fill::zeros);
     Mat dinp_wrong(3, 3);
     CHECK_THROWS_WITH(linear_backward(dinp_wrong, dweight, dbias, out, inp, weight),
-                      Contains("linear_backward") && Contains("dinp") && Contains("(3 x 3)") &&
-                          Contains("(3 x 4)"));
+                      Contains("linear_backward") && Contains("dinp") && Contains("(3 x 3)") && Contains("(3 x 4)"));
     Mat dweight_wrong(5, 3);
     CHECK_THROWS_WITH(linear_backward(dinp, dweight_wrong, dbias, out, inp, weight),
-                      Contains("linear_backward") && Contains("dweight") && Contains("(5 x 3)") &&
-                          Contains("(3 x 5)"));
+                      Contains("linear_backward") && Contains("dweight") && Contains("(5 x 3)") && Contains("(3 x 5)"));
 }
 
 TEST_CASE("linear_backward names dout and dbias, not out and bias, when they have the wrong shape",
@@ -49,8 +46,7 @@ TEST_CASE("linear_backward names dout and dbias, not out and bias, when they hav
     const Mat dout(5, 4, arma::fill::ones), dout_wrong(5, 3);
     CHECK_THROWS_AS(linear_backward(dinp, dweight, dbias, dout_wrong, inp, weight), Error);
     CHECK_THROWS_WITH(linear_backward(dinp, dweight, dbias, dout_wrong, inp, weight),
-                      Contains("linear_backward") && Contains("dout") && Contains("(5 x 3)") &&
-                          Contains("(5 x 4)"));
+                      Contains("linear_backward") && Contains("dout") && Contains("(5 x 3)") && Contains("(5 x 4)"));
     Vec dbias_wrong(4, arma::fill::zeros);
     CHECK_THROWS_AS(linear_backward(dinp, dweight, dbias_wrong, dout, inp, weight), Error);
     CHECK_THROWS_WITH(linear_backward(dinp, dweight, dbias_wrong, dout, inp, weight),
@@ -74,8 +70,7 @@ TEST_CASE("linear_forward computes W^T x + b on a hand-checkable example", "[ch0
     CHECK(out_nobias(1, 1) == -3.0f);
 }
 
-TEST_CASE("linear_forward (BLAS) agrees with linear_forward_naive at a realistic size",
-          "[ch05][nn][values]") {
+TEST_CASE("linear_forward (BLAS) agrees with linear_forward_naive at a realistic size", "[ch05][nn][values]") {
     Rng rng(55);
     const int C = 12, OC = 36, N = 2 * 7;
     const Mat inp = test::random_mat(rng, C, N), w = test::random_mat(rng, C, OC);

@@ -10,7 +10,8 @@ using namespace gptbook;
 using Catch::Matchers::Contains;
 
 TEST_CASE("positional_forward keeps the (C, B*T) shape and rejects a wrong shape or a too long "
-          "sequence", "[ch03][nn][shapes]") {
+          "sequence",
+          "[ch03][nn][shapes]") {
     const Mat pos(4, 5, arma::fill::ones); // C=4, T_max=5
     Mat out(4, 2 * 3, arma::fill::zeros);  // B=2, T=3
     positional_forward(out, pos, 2, 3);
@@ -40,8 +41,7 @@ TEST_CASE("sinusoidal_table has shape (C, T)", "[ch03][nn][shapes]") {
     CHECK(P.n_cols == 9);
 }
 
-TEST_CASE("positional_forward adds column t of the table to token t of every sequence",
-          "[ch03][nn][values]") {
+TEST_CASE("positional_forward adds column t of the table to token t of every sequence", "[ch03][nn][values]") {
     Mat pos(2, 4); // C=2, T_max=4: column t is (t, 10 t)
     for (int t = 0; t < 4; ++t) pos.col(t) = Vec{float(t), 10.0f * t};
     Mat out(2, 2 * 3, arma::fill::ones); // B=2, T=3, every embedding is (1, 1)
@@ -55,8 +55,7 @@ TEST_CASE("positional_forward adds column t of the table to token t of every seq
     }
 }
 
-TEST_CASE("positional_backward sums the gradient of each position over the batch",
-          "[ch03][nn][values]") {
+TEST_CASE("positional_backward sums the gradient of each position over the batch", "[ch03][nn][values]") {
     Mat dout(1, 2 * 2); // C=1, B=2, T=2: tokens (b0,t0), (b0,t1), (b1,t0), (b1,t1)
     dout = RowVec{1.0f, 2.0f, 10.0f, 20.0f};
     Mat dpos(1, 3, arma::fill::zeros); // T_max=3: position 2 is unused
@@ -75,16 +74,15 @@ TEST_CASE("sinusoidal_table matches sin and cos of t over 10000^(2i/C) at hand-c
     CHECK(P(1, 0) == Approx(1.0).margin(tol));
     CHECK(P(2, 0) == Approx(0.0).margin(tol));
     CHECK(P(3, 0) == Approx(1.0).margin(tol));
-    CHECK(P(0, 1) == Approx(0.8414709848).margin(tol)); // sin 1
-    CHECK(P(1, 1) == Approx(0.5403023059).margin(tol)); // cos 1
-    CHECK(P(0, 3) == Approx(0.1411200081).margin(tol)); // sin 3
+    CHECK(P(0, 1) == Approx(0.8414709848).margin(tol));  // sin 1
+    CHECK(P(1, 1) == Approx(0.5403023059).margin(tol));  // cos 1
+    CHECK(P(0, 3) == Approx(0.1411200081).margin(tol));  // sin 3
     CHECK(P(1, 3) == Approx(-0.9899924966).margin(tol)); // cos 3
-    CHECK(P(2, 3) == Approx(0.0299955002).margin(tol)); // sin(3 / 10000^(2/4)) = sin 0.03
-    CHECK(P(3, 3) == Approx(0.9995500337).margin(tol)); // cos 0.03
+    CHECK(P(2, 3) == Approx(0.0299955002).margin(tol));  // sin(3 / 10000^(2/4)) = sin 0.03
+    CHECK(P(3, 3) == Approx(0.9995500337).margin(tol));  // cos 0.03
 }
 
-TEST_CASE("sinusoidal_table's lowest frequency is 1/10000^((C-2)/C) for a realistic C",
-          "[ch03][nn][values]") {
+TEST_CASE("sinusoidal_table's lowest frequency is 1/10000^((C-2)/C) for a realistic C", "[ch03][nn][values]") {
     const int C = 64, T = 50;
     const Mat P = sinusoidal_table(C, T);
     const double freq = std::pow(10000.0, -62.0 / 64.0); // the last pair, i = 62
@@ -98,8 +96,7 @@ TEST_CASE("sinusoidal_table's lowest frequency is 1/10000^((C-2)/C) for a realis
     }
 }
 
-TEST_CASE("positional_backward matches central differences and accumulates",
-          "[ch03][ch06][nn][gradcheck]") {
+TEST_CASE("positional_backward matches central differences and accumulates", "[ch03][ch06][nn][gradcheck]") {
     Rng rng(303);
     const int C = 4, B = 2, T = 3, T_max = 5;
     Mat pos = test::random_mat(rng, C, T_max);

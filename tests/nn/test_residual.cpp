@@ -17,8 +17,7 @@ TEST_CASE("residual_forward gives (C, N) and rejects mismatched shapes", "[ch05]
     const Mat b_wrong(4, 3);
     CHECK_THROWS_AS(residual_forward(out, a, b_wrong), Error);
     CHECK_THROWS_WITH(residual_forward(out, a, b_wrong),
-                      Contains("residual_forward") && Contains("inp2") && Contains("(4 x 3)") &&
-                          Contains("(3 x 4)"));
+                      Contains("residual_forward") && Contains("inp2") && Contains("(4 x 3)") && Contains("(3 x 4)"));
     Mat out_wrong(3, 5);
     CHECK_THROWS_WITH(residual_forward(out_wrong, a, b),
                       Contains("residual_forward") && Contains("out") && Contains("(3 x 5)"));
@@ -26,8 +25,7 @@ TEST_CASE("residual_forward gives (C, N) and rejects mismatched shapes", "[ch05]
     Mat d1(3, 4, arma::fill::zeros), d2_wrong(3, 3, arma::fill::zeros);
     CHECK_THROWS_AS(residual_backward(d1, d2_wrong, a), Error);
     CHECK_THROWS_WITH(residual_backward(d1, d2_wrong, a),
-                      Contains("residual_backward") && Contains("dinp2") && Contains("(3 x 3)") &&
-                          Contains("(3 x 4)"));
+                      Contains("residual_backward") && Contains("dinp2") && Contains("(3 x 3)") && Contains("(3 x 4)"));
 }
 
 TEST_CASE("residual_forward adds the branch to the stream element by element", "[ch05][nn][values]") {
@@ -43,7 +41,8 @@ TEST_CASE("residual_forward adds the branch to the stream element by element", "
 }
 
 TEST_CASE("residual_backward passes dout unchanged to both inputs, matches central differences "
-          "and accumulates", "[ch05][ch06][nn][gradcheck]") {
+          "and accumulates",
+          "[ch05][ch06][nn][gradcheck]") {
     Rng rng(59);
     Mat stream = test::random_mat(rng, 4, 3), branch = test::random_mat(rng, 4, 3);
     const Mat R = test::random_mat(rng, 4, 3);

@@ -9,8 +9,7 @@
 using namespace gptbook;
 using Catch::Matchers::Contains;
 
-TEST_CASE("softmax_forward gives (K, M) probabilities and rejects wrong shapes",
-          "[ch04][nn][shapes]") {
+TEST_CASE("softmax_forward gives (K, M) probabilities and rejects wrong shapes", "[ch04][nn][shapes]") {
     const Mat scores(3, 2, arma::fill::zeros);
     Mat probs(3, 2);
     softmax_forward(probs, scores);
@@ -22,22 +21,19 @@ TEST_CASE("softmax_forward gives (K, M) probabilities and rejects wrong shapes",
     CHECK_THROWS_WITH(softmax_forward(wrong, scores),
                       Contains("softmax_forward") && Contains("(2 x 3)") && Contains("(3 x 2)"));
     Mat empty_probs(0, 2);
-    CHECK_THROWS_WITH(softmax_forward(empty_probs, Mat(0, 2)),
-                      Contains("softmax_forward") && Contains("no rows"));
+    CHECK_THROWS_WITH(softmax_forward(empty_probs, Mat(0, 2)), Contains("softmax_forward") && Contains("no rows"));
 
     Mat dscores(3, 2, arma::fill::zeros);
     const Mat dprobs_wrong(3, 1);
     CHECK_THROWS_AS(softmax_backward(dscores, dprobs_wrong, probs), Error);
     CHECK_THROWS_WITH(softmax_backward(dscores, dprobs_wrong, probs),
-                      Contains("softmax_backward") && Contains("dprobs") && Contains("(3 x 1)") &&
-                          Contains("(3 x 2)"));
+                      Contains("softmax_backward") && Contains("dprobs") && Contains("(3 x 1)") && Contains("(3 x 2)"));
     Mat dscores_wrong(4, 2);
     CHECK_THROWS_WITH(softmax_backward(dscores_wrong, probs, probs),
                       Contains("softmax_backward") && Contains("dscores") && Contains("(4 x 2)"));
 }
 
-TEST_CASE("softmax of (0, ln 2) is (1/3, 2/3), also shifted by 1000 and in place",
-          "[ch04][nn][values]") {
+TEST_CASE("softmax of (0, ln 2) is (1/3, 2/3), also shifted by 1000 and in place", "[ch04][nn][values]") {
     const float ln2 = std::log(2.0f);
     const Mat scores = Mat{{0.0f, 1000.0f}, {ln2, 1000.0f + ln2}};
     Mat probs(2, 2);
@@ -54,8 +50,7 @@ TEST_CASE("softmax of (0, ln 2) is (1/3, 2/3), also shifted by 1000 and in place
     CHECK(test::max_abs_diff(inplace, probs) == 0.0f); // the same arithmetic: bit for bit
 }
 
-TEST_CASE("softmax columns are positive and sum to 1, and softmax_inplace agrees",
-          "[ch04][nn][values]") {
+TEST_CASE("softmax columns are positive and sum to 1, and softmax_inplace agrees", "[ch04][nn][values]") {
     Rng rng(44);
     const Mat scores = test::random_mat(rng, 9, 6, 3.0f);
     Mat probs(9, 6);
@@ -72,8 +67,7 @@ TEST_CASE("softmax columns are positive and sum to 1, and softmax_inplace agrees
     CHECK(test::max_abs_diff(prefix, expected) <= 1e-6f);
 }
 
-TEST_CASE("softmax_backward matches central differences and accumulates",
-          "[ch04][ch06][nn][gradcheck]") {
+TEST_CASE("softmax_backward matches central differences and accumulates", "[ch04][ch06][nn][gradcheck]") {
     Rng rng(45);
     const int K = 6, M = 4;
     Mat scores = test::random_mat(rng, K, M, 2.0f);

@@ -21,8 +21,7 @@ TEST_CASE("grad_norm is the exact L2 norm of a known vector", "[ch06][optim][cli
     set_num_threads(previous);
 }
 
-TEST_CASE("grad_norm accumulates in double: tiny gradients neither underflow nor lose digits",
-          "[ch06][optim][clip]") {
+TEST_CASE("grad_norm accumulates in double: tiny gradients neither underflow nor lose digits", "[ch06][optim][clip]") {
     // 1e-23^2 = 1e-46 is below float32's smallest subnormal; in double the sum is exact enough.
     const Vec tiny(100, arma::fill::value(1e-23f));
     CHECK(grad_norm(tiny) == Approx(1e-22).epsilon(1e-6)); // float32 rounding of 1e-23 and of the result

@@ -59,7 +59,7 @@ TEST_CASE("generate with a KV cache chooses the same tokens as full recomputatio
     CHECK(cached.size() == 20);
     CHECK(cached == naive);
     CHECK(rng_cached.state == rng_naive.state); // the same number of draws
-    if (opts.temperature > 0) { // sampling, not a fixed point: the 20 tokens are not all one id
+    if (opts.temperature > 0) {                 // sampling, not a fixed point: the 20 tokens are not all one id
         CHECK(std::count(cached.begin(), cached.end(), cached.front()) < 20);
     }
 }
@@ -101,8 +101,7 @@ TEST_CASE("generating zero tokens returns none", "[ch07][generate]") {
     CHECK(generate_naive(model, {1, 2}, 0, options(1.0f), rng).empty());
 }
 
-TEST_CASE("generate refuses an empty prompt, unknown tokens, a negative count and bad options",
-          "[ch07][generate]") {
+TEST_CASE("generate refuses an empty prompt, unknown tokens, a negative count and bad options", "[ch07][generate]") {
     GPT model(small_config(PositionEncoding::learned));
     init_sharp(model, 21);
     Rng rng;

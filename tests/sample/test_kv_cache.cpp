@@ -55,8 +55,8 @@ TEST_CASE("prefill then one step per token reproduces the full forward pass's lo
     const Tokens seq = random_tokens(T, model.config.vocab_size, 2);
 
     ActivationTensors acts(model.config, 1, T);
-    gpt_forward(model, acts, seq, nullptr);                            // logits (V, T)
-    REQUIRE(acts.logits.max() - acts.logits.min() > 2.0f);            // the scaling made them non-trivial
+    gpt_forward(model, acts, seq, nullptr);                // logits (V, T)
+    REQUIRE(acts.logits.max() - acts.logits.min() > 2.0f); // the scaling made them non-trivial
 
     const int prompt = 3;
     KVCache cache(model);
@@ -96,7 +96,7 @@ TEST_CASE("prefill replaces what the cache held and reset empties it", "[ch07][k
     cache.step(4);
     const Vec again = cache.prefill({1, 2}); // the earlier steps must leave no trace
     CHECK(cache.length() == 2);
-    CHECK(arma::accu(fresh != again) == 0);  // same computation, same bits
+    CHECK(arma::accu(fresh != again) == 0); // same computation, same bits
     cache.reset();
     CHECK(cache.length() == 0);
 }

@@ -99,12 +99,12 @@ TEST_CASE("top-k keeps exactly the k most likely tokens", "[ch07][sampler]") {
         for (int i = 0; i < k; ++i) CHECK(p[by_logit[i]] > 0.0f);
     }
     CHECK(nonzero(next_token_distribution(kLogits, with(1.0f, 50))) == 8); // k > V keeps all
-    CHECK(arma::approx_equal(next_token_distribution(kLogits, with(1.0f, 1)), next_token_distribution(kLogits, with(0.0f)),
-                             "absdiff", 0.0f));
+    CHECK(arma::approx_equal(next_token_distribution(kLogits, with(1.0f, 1)),
+                             next_token_distribution(kLogits, with(0.0f)), "absdiff", 0.0f));
 }
 
 TEST_CASE("top-p keeps the smallest set of most likely tokens whose mass reaches p", "[ch07][sampler]") {
-    const Vec z = logits_of({0.2f, 0.5f, 0.3f}); // by probability: id 1, id 2, id 0
+    const Vec z = logits_of({0.2f, 0.5f, 0.3f});                       // by probability: id 1, id 2, id 0
     const Vec keep2 = next_token_distribution(z, with(1.0f, 0, 0.6f)); // 0.5 < 0.6 <= 0.5 + 0.3
     CHECK(nonzero(keep2) == 2);
     CHECK(keep2[0] == 0.0f);

@@ -15,15 +15,32 @@ namespace {
 // modifiers, odd white space, and pieces of "<|endoftext|>".
 std::string random_utf8(std::mt19937& rng) {
     static const std::vector<std::string> parts = {
-        "a", "e", "t", "Th", " ", " the", "  ", "\n", "\r\n", "\t", "1", "42", "'s", "'LL", ".", "!?", "<|", "|>",
-        "\xC3\xA9",                 // é
-        "e\xCC\x81",                // e + combining acute
-        "\xC3\x9F",                 // ß
-        "\xD0\x96",                 // Ж
-        "\xE4\xB8\xAD\xE6\x96\x87", // 中文
-        "\xE2\x82\xAC",             // €
-        "\xE2\x80\x83",             // em space
-        "\xF0\x9F\x98\x80",         // 😀
+        "a",
+        "e",
+        "t",
+        "Th",
+        " ",
+        " the",
+        "  ",
+        "\n",
+        "\r\n",
+        "\t",
+        "1",
+        "42",
+        "'s",
+        "'LL",
+        ".",
+        "!?",
+        "<|",
+        "|>",
+        "\xC3\xA9",                         // é
+        "e\xCC\x81",                        // e + combining acute
+        "\xC3\x9F",                         // ß
+        "\xD0\x96",                         // Ж
+        "\xE4\xB8\xAD\xE6\x96\x87",         // 中文
+        "\xE2\x82\xAC",                     // €
+        "\xE2\x80\x83",                     // em space
+        "\xF0\x9F\x98\x80",                 // 😀
         "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD", // thumbs up, skin tone
         "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7", // flag: regional indicators F R
     };
@@ -86,7 +103,8 @@ TEST_CASE("long pieces (heap merge loop) encode as the reference does", "[ch01][
 TEST_CASE("special tokens: disallow names the token and its byte offset", "[ch01][bpe_encode]") {
     const auto tok = BpeTokenizer::from_merges({}, BpePattern::gpt2, {"<|endoftext|>", "<|pad|>"});
     CHECK_THROWS_AS(tok.encode("hi <|endoftext|>"), Error);
-    CHECK_THROWS_WITH(tok.encode("hi <|endoftext|>"), Contains("\"<|endoftext|>\" at byte 3") && Contains("SpecialTokens::allow"));
+    CHECK_THROWS_WITH(tok.encode("hi <|endoftext|>"),
+                      Contains("\"<|endoftext|>\" at byte 3") && Contains("SpecialTokens::allow"));
     CHECK_THROWS_WITH(tok.encode("ab<|pad|>", SpecialTokens::disallow), Contains("\"<|pad|>\" at byte 2"));
     CHECK(tok.encode("hi <|endoftext") == Tokens{'h', 'i', ' ', '<', '|', 'e', 'n', 'd', 'o', 'f', 't', 'e', 'x', 't'});
 }
@@ -139,7 +157,8 @@ TEST_CASE("random bytes never crash encode, and decode_bytes gives them back", "
 
 TEST_CASE("an invalid byte is one token, even between letters that would merge", "[ch01][bpe_encode]") {
     const auto tok = BpeTokenizer::from_merges({{'a', 'b'}}, BpePattern::gpt2, {});
-    CHECK(tok.encode("ab\xFF" "ab") == Tokens{256, 0xFF, 256});
+    CHECK(tok.encode("ab\xFF"
+                     "ab") == Tokens{256, 0xFF, 256});
     CHECK(tok.encode("\xE2\x82") == Tokens{0xE2, 0x82}); // a truncated euro sign
 }
 

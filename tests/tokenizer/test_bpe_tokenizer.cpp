@@ -13,7 +13,8 @@ const std::string replacement = "\xEF\xBF\xBD"; // U+FFFD
 }
 
 TEST_CASE("a BPE vocabulary is 256 bytes, then one token per merge, then the special tokens", "[ch01][bpe_tokenizer]") {
-    const auto tok = BpeTokenizer::from_merges({{'h', 'e'}, {256, 'l'}, {' ', 't'}}, BpePattern::cl100k, {"<|endoftext|>", "<|pad|>"});
+    const auto tok = BpeTokenizer::from_merges({{'h', 'e'}, {256, 'l'}, {' ', 't'}}, BpePattern::cl100k,
+                                               {"<|endoftext|>", "<|pad|>"});
     CHECK(tok.vocab_size() == 256 + 3 + 2);
     CHECK(tok.merges().size() == 3);
     CHECK(tok.pattern() == BpePattern::cl100k);
@@ -32,7 +33,8 @@ TEST_CASE("a BPE vocabulary is 256 bytes, then one token per merge, then the spe
 TEST_CASE("a merge may only join ids that exist before it, and only once", "[ch01][bpe_tokenizer]") {
     CHECK_THROWS_WITH(BpeTokenizer::from_merges({{'a', 256}}), Contains("merge 0 is (97, 256)") && Contains("0..255"));
     CHECK_THROWS_WITH(BpeTokenizer::from_merges({{'a', -3}}), Contains("merge 0"));
-    CHECK_THROWS_WITH(BpeTokenizer::from_merges({{'a', 'b'}, {'a', 'b'}}), Contains("merge 1 (97, 98) repeats merge 0"));
+    CHECK_THROWS_WITH(BpeTokenizer::from_merges({{'a', 'b'}, {'a', 'b'}}),
+                      Contains("merge 1 (97, 98) repeats merge 0"));
     CHECK_THROWS_WITH(BpeTokenizer::from_merges({}, BpePattern::gpt2, {""}), Contains("empty string"));
     CHECK_THROWS_WITH(BpeTokenizer::from_merges({}, BpePattern::gpt2, {"\xFF"}), Contains("not valid UTF-8"));
 }
@@ -43,7 +45,8 @@ TEST_CASE("decode_bytes concatenates token bytes; decode replaces invalid UTF-8 
     CHECK(tok.decode({'c', 'a', 'f', 256, 257}) == "caf\xC3\xA9<|endoftext|>");
     // Half of 'é' (a lead byte alone) is invalid: one U+FFFD, and the text goes on.
     CHECK(tok.decode({'a', 0xC3, 'b'}) == std::string("a") + replacement + "b");
-    CHECK(tok.decode_bytes({'a', 0xC3, 'b'}) == "a\xC3" "b");
+    CHECK(tok.decode_bytes({'a', 0xC3, 'b'}) == "a\xC3"
+                                                "b");
     CHECK(tok.decode({}).empty());
     CHECK_THROWS_WITH(tok.decode({'a', 258}), Contains("token id 258 at position 1 is out of range"));
     CHECK_THROWS_WITH(tok.decode_bytes({-5}), Contains("token id -5 at position 0"));
@@ -55,9 +58,9 @@ TEST_CASE("U+FFFD replaces each maximal invalid subsequence, as Python's errors=
     const std::string r = replacement;
     CHECK(utf8_replace_invalid("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64") ==
           std::string("a") + r + r + r + "b" + r + "c" + r + r + "d");
-    CHECK(utf8_replace_invalid("\xE2\x82") == r);            // truncated at the end: one U+FFFD
-    CHECK(utf8_replace_invalid("\xED\xA0\x80") == r + r + r); // surrogate: ED may not be followed by A0
-    CHECK(utf8_replace_invalid("\xC0\xAF") == r + r);         // overlong '/'
+    CHECK(utf8_replace_invalid("\xE2\x82") == r);                     // truncated at the end: one U+FFFD
+    CHECK(utf8_replace_invalid("\xED\xA0\x80") == r + r + r);         // surrogate: ED may not be followed by A0
+    CHECK(utf8_replace_invalid("\xC0\xAF") == r + r);                 // overlong '/'
     CHECK(utf8_replace_invalid("\xF4\x90\x80\x80") == r + r + r + r); // above U+10FFFF
     CHECK(utf8_replace_invalid("ok \xF0\x9F\x98\x80") == "ok \xF0\x9F\x98\x80");
 }
@@ -84,7 +87,8 @@ TEST_CASE("decode never throws on ids in range, whatever their order", "[ch01][b
     }
 }
 
-TEST_CASE("gpt2_bytes_to_unicode maps printable bytes to themselves and the rest past U+00FF", "[ch01][bpe_tokenizer]") {
+TEST_CASE("gpt2_bytes_to_unicode maps printable bytes to themselves and the rest past U+00FF",
+          "[ch01][bpe_tokenizer]") {
     const auto& table = gpt2_bytes_to_unicode();
     CHECK(table['A'] == U'A');
     CHECK(table[0xE9] == U'\u00E9');
@@ -94,5 +98,5 @@ TEST_CASE("gpt2_bytes_to_unicode maps printable bytes to themselves and the rest
     std::vector<char32_t> sorted(table.begin(), table.end());
     std::sort(sorted.begin(), sorted.end());
     CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()); // a bijection
-    CHECK(sorted.back() == U'\u0143');                                      // 256 + 68 - 1
+    CHECK(sorted.back() == U'\u0143');                                       // 256 + 68 - 1
 }

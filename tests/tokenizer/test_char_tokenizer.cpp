@@ -96,24 +96,23 @@ TEST_CASE("encoding a character outside the vocabulary names it, its code point 
 
 TEST_CASE("encoding invalid UTF-8 is an error with the byte offset", "[ch01][char_tokenizer]") {
     const auto tok = CharTokenizer::from_text("abc");
-    CHECK_THROWS_WITH(tok.encode("abc\xE2\x82"), Contains("invalid UTF-8 at byte 3") &&
-                                                     Contains("starts a 3-byte sequence but the text ends"));
+    CHECK_THROWS_WITH(tok.encode("abc\xE2\x82"),
+                      Contains("invalid UTF-8 at byte 3") && Contains("starts a 3-byte sequence but the text ends"));
     CHECK_THROWS_WITH(CharTokenizer::from_text("ok\xFF", "corpus x.txt"),
                       Contains("corpus x.txt: invalid UTF-8 at byte 2"));
 }
 
 TEST_CASE("decoding an id outside the vocabulary is an error", "[ch01][char_tokenizer]") {
     const auto tok = CharTokenizer::from_text("abc");
-    CHECK_THROWS_WITH(tok.decode({0, 3}), Contains("token id 3 at position 1 is out of range") &&
-                                              Contains("3 ids (0..2)"));
+    CHECK_THROWS_WITH(tok.decode({0, 3}),
+                      Contains("token id 3 at position 1 is out of range") && Contains("3 ids (0..2)"));
     CHECK_THROWS_WITH(tok.decode({-1}), Contains("token id -1 at position 0"));
     CHECK_THROWS_WITH(tok.decode_one(7), Contains("token id 7 is out of range"));
     CHECK(tok.decode({}).empty());
 }
 
 TEST_CASE("a tokenizer cannot be built from empty text", "[ch01][char_tokenizer]") {
-    CHECK_THROWS_WITH(CharTokenizer::from_text("", "corpus empty.txt"),
-                      Contains("corpus empty.txt is empty"));
+    CHECK_THROWS_WITH(CharTokenizer::from_text("", "corpus empty.txt"), Contains("corpus empty.txt is empty"));
     CHECK_THROWS_WITH(CharTokenizer::from_chars(""), Contains("the vocabulary is empty"));
 }
 
@@ -133,8 +132,7 @@ TEST_CASE("a char tokenizer round-trips through a file", "[ch01][char_tokenizer]
     CHECK(loaded.encode("not to be") == tok.encode("not to be"));
 }
 
-TEST_CASE("loading a tokenizer rejects a wrong type, duplicates and an unsorted vocabulary",
-          "[ch01][char_tokenizer]") {
+TEST_CASE("loading a tokenizer rejects a wrong type, duplicates and an unsorted vocabulary", "[ch01][char_tokenizer]") {
     using nlohmann::json;
     CHECK_THROWS_WITH(CharTokenizer::from_json(json{{"type", "bpe"}, {"chars", "ab"}}, "t.json"),
                       Contains("t.json: tokenizer type is \"bpe\", expected \"char\""));
@@ -155,8 +153,9 @@ TEST_CASE("loading a tokenizer file reports a missing file and invalid JSON with
     TempDir dir;
     CHECK_THROWS_WITH(CharTokenizer::load(dir.file("missing.json")), Contains("missing.json"));
     write_file_atomic(dir.file("bad.json"), "{\"type\": \"char\", \"chars\": ");
-    CHECK_THROWS_WITH(CharTokenizer::load(dir.file("bad.json")),
-                      Contains(std::string("tokenizer file ").append(dir.file("bad.json")).append(" is not valid JSON")));
+    CHECK_THROWS_WITH(
+        CharTokenizer::load(dir.file("bad.json")),
+        Contains(std::string("tokenizer file ").append(dir.file("bad.json")).append(" is not valid JSON")));
     write_file_atomic(dir.file("dup.json"), "{\"type\": \"char\", \"chars\": \"aab\"}");
     CHECK_THROWS_WITH(CharTokenizer::load(dir.file("dup.json")),
                       Contains(std::string("tokenizer file ").append(dir.file("dup.json")).append(": character 'a'")));

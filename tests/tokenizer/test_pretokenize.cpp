@@ -13,8 +13,9 @@ using Pieces = std::vector<std::string_view>;
 TEST_CASE("the pattern strings are tiktoken 1.0.22's, byte for byte", "[ch01][pretokenize]") {
     CHECK(bpe_pattern_regex(BpePattern::gpt2) ==
           R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)");
-    CHECK(bpe_pattern_regex(BpePattern::cl100k) ==
-          R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
+    CHECK(
+        bpe_pattern_regex(BpePattern::cl100k) ==
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
     CHECK(bpe_pattern_name(BpePattern::cl100k) == "cl100k");
     CHECK(bpe_pattern_from_name("gpt2", "test") == BpePattern::gpt2);
     CHECK_THROWS_WITH(bpe_pattern_from_name("gpt4", "tokenizer x"), Contains("tokenizer x") && Contains("\"gpt4\""));
@@ -42,7 +43,8 @@ TEST_CASE("the GPT-2 pattern keeps a word's leading space and splits off contrac
     CHECK(pt.split("").empty());
 }
 
-TEST_CASE("the cl100k pattern groups digits by three and newlines with the white space before them", "[ch01][pretokenize]") {
+TEST_CASE("the cl100k pattern groups digits by three and newlines with the white space before them",
+          "[ch01][pretokenize]") {
     const PreTokenizer pt(BpePattern::cl100k);
     CHECK(pt.split("1234567") == Pieces{"123", "456", "7"});
     CHECK(pt.split("IT'S fine") == Pieces{"IT", "'S", " fine"});
@@ -54,16 +56,19 @@ TEST_CASE("the cl100k pattern groups digits by three and newlines with the white
 TEST_CASE("U+180E is not white space, as in tiktoken (PCRE2's own \\s would say it is)", "[ch01][pretokenize]") {
     // tiktoken encodes " \u180Eabc" as [" \xE1", ...]: the space and U+180E are one piece.
     const PreTokenizer pt(BpePattern::gpt2);
-    CHECK(pt.split(" \xE1\xA0\x8E" "abc") == Pieces{" \xE1\xA0\x8E", "abc"});
+    CHECK(pt.split(" \xE1\xA0\x8E"
+                   "abc") == Pieces{" \xE1\xA0\x8E", "abc"});
     // U+00A0 is White_Space, but only U+0020 may lead a word.
-    CHECK(pt.split("a\xC2\xA0\xC2\xA0" "b") == Pieces{"a", "\xC2\xA0", "\xC2\xA0", "b"});
+    CHECK(pt.split("a\xC2\xA0\xC2\xA0"
+                   "b") == Pieces{"a", "\xC2\xA0", "\xC2\xA0", "b"});
 }
 
 TEST_CASE("each byte of invalid UTF-8 is a piece alone and the valid runs split as usual", "[ch01][pretokenize]") {
     const PreTokenizer pt(BpePattern::gpt2);
     // 0xFF never appears in UTF-8; 0xE2 0x82 is a 3-byte sequence cut short by 'x'.
-    CHECK(pt.split("ab\xFF" "cd \xE2\x82x y") == Pieces{"ab", "\xFF", "cd", " ", "\xE2", "\x82", "x", " y"});
-    CHECK(pt.split("\xC0\x80") == Pieces{"\xC0", "\x80"}); // overlong NUL
+    CHECK(pt.split("ab\xFF"
+                   "cd \xE2\x82x y") == Pieces{"ab", "\xFF", "cd", " ", "\xE2", "\x82", "x", " y"});
+    CHECK(pt.split("\xC0\x80") == Pieces{"\xC0", "\x80"});             // overlong NUL
     CHECK(pt.split("\xED\xA0\x80") == Pieces{"\xED", "\xA0", "\x80"}); // a UTF-16 surrogate
 }
 

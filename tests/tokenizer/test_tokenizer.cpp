@@ -49,7 +49,8 @@ TEST_CASE("a Tokenizer holds a char or a BPE tokenizer and answers for it", "[ch
     CHECK(bpe.decode({256, '!'}) == "hi!");
 }
 
-TEST_CASE("Tokenizer::encode allows special tokens: corpora separate documents with <|endoftext|>", "[ch01][tokenizer]") {
+TEST_CASE("Tokenizer::encode allows special tokens: corpora separate documents with <|endoftext|>",
+          "[ch01][tokenizer]") {
     const Tokenizer tok(BpeTokenizer::from_merges({}, BpePattern::gpt2, {"<|endoftext|>"}));
     CHECK(tok.encode("a<|endoftext|>b") == Tokens{'a', 256, 'b'});
     CHECK(tok.decode({'a', 256, 'b'}) == "a<|endoftext|>b");
@@ -96,7 +97,8 @@ TEST_CASE("StreamingDecoder emits whole UTF-8 characters only", "[ch01][tokenize
 
 TEST_CASE("StreamingDecoder output joined equals decode, for random ids", "[ch01][tokenizer]") {
     std::mt19937 rng(11);
-    const Tokenizer tok(BpeTokenizer::train("caf\xC3\xA9 \xF0\x9F\x98\x80\xF0\x9F\x98\x81 na\xC3\xAFve \xE4\xB8\xAD\xE6\x96\x87", 290));
+    const Tokenizer tok(
+        BpeTokenizer::train("caf\xC3\xA9 \xF0\x9F\x98\x80\xF0\x9F\x98\x81 na\xC3\xAFve \xE4\xB8\xAD\xE6\x96\x87", 290));
     for (int trial = 0; trial < 500; ++trial) {
         Tokens ids(rng() % 12);
         for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<unsigned>(tok.vocab_size()));
@@ -106,8 +108,8 @@ TEST_CASE("StreamingDecoder output joined equals decode, for random ids", "[ch01
 
 TEST_CASE("StreamingDecoder over a char tokenizer passes characters through", "[ch01][tokenizer]") {
     const Tokenizer tok(CharTokenizer::from_text("a\xC3\xA9\xF0\x9F\x98\x80"));
-    CHECK(stream(tok, tok.encode("\xF0\x9F\x98\x80" "a\xC3\xA9")) ==
-          std::vector<std::string>{"\xF0\x9F\x98\x80", "a", "\xC3\xA9", ""});
+    CHECK(stream(tok, tok.encode("\xF0\x9F\x98\x80"
+                                 "a\xC3\xA9")) == std::vector<std::string>{"\xF0\x9F\x98\x80", "a", "\xC3\xA9", ""});
     StreamingDecoder decoder(tok);
     CHECK_THROWS_WITH(decoder.push(3), Contains("token id 3 is out of range"));
 }

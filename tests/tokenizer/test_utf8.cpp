@@ -9,8 +9,8 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("utf8 encodes characters of 1 to 4 bytes as RFC 3629 says", "[ch01][utf8]") {
     CHECK(utf8_encode(U'A') == "A");
-    CHECK(utf8_encode(U'\u00E9') == "\xC3\xA9");         // é
-    CHECK(utf8_encode(U'\u20AC') == "\xE2\x82\xAC");     // €
+    CHECK(utf8_encode(U'\u00E9') == "\xC3\xA9");             // é
+    CHECK(utf8_encode(U'\u20AC') == "\xE2\x82\xAC");         // €
     CHECK(utf8_encode(U'\U0001F600') == "\xF0\x9F\x98\x80"); // 😀
     // The last code point of each length.
     CHECK(utf8_encode(char32_t{0x7F}).size() == 1);
@@ -113,8 +113,8 @@ TEST_CASE("describe_char shows the character and its code point, escaping invisi
 }
 
 TEST_CASE("quote_bytes shows whole characters as they are and partial ones as hex bytes", "[ch01][utf8]") {
-    CHECK(quote_bytes("caf\xc3\xa9") == "\"caf\xc3\xa9\"");         // whole UTF-8: printed as is
-    CHECK(quote_bytes("\xc3") == "\"\\xc3\"");                      // the first byte of 'é' alone
-    CHECK(quote_bytes(" p\n", '\'') == "' p\\n'");                  // newline escaped, quote chosen
+    CHECK(quote_bytes("caf\xc3\xa9") == "\"caf\xc3\xa9\"");               // whole UTF-8: printed as is
+    CHECK(quote_bytes("\xc3") == "\"\\xc3\"");                            // the first byte of 'é' alone
+    CHECK(quote_bytes(" p\n", '\'') == "' p\\n'");                        // newline escaped, quote chosen
     CHECK(quote_bytes(std::string("a\x01\x7f", 3)) == "\"a\\x01\\x7f\""); // control bytes escaped
 }

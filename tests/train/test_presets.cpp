@@ -47,7 +47,7 @@ TEST_CASE("TrainConfig survives a JSON round trip exactly, through text too", "[
     c.batch_size = 7;
     c.grad_accum = 3;
     c.max_iters = 1234;
-    c.lr = 3.3e-4f;           // not a short decimal in binary: the text form must keep every bit
+    c.lr = 3.3e-4f; // not a short decimal in binary: the text form must keep every bit
     c.min_lr = 1.7e-5f;
     c.warmup_iters = 17;
     c.beta1 = 0.85f;
@@ -104,12 +104,12 @@ TEST_CASE("TrainConfig::validate names the first invalid field", "[ch08][presets
 
 TEST_CASE("TrainConfig accepts the boundary values it documents", "[ch08][presets]") {
     TrainConfig c;
-    c.max_iters = 0;     // a run that only evaluates
+    c.max_iters = 0; // a run that only evaluates
     c.warmup_iters = 0;
-    c.min_lr = c.lr;     // a constant schedule
-    c.grad_clip = 0.0f;  // clipping off
+    c.min_lr = c.lr;    // a constant schedule
+    c.grad_clip = 0.0f; // clipping off
     c.weight_decay = 0.0f;
     c.beta1 = 0.0f;
-    c.threads = 0;       // all cores
+    c.threads = 0; // all cores
     CHECK_NOTHROW(c.validate());
 }

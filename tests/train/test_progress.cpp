@@ -18,7 +18,7 @@ TEST_CASE("format_duration writes seconds, then minutes and seconds, then hours 
 }
 
 TEST_CASE("format_duration rounds to the nearest second before choosing the unit", "[ch08][progress]") {
-    CHECK(format_duration(59.6) == "1m00s");   // 60 s after rounding, so minutes
+    CHECK(format_duration(59.6) == "1m00s"); // 60 s after rounding, so minutes
     CHECK(format_duration(3599.7) == "1h00m");
     CHECK(format_duration(0.49) == "0s");
 }

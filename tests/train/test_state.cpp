@@ -56,9 +56,10 @@ struct Fixture {
     }
 
     TrainState state(float best_val, int evaluated_step) const {
-        return TrainState{&model, &adam, &train, Rng(0x0123456789abcdefULL), Rng(0xffffffffffffffffULL),
-                          4242, evaluated_step, best_val, 1234.56789012345678, R"({"type":"char","chars":"ab"})",
-                          "task:sort"};
+        return TrainState{
+            &model,     &adam,          &train,   Rng(0x0123456789abcdefULL), Rng(0xffffffffffffffffULL),
+            4242,       evaluated_step, best_val, 1234.56789012345678,        R"({"type":"char","chars":"ab"})",
+            "task:sort"};
     }
 };
 

@@ -162,8 +162,7 @@ TEST_CASE("a run stopped at step 13 and resumed matches an uninterrupted run bit
     check_resume_is_exact(tiny_model(), tiny_train(), {13});
 }
 
-TEST_CASE("a run stopped exactly at an evaluation step resumes without repeating or skipping it",
-          "[ch08][trainer]") {
+TEST_CASE("a run stopped exactly at an evaluation step resumes without repeating or skipping it", "[ch08][trainer]") {
     check_resume_is_exact(tiny_model(), tiny_train(), {20});
 }
 
@@ -222,7 +221,8 @@ TEST_CASE("a run directory holds the best model, the state, the config, the toke
     trainer = &t;
     const TrainSummary summary = t.run();
 
-    for (const char* f : {"model.safetensors", "train_state.safetensors", "config.json", "metrics.csv", "tokenizer.json"})
+    for (const char* f :
+         {"model.safetensors", "train_state.safetensors", "config.json", "metrics.csv", "tokenizer.json"})
         CHECK(std::filesystem::is_regular_file(dir.file(f)));
 
     const nlohmann::json config = nlohmann::json::parse(read_file(dir.file("config.json")));

@@ -48,7 +48,9 @@ size_t span(long long rows, long long cols, long long ld) {
     return rows == 0 || cols == 0 ? 0 : static_cast<size_t>(ld * (cols - 1) + rows);
 }
 
-bool device_operand(const void* p, size_t floats) { return floats == 0 || gptbook_emu::is_device_pointer(p, floats * 4); }
+bool device_operand(const void* p, size_t floats) {
+    return floats == 0 || gptbook_emu::is_device_pointer(p, floats * 4);
+}
 
 // C = alpha op(A) op(B) + beta C for one (m, n) block, after the caller's checks.
 void gemm_block(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float alpha, const float* a, int lda,
@@ -57,12 +59,14 @@ void gemm_block(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
     std::vector<float> ap(static_cast<size_t>(m) * k), bp(static_cast<size_t>(n) * k);
     for (int i = 0; i < m; ++i)
         for (int p = 0; p < k; ++p) {
-            const float v = ta == CUBLAS_OP_N ? a[i + static_cast<size_t>(p) * lda] : a[p + static_cast<size_t>(i) * lda];
+            const float v =
+                ta == CUBLAS_OP_N ? a[i + static_cast<size_t>(p) * lda] : a[p + static_cast<size_t>(i) * lda];
             ap[static_cast<size_t>(i) * k + p] = tf32 ? to_tf32(v) : v;
         }
     for (int j = 0; j < n; ++j)
         for (int p = 0; p < k; ++p) {
-            const float v = tb == CUBLAS_OP_N ? b[p + static_cast<size_t>(j) * ldb] : b[j + static_cast<size_t>(p) * ldb];
+            const float v =
+                tb == CUBLAS_OP_N ? b[p + static_cast<size_t>(j) * ldb] : b[j + static_cast<size_t>(p) * ldb];
             bp[static_cast<size_t>(j) * k + p] = tf32 ? to_tf32(v) : v;
         }
     for (int j = 0; j < n; ++j)
@@ -106,8 +110,10 @@ cublasStatus_t check_operands(const char* fn, cublasOperation_t ta, cublasOperat
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     const size_t a_span = k == 0 ? 0 : (ta == CUBLAS_OP_N ? span(m, k, lda) : span(k, m, lda));
     const size_t b_span = k == 0 ? 0 : (tb == CUBLAS_OP_N ? span(k, n, ldb) : span(n, k, ldb));
-    const char* bad = !device_operand(a, a_span) ? "A" : !device_operand(b, b_span) ? "B"
-                                                       : !device_operand(c, span(m, n, ldc)) ? "C" : nullptr;
+    const char* bad = !device_operand(a, a_span)            ? "A"
+                      : !device_operand(b, b_span)          ? "B"
+                      : !device_operand(c, span(m, n, ldc)) ? "C"
+                                                            : nullptr;
     if (bad == nullptr) return CUBLAS_STATUS_SUCCESS;
     std::ostringstream os;
     os << fn << ": operand " << bad << " is not device memory, or runs past the end of its allocation";
@@ -117,7 +123,9 @@ cublasStatus_t check_operands(const char* fn, cublasOperation_t ta, cublasOperat
 
 float scalar(const void* p) { return *static_cast<const float*>(p); }
 
-bool all_float(cudaDataType a, cudaDataType b, cudaDataType c) { return a == CUDA_R_32F && b == CUDA_R_32F && c == CUDA_R_32F; }
+bool all_float(cudaDataType a, cudaDataType b, cudaDataType c) {
+    return a == CUDA_R_32F && b == CUDA_R_32F && c == CUDA_R_32F;
+}
 
 } // namespace
 
@@ -176,7 +184,8 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
     if (const cublasStatus_t s = check_gemm(fn, handle, transa, transb, m, n, k, lda, ldb, ldc);
         s != CUBLAS_STATUS_SUCCESS)
         return s;
-    if (!all_float(Atype, Btype, Ctype)) return invalid(std::string(fn) + ": the emulator knows CUDA_R_32F operands only", CUBLAS_STATUS_NOT_SUPPORTED);
+    if (!all_float(Atype, Btype, Ctype))
+        return invalid(std::string(fn) + ": the emulator knows CUDA_R_32F operands only", CUBLAS_STATUS_NOT_SUPPORTED);
     if (batchCount < 0) return invalid(std::string(fn) + ": negative batchCount");
     const auto* a = static_cast<const float*>(A);
     const auto* b = static_cast<const float*>(B);
@@ -202,25 +211,31 @@ cublasStatus_t cublasSgemv(cublasHandle_t handle, cublasOperation_t trans, int m
                            const float* A, int lda, const float* x, int incx, const float* beta, float* y, int incy) {
     const auto call = [&] { // the call's sizes, for a message (built only for a refused call)
         std::ostringstream os;
-        os << "cublasSgemv(m=" << m << ", n=" << n << ", lda=" << lda << ", incx=" << incx << ", incy=" << incy << "): ";
+        os << "cublasSgemv(m=" << m << ", n=" << n << ", lda=" << lda << ", incx=" << incx << ", incy=" << incy
+           << "): ";
         return os.str();
     };
     if (handle == nullptr) return invalid(call() + "no handle (cublasCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
-    if (m < 0 || n < 0 || lda < std::max(1, m) || incx == 0 || incy == 0 || (trans != CUBLAS_OP_N && trans != CUBLAS_OP_T))
+    if (m < 0 || n < 0 || lda < std::max(1, m) || incx == 0 || incy == 0 ||
+        (trans != CUBLAS_OP_N && trans != CUBLAS_OP_T))
         return invalid(call() + "invalid sizes, lda below m, a zero increment, or an operation other than N or T");
     const int xlen = trans == CUBLAS_OP_N ? n : m, ylen = trans == CUBLAS_OP_N ? m : n;
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     const auto strided = [](int len, int inc) { return static_cast<size_t>(len - 1) * std::abs(inc) + 1; };
     if (!device_operand(A, span(m, n, lda)) || !device_operand(x, strided(xlen, incx)) ||
         !device_operand(y, strided(ylen, incy))) {
-        gptbook_emu::record_error(cudaErrorIllegalAddress, call() + "an operand is not device memory, or runs past its end");
+        gptbook_emu::record_error(cudaErrorIllegalAddress,
+                                  call() + "an operand is not device memory, or runs past its end");
         return CUBLAS_STATUS_EXECUTION_FAILED;
     }
-    const auto at = [](int i, int len, int inc) { return static_cast<size_t>(inc > 0 ? i : len - 1 - i) * std::abs(inc); };
+    const auto at = [](int i, int len, int inc) {
+        return static_cast<size_t>(inc > 0 ? i : len - 1 - i) * std::abs(inc);
+    };
     for (int i = 0; i < ylen; ++i) {
         float sum = 0.0f;
         for (int j = 0; j < xlen; ++j) {
-            const float a = trans == CUBLAS_OP_N ? A[i + static_cast<size_t>(j) * lda] : A[j + static_cast<size_t>(i) * lda];
+            const float a =
+                trans == CUBLAS_OP_N ? A[i + static_cast<size_t>(j) * lda] : A[j + static_cast<size_t>(i) * lda];
             sum += a * x[at(j, xlen, incx)];
         }
         float& out = y[at(i, ylen, incy)];
@@ -241,7 +256,9 @@ cublasStatus_t cublasLtDestroy(cublasLtHandle_t handle) {
 }
 cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t* desc, cublasComputeType_t computeType,
                                         cudaDataType_t scaleType) {
-    if (scaleType != CUDA_R_32F) return invalid("cublasLtMatmulDescCreate: the emulator knows CUDA_R_32F scales only", CUBLAS_STATUS_NOT_SUPPORTED);
+    if (scaleType != CUDA_R_32F)
+        return invalid("cublasLtMatmulDescCreate: the emulator knows CUDA_R_32F scales only",
+                       CUBLAS_STATUS_NOT_SUPPORTED);
     *desc = new cublasLtMatmulDescOpaque_t;
     (*desc)->compute = computeType;
     return CUBLAS_STATUS_SUCCESS;
@@ -268,7 +285,8 @@ cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc, cublasL
 cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t* layout, cudaDataType type, uint64_t rows,
                                           uint64_t cols, int64_t ld) {
     if (ld < static_cast<int64_t>(std::max<uint64_t>(rows, 1)))
-        return invalid("cublasLtMatrixLayoutCreate: ld " + std::to_string(ld) + " is below rows " + std::to_string(rows));
+        return invalid("cublasLtMatrixLayoutCreate: ld " + std::to_string(ld) + " is below rows " +
+                       std::to_string(rows));
     *layout = new cublasLtMatrixLayoutOpaque_t{type, rows, cols, ld};
     return CUBLAS_STATUS_SUCCESS;
 }
@@ -310,15 +328,20 @@ std::string lt_shape_error(cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a, 
     if (desc == nullptr || a == nullptr || b == nullptr || c == nullptr || d == nullptr) return "a null descriptor";
     if (a->type != CUDA_R_32F || b->type != CUDA_R_32F || c->type != CUDA_R_32F || d->type != CUDA_R_32F)
         return "the emulator knows CUDA_R_32F matrices only";
-    const uint64_t m = desc->transa == CUBLAS_OP_N ? a->rows : a->cols, k = desc->transa == CUBLAS_OP_N ? a->cols : a->rows;
-    const uint64_t kb = desc->transb == CUBLAS_OP_N ? b->rows : b->cols, n = desc->transb == CUBLAS_OP_N ? b->cols : b->rows;
+    const uint64_t m = desc->transa == CUBLAS_OP_N ? a->rows : a->cols,
+                   k = desc->transa == CUBLAS_OP_N ? a->cols : a->rows;
+    const uint64_t kb = desc->transb == CUBLAS_OP_N ? b->rows : b->cols,
+                   n = desc->transb == CUBLAS_OP_N ? b->cols : b->rows;
     std::ostringstream os;
     if (k != kb) os << "op(A) is (" << m << ", " << k << ") but op(B) has " << kb << " rows";
-    else if (d->rows != m || d->cols != n) os << "D is (" << d->rows << ", " << d->cols << "), op(A) op(B) is (" << m << ", " << n << ")";
-    else if (c->rows != m || c->cols != n) os << "C is (" << c->rows << ", " << c->cols << "), D is (" << m << ", " << n << ")";
+    else if (d->rows != m || d->cols != n)
+        os << "D is (" << d->rows << ", " << d->cols << "), op(A) op(B) is (" << m << ", " << n << ")";
+    else if (c->rows != m || c->cols != n)
+        os << "C is (" << c->rows << ", " << c->cols << "), D is (" << m << ", " << n << ")";
     else if (desc->epilogue != CUBLASLT_EPILOGUE_DEFAULT && desc->epilogue != CUBLASLT_EPILOGUE_BIAS)
         os << "an epilogue the emulator does not know";
-    else if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS && desc->bias == nullptr) os << "CUBLASLT_EPILOGUE_BIAS without a bias pointer";
+    else if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS && desc->bias == nullptr)
+        os << "CUBLASLT_EPILOGUE_BIAS without a bias pointer";
     return os.str();
 }
 
@@ -338,8 +361,10 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
                                               cublasLtMatmulHeuristicResult_t heuristicResultsArray[],
                                               int* returnAlgoCount) {
     *returnAlgoCount = 0;
-    if (handle == nullptr) return invalid("cublasLtMatmulAlgoGetHeuristic: no handle (cublasLtCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
-    if (requestedAlgoCount < 1 || preference == nullptr) return invalid("cublasLtMatmulAlgoGetHeuristic: no room for an algorithm");
+    if (handle == nullptr)
+        return invalid("cublasLtMatmulAlgoGetHeuristic: no handle (cublasLtCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
+    if (requestedAlgoCount < 1 || preference == nullptr)
+        return invalid("cublasLtMatmulAlgoGetHeuristic: no room for an algorithm");
     if (const std::string e = lt_shape_error(desc, Adesc, Bdesc, Cdesc, Ddesc); !e.empty())
         return invalid("cublasLtMatmulAlgoGetHeuristic: " + e);
     for (const uint32_t a : preference->align)
@@ -359,7 +384,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                               cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t* algo, void*, size_t,
                               cudaStream_t) {
     if (handle == nullptr) return invalid("cublasLtMatmul: no handle (cublasLtCreate)", CUBLAS_STATUS_NOT_INITIALIZED);
-    if (const std::string e = lt_shape_error(desc, Adesc, Bdesc, Cdesc, Ddesc); !e.empty()) return invalid("cublasLtMatmul: " + e);
+    if (const std::string e = lt_shape_error(desc, Adesc, Bdesc, Cdesc, Ddesc); !e.empty())
+        return invalid("cublasLtMatmul: " + e);
     if (algo != nullptr) { // an algorithm chosen for more aligned operands than these may not run them
         const void* operands[4] = {A, B, C, D};
         const char* names = "ABCD";
@@ -374,16 +400,17 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
     const int k = static_cast<int>(desc->transa == CUBLAS_OP_N ? Adesc->cols : Adesc->rows);
     const float b = scalar(beta);
     if (b != 0.0f && C != D) { // D = alpha op(A) op(B) + beta C: copy C into D first
-        if (Cdesc->ld != Ddesc->ld) return invalid("cublasLtMatmul: C and D with different leading dimensions", CUBLAS_STATUS_NOT_SUPPORTED);
+        if (Cdesc->ld != Ddesc->ld)
+            return invalid("cublasLtMatmul: C and D with different leading dimensions", CUBLAS_STATUS_NOT_SUPPORTED);
         if (!device_operand(C, span(m, n, Cdesc->ld)) || !device_operand(D, span(m, n, Ddesc->ld))) {
             gptbook_emu::record_error(cudaErrorIllegalAddress, "cublasLtMatmul: C or D is not device memory");
             return CUBLAS_STATUS_EXECUTION_FAILED;
         }
         std::memmove(D, C, span(m, n, Ddesc->ld) * sizeof(float));
     }
-    if (const cublasStatus_t s = check_operands("cublasLtMatmul", desc->transa, desc->transb, m, n, k, A,
-                                                static_cast<int>(Adesc->ld), B, static_cast<int>(Bdesc->ld), D,
-                                                static_cast<int>(Ddesc->ld));
+    if (const cublasStatus_t s =
+            check_operands("cublasLtMatmul", desc->transa, desc->transb, m, n, k, A, static_cast<int>(Adesc->ld), B,
+                           static_cast<int>(Bdesc->ld), D, static_cast<int>(Ddesc->ld));
         s != CUBLAS_STATUS_SUCCESS)
         return s;
     auto* d = static_cast<float*>(D);
@@ -392,7 +419,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                static_cast<int>(Ddesc->ld), desc->compute == CUBLAS_COMPUTE_32F_FAST_TF32);
     if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS) { // the bias vector (m) is added to every column of D
         if (!device_operand(desc->bias, static_cast<size_t>(m))) {
-            gptbook_emu::record_error(cudaErrorIllegalAddress, "cublasLtMatmul: the bias is not device memory of m floats");
+            gptbook_emu::record_error(cudaErrorIllegalAddress,
+                                      "cublasLtMatmul: the bias is not device memory of m floats");
             return CUBLAS_STATUS_EXECUTION_FAILED;
         }
         for (int j = 0; j < n; ++j)

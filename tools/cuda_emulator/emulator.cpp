@@ -24,8 +24,8 @@ namespace {
 
 // The limits of the device it stands in for (an H100's, where they matter to a launch).
 constexpr unsigned max_threads_per_block = 1024;
-constexpr size_t max_shared_default = 48 * 1024;  // without cudaFuncSetAttribute
-constexpr size_t max_shared_optin = 227 * 1024;   // with it
+constexpr size_t max_shared_default = 48 * 1024; // without cudaFuncSetAttribute
+constexpr size_t max_shared_optin = 227 * 1024;  // with it
 constexpr unsigned max_grid_y = 65535, max_grid_z = 65535;
 constexpr size_t fiber_stack_bytes = 256 * 1024; // kernels' frames, and printf from device code
 constexpr unsigned char poison_byte = 0xff;      // a float of these bytes is a NaN
@@ -61,12 +61,12 @@ struct BlockState {
     unsigned char* dynamic = nullptr;
     size_t dynamic_bytes = 0;
     std::set<void*> poisoned;
-    std::vector<unsigned char> slots;   // 2 x 8 bytes per thread: what each lane posts to a shuffle
-    std::vector<unsigned> generation;   // per warp: how many warp barriers it has passed
+    std::vector<unsigned char> slots; // 2 x 8 bytes per thread: what each lane posts to a shuffle
+    std::vector<unsigned> generation; // per warp: how many warp barriers it has passed
     std::deque<Runner> runners;
-    std::vector<unsigned> order;        // the threads in the order they run: 0, 1, ... or reversed
-    unsigned next = 0;                  // order[next] is the first thread not started
-    std::string fault;                  // an exception thrown by device code
+    std::vector<unsigned> order; // the threads in the order they run: 0, 1, ... or reversed
+    unsigned next = 0;           // order[next] is the first thread not started
+    std::string fault;           // an exception thrown by device code
 };
 
 namespace detail {
@@ -222,12 +222,10 @@ bool release_warps(BlockState& b) {
             std::ostringstream os;
             os << describe(b) << ": " << what << " in warp " << warp << " names lane " << lane << " in its mask 0x"
                << std::hex << mask << std::dec << ", but that lane ";
-            if (warp * 32 + lane >= n)
-                os << "does not exist (the block has " << n << " threads)";
+            if (warp * 32 + lane >= n) os << "does not exist (the block has " << n << " threads)";
             else if (b.threads[warp * 32 + lane].wait == Wait::done)
                 os << "has returned (an early `return` before a warp-wide reduction?)";
-            else
-                os << "waits at " << b.threads[warp * 32 + lane].what << " (divergent barriers)";
+            else os << "waits at " << b.threads[warp * 32 + lane].what << " (divergent barriers)";
             throw std::runtime_error(os.str());
         }
         for (unsigned lane = 0; lane < 32 && warp * 32 + lane < n; ++lane)
@@ -255,11 +253,9 @@ void run_block(BlockState& b, StackPool& pool) {
             if (t.wait != Wait::none) continue;
             if (t.runner == nullptr) { // not started (then b.next == k): a new runner from here on
                 Runner& r = b.runners.emplace_back();
-                r.self = boost::context::fiber(std::allocator_arg,
-                                               PoolStack{pool.stack(static_cast<unsigned>(b.runners.size() - 1))},
-                                               [&b, &r](boost::context::fiber&& scheduler) {
-                                                   return runner_main(b, r, std::move(scheduler));
-                                               });
+                r.self = boost::context::fiber(
+                    std::allocator_arg, PoolStack{pool.stack(static_cast<unsigned>(b.runners.size() - 1))},
+                    [&b, &r](boost::context::fiber&& scheduler) { return runner_main(b, r, std::move(scheduler)); });
                 r.self = std::move(r.self).resume();
             } else {
                 detail::current_thread = &t;
@@ -283,10 +279,8 @@ void run_block(BlockState& b, StackPool& pool) {
         // cannot complete: undefined in CUDA (a hang, or a barrier that counts the wrong threads).
         std::ostringstream os;
         os << describe(b) << ": __syncthreads() is reached by " << at_block << " of " << n << " threads; ";
-        if (done > 0)
-            os << done << " have returned (an early `return` before a barrier?)";
-        else
-            os << "the others wait at a warp shuffle (a barrier inside a branch that not every thread takes?)";
+        if (done > 0) os << done << " have returned (an early `return` before a barrier?)";
+        else os << "the others wait at a warp shuffle (a barrier inside a branch that not every thread takes?)";
         throw std::runtime_error(os.str());
     }
 }
@@ -306,7 +300,8 @@ void record_error(cudaError_t error, const std::string& why) {
     std::fprintf(stderr, "CUDA emulator: %s\n", why.c_str());
 }
 
-void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& config, const std::function<void()>& body) {
+void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& config,
+              const std::function<void()>& body) {
     if (errors().sticky != cudaSuccess) return; // a faulted context runs nothing more
     const dim3 g = config.grid, d = config.block;
     const unsigned long long threads = 1ull * d.x * d.y * d.z;
@@ -319,17 +314,19 @@ void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& c
     if (threads == 0 || threads > max_threads_per_block || g.x == 0 || g.y == 0 || g.z == 0 || g.y > max_grid_y ||
         g.z > max_grid_z) {
         refuse(cudaErrorInvalidConfiguration, "invalid configuration (blocks of 1 to " +
-                                                  std::to_string(max_threads_per_block) + " threads, grid sizes at least 1)");
+                                                  std::to_string(max_threads_per_block) +
+                                                  " threads, grid sizes at least 1)");
         return;
     }
     // Dynamic shared memory beyond 48 KiB needs cudaFuncSetAttribute on this kernel first.
     const auto optin = shared_optin().find(kernel);
     const size_t limit = optin == shared_optin().end() ? max_shared_default : static_cast<size_t>(optin->second);
     if (config.shared_bytes > limit) {
-        refuse(cudaErrorInvalidValue,
-               "asks for " + std::to_string(config.shared_bytes) + " bytes of dynamic shared memory; it may have " +
-                   std::to_string(limit) +
-                   (optin == shared_optin().end() ? " (more needs cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first)" : ""));
+        refuse(cudaErrorInvalidValue, "asks for " + std::to_string(config.shared_bytes) +
+                                          " bytes of dynamic shared memory; it may have " + std::to_string(limit) +
+                                          (optin == shared_optin().end()
+                                               ? " (more needs cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first)"
+                                               : ""));
         return;
     }
     static thread_local StackPool pool;
@@ -499,7 +496,8 @@ const char* cudaGetErrorString(cudaError_t error) {
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
     *ptr = nullptr;
     if (bytes + gptbook_emu::allocated_bytes() > gptbook_emu::total_memory())
-        return fail(cudaErrorMemoryAllocation, "cudaMalloc: " + std::to_string(bytes) + " bytes exceed the memory left");
+        return fail(cudaErrorMemoryAllocation,
+                    "cudaMalloc: " + std::to_string(bytes) + " bytes exceed the memory left");
     // 256-byte aligned as cudaMalloc's, and exactly `bytes` long: under AddressSanitizer (the dev
     // preset's flags) a kernel that writes one element past the end is caught.
     void* p = nullptr;
@@ -573,8 +571,8 @@ cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitc
     if (const std::string e = copy_direction_error("cudaMemcpy2D", dst, dst_span, src, src_span, kind); !e.empty())
         return fail(cudaErrorInvalidValue, e);
     for (size_t row = 0; row < height; ++row)
-        std::memmove(static_cast<unsigned char*>(dst) + row * dpitch, static_cast<const unsigned char*>(src) + row * spitch,
-                     width);
+        std::memmove(static_cast<unsigned char*>(dst) + row * dpitch,
+                     static_cast<const unsigned char*>(src) + row * spitch, width);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,

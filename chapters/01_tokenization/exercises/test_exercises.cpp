@@ -20,7 +20,7 @@ TEST_CASE("exercise 1.1: the vocabulary is the sorted set of distinct characters
 }
 
 TEST_CASE("exercise 1.1: invalid UTF-8 is an error, not a vocabulary", "[ch01]") {
-    REQUIRE(build_vocabulary("caf") == U"acf"); // so that a stub's "not implemented" does not pass
+    REQUIRE(build_vocabulary("caf") == U"acf");          // so that a stub's "not implemented" does not pass
     CHECK_THROWS_AS(build_vocabulary("caf\xc3"), Error); // a 2-byte sequence cut short
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("exercise 3.1: position 0 is (0, 1, 0, 1, ...) and channel 0 is sin(t)
     REQUIRE(pos.n_rows == 4);
     REQUIRE(pos.n_cols == 3);
     CHECK(arma::approx_equal(Mat(pos.col(0)), Mat{0.0f, 1.0f, 0.0f, 1.0f}.t(), "absdiff", 1e-7f)); // exact values
-    CHECK(pos(0, 2) == Approx(std::sin(2.0f)).margin(1e-6));       // frequency 1: float rounding only
+    CHECK(pos(0, 2) == Approx(std::sin(2.0f)).margin(1e-6));          // frequency 1: float rounding only
     CHECK(pos(3, 2) == Approx(std::cos(2.0f / 100.0f)).margin(1e-6)); // 10000^(2/4) = 100
 }
 

@@ -78,13 +78,13 @@ TEST_CASE("5.1: a large mean against a small spread and a constant token stay ac
         // Two float32 passes: the mean near 1000 rounds by ~6e-5, which moves y by < 1e-4.
         CHECK(y(i, 0) == Approx((x(i, 0) - mean) / std::sqrt(var + layernorm_eps) + b[i]).margin(1e-3));
     }
-    REQUIRE(y.col(1).is_finite()); // 0 / sqrt(0 + eps), not 0 / 0
+    REQUIRE(y.col(1).is_finite());                // 0 / sqrt(0 + eps), not 0 / 0
     CHECK(arma::abs(y.col(1) - b).max() < 1e-6f); // a constant token becomes the bias
 }
 
 TEST_CASE("5.2: gelu matches gelu_forward and the values anyone can check", "[ch05][ex5.2]") {
     CHECK(gelu(0.0f) == 0.0f);
-    CHECK(gelu(10.0f) == Approx(10.0f).margin(1e-5)); // tanh(u) = 1 in float32 for u > 9
+    CHECK(gelu(10.0f) == Approx(10.0f).margin(1e-5));   // tanh(u) = 1 in float32 for u > 9
     CHECK(std::abs(gelu(-10.0f)) < 1e-5f);              // the negative side dies away
     CHECK(gelu(-0.5f) < 0.0f);                          // but dips below zero first, unlike ReLU
     const Mat x = arma::linspace<Mat>(-6.0f, 6.0f, 49); // (49, 1)

@@ -63,9 +63,10 @@ TEST_CASE("6.1: it equals crossentropy_backward of the mean loss on random logit
 }
 
 TEST_CASE("6.2: the linear gradients of the chapter's worked example", "[ch06][ex6.2]") {
-    const Mat X = {{1.0f, -0.5f}, {2.0f, 0.0f}, {-1.0f, 1.5f}}; // (C=3, N=2)
+    const Mat X
+    = {{1.0f, -0.5f}, {2.0f, 0.0f}, {-1.0f, 1.5f}};             // (C=3, N=2)
     const Mat W = {{0.1f, -0.2f}, {0.3f, 0.4f}, {-0.5f, 0.6f}}; // (C=3, OC=2)
-    const Mat R = {{1.0f, -2.0f}, {0.5f, 3.0f}};                 // (OC=2, N=2) = dL/dY
+    const Mat R = {{1.0f, -2.0f}, {0.5f, 3.0f}};                // (OC=2, N=2) = dL/dY
     const LinearGrads g = linear_grads(R, X, W);
     REQUIRE(g.dinp.n_rows == 3);
     REQUIRE(g.dinp.n_cols == 2);
@@ -84,7 +85,8 @@ TEST_CASE("6.2: the linear gradients of the chapter's worked example", "[ch06][e
 TEST_CASE("6.2: it equals linear_backward on random shapes", "[ch06][ex6.2]") {
     Rng rng(62);
     const arma::uword C = 5, OC = 7, N = 4;
-    const Mat X = random_mat(rng, C, N), W = random_mat(rng, C, OC), dY = random_mat(rng, OC, N);
+    const Mat X
+    = random_mat(rng, C, N), W = random_mat(rng, C, OC), dY = random_mat(rng, OC, N);
     Mat dX(C, N, arma::fill::zeros), dW(C, OC, arma::fill::zeros);
     Vec db(OC, arma::fill::zeros);
     linear_backward(dX, dW, db, dY, X, W);
@@ -139,11 +141,11 @@ TEST_CASE("6.3: three steps equal adamw_update's on a decayed tensor", "[ch06][e
 
 TEST_CASE("6.4: warmup rises linearly, the cosine ends at min_lr, and stays there", "[ch06][ex6.4]") {
     // Each value below is a short float32 computation: 1e-9 is ~10 ulps of 1e-3.
-    CHECK(std::abs(lr_at(0, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);   // (0+1)/10 of max
-    CHECK(std::abs(lr_at(9, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);   // warmup ends at max
-    CHECK(std::abs(lr_at(10, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);  // the cosine starts at max
+    CHECK(std::abs(lr_at(0, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);    // (0+1)/10 of max
+    CHECK(std::abs(lr_at(9, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);    // warmup ends at max
+    CHECK(std::abs(lr_at(10, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);   // the cosine starts at max
     CHECK(std::abs(lr_at(60, 1e-3f, 1e-4f, 10, 110) - 5.5e-4f) < 1e-9f); // halfway: the mean
-    CHECK(std::abs(lr_at(110, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f); // the floor
+    CHECK(std::abs(lr_at(110, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);  // the floor
     CHECK(std::abs(lr_at(500, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);
 }
 

@@ -92,8 +92,8 @@ TEST_CASE("7.2: top-p keeps the most likely tokens until their mass reaches p", 
     REQUIRE(half.n_elem == 4);
     const Vec expected = {0.0f, 0.4f / 0.7f, 0.0f, 0.3f / 0.7f};
     CHECK(arma::abs(half - expected).max() < 1e-6f); // a few roundings of numbers below 1
-    const Vec small = top_p_filter(probs, 0.35f);     // the top token alone reaches 0.35
-    CHECK(std::abs(small[1] - 1.0f) < 1e-6f); // renormalised: 1 within an ulp
+    const Vec small = top_p_filter(probs, 0.35f);    // the top token alone reaches 0.35
+    CHECK(std::abs(small[1] - 1.0f) < 1e-6f);        // renormalised: 1 within an ulp
     CHECK(arma::accu(small > 0.0f) == 1);
     CHECK(arma::accu(top_p_filter(probs, 0.95f) > 0.0f) == 4); // 0.9 < 0.95: all four needed
     CHECK(arma::abs(top_p_filter(probs, 1.0f) - probs).max() < 1e-6f);
@@ -112,11 +112,13 @@ TEST_CASE("7.2: top-p equals next_token_distribution with top_p on random distri
         const Vec probs = random_distribution(rng, 50);
         INFO("p = " << p);
         // As for top-k: the same kept set, values within float32 rounding of the renormalisation.
-        CHECK(arma::abs(top_p_filter(probs, p) - next_token_distribution(arma::log(probs), options(0, p))).max() < 1e-5f);
+        CHECK(arma::abs(top_p_filter(probs, p) - next_token_distribution(arma::log(probs), options(0, p))).max() <
+              1e-5f);
     }
 }
 
-TEST_CASE("7.3: greedy decoding chooses the tokens of generate at temperature 0, past the context too", "[ch07][ex7.3]") {
+TEST_CASE("7.3: greedy decoding chooses the tokens of generate at temperature 0, past the context too",
+          "[ch07][ex7.3]") {
     SharpModel m;
     SamplingOptions greedy;
     greedy.temperature = 0.0f;

@@ -59,7 +59,7 @@ TEST_CASE("8.2: throughput scales with the batch and inversely with the step tim
     const GPTConfig c = config(65, 256, 6, 6, 384);
     const Throughput a = throughput(c, 64, 2.0), b = throughput(c, 32, 0.5);
     CHECK(a.tokens_per_s == Approx(64.0 * 256 / 2.0).epsilon(1e-9));
-    CHECK(b.tokens_per_s == Approx(2.0 * a.tokens_per_s).epsilon(1e-9)); // half the tokens in a quarter of the time
+    CHECK(b.tokens_per_s == Approx(2.0 * a.tokens_per_s).epsilon(1e-9));  // half the tokens in a quarter of the time
     CHECK(a.flops_per_token == Approx(b.flops_per_token).epsilon(1e-12)); // per token: the model alone decides
 }
 
@@ -80,8 +80,8 @@ TEST_CASE("8.3: a malformed prompt is refused with an error", "[ch08][ex8.3]") {
 TEST_CASE("8.3: the check accepts the right answer, cut at a newline, and nothing else", "[ch08][ex8.3]") {
     CHECK(rotate_is_correct("120201>", "202011"));
     CHECK(rotate_is_correct("120201>", "202011\n112020")); // generation ran on to the next line
-    CHECK_FALSE(rotate_is_correct("120201>", "20201"));     // one digit short
-    CHECK_FALSE(rotate_is_correct("120201>", "2020111"));   // one too many before the newline
-    CHECK_FALSE(rotate_is_correct("120201>", "001122"));    // the sort answer
+    CHECK_FALSE(rotate_is_correct("120201>", "20201"));    // one digit short
+    CHECK_FALSE(rotate_is_correct("120201>", "2020111"));  // one too many before the newline
+    CHECK_FALSE(rotate_is_correct("120201>", "001122"));   // the sort answer
     CHECK_FALSE(rotate_is_correct("120201>", ""));
 }

@@ -50,12 +50,12 @@ std::vector<float> on_gpu(const Mat& inp, size_t n_out, Fn fn) {
 } // namespace
 
 /// Every test starts here: without a GPU it says so (CTest's SKIP_REGULAR_EXPRESSION) and ends.
-#define SKIP_WITHOUT_GPU()                                                                         \
-    do {                                                                                           \
-        if (!have_gpu()) {                                                                         \
-            std::printf("no CUDA device: skipped\n");                                              \
-            return;                                                                                \
-        }                                                                                          \
+#define SKIP_WITHOUT_GPU()                                                                                             \
+    do {                                                                                                               \
+        if (!have_gpu()) {                                                                                             \
+            std::printf("no CUDA device: skipped\n");                                                                  \
+            return;                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 TEST_CASE("9.1: GELU on the GPU equals gelu_forward on a million values", "[ch09][ex9.1]") {
@@ -64,9 +64,8 @@ TEST_CASE("9.1: GELU on the GPU equals gelu_forward on a million values", "[ch09
     const Mat x = random_mat(rng, 1, (1 << 20) + 7, 3.0f); // not a multiple of any block size
     Mat expected(x.n_rows, x.n_cols);
     gelu_forward(expected, x);
-    const std::vector<float> y = on_gpu(x, x.n_elem, [&](float* out, float* inp) {
-        gelu_forward_gpu(out, inp, static_cast<int>(x.n_elem));
-    });
+    const std::vector<float> y =
+        on_gpu(x, x.n_elem, [&](float* out, float* inp) { gelu_forward_gpu(out, inp, static_cast<int>(x.n_elem)); });
     REQUIRE(y.size() == x.n_elem);
     // Two tanhf implementations (CUDA's and the CPU's vectorised one) differ by a few ulp; for
     // |x| up to ~15 that is ~1e-6 of the value: 1e-5 relative, at least 1e-5 absolute.
@@ -82,10 +81,10 @@ TEST_CASE("9.1: GELU keeps large positives, zeroes large negatives, and n = 1 an
     SKIP_WITHOUT_GPU();
     const Mat x = {{0.0f, 1.0f, -1.0f, 10.0f, -10.0f}};
     const std::vector<float> y = on_gpu(x, 5, [](float* out, float* inp) { gelu_forward_gpu(out, inp, 5); });
-    CHECK(y[0] == 0.0f);                           // 0 * anything
-    CHECK(y[1] == Approx(0.841192f).margin(1e-5)); // eq. (5.3) at 1, by hand: 0.5 (1 + tanh(0.833562))
+    CHECK(y[0] == 0.0f);                            // 0 * anything
+    CHECK(y[1] == Approx(0.841192f).margin(1e-5));  // eq. (5.3) at 1, by hand: 0.5 (1 + tanh(0.833562))
     CHECK(y[2] == Approx(-0.158808f).margin(1e-5)); // GELU(x) - GELU(-x) = x
-    CHECK(y[3] == Approx(10.0f).margin(1e-5));     // tanh(8.0) = 1 in float32
+    CHECK(y[3] == Approx(10.0f).margin(1e-5));      // tanh(8.0) = 1 in float32
     CHECK(std::fabs(y[4]) < 1e-5f);
     const std::vector<float> one =
         on_gpu(x.cols(1, 1), 1, [](float* out, float* inp) { gelu_forward_gpu(out, inp, 1); });
@@ -113,7 +112,7 @@ TEST_CASE("9.2: row sums equal the CPU's for rows shorter, equal to and longer t
     SKIP_WITHOUT_GPU();
     Rng rng(92);
     for (const int cols : {1, 5, 31, 32, 33, 1000}) {
-        const int rows = 301; // not a multiple of the rows per block
+        const int rows = 301;                      // not a multiple of the rows per block
         const Mat x = random_mat(rng, cols, rows); // (rows, cols) row-major
         const Mat expected = arma::sum(x, 0);      // (1, rows)
         const std::vector<float> sums =

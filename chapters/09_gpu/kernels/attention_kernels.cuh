@@ -17,14 +17,13 @@ namespace gptbook::ch09 {
 /// averages the values (4.4). Slow: each thread does T*HS work alone, streams the whole (T, T)
 /// weight matrix through global memory (written, re-read, written again, read for the values),
 /// and its writes to `att` are T floats apart from its neighbour's (uncoalesced).
-__global__ void attention_forward_kernel1(float* out, float* att, const float* qkv, int B, int T,
-                                          int C, int NH) {
+__global__ void attention_forward_kernel1(float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
     const int idx = blockIdx.x * blockDim.x + threadIdx.x; // (b*NH + h)*T + t
     if (idx >= B * NH * T) return;
     const int t = idx % T, h = (idx / T) % NH, b = idx / (T * NH);
     const int HS = C / NH;
     const float scale = rsqrtf(static_cast<float>(HS));
-    const size_t row = 3 * static_cast<size_t>(C); // floats from one token to the next in qkv
+    const size_t row = 3 * static_cast<size_t>(C);                      // floats from one token to the next in qkv
     const float* seq = qkv + static_cast<size_t>(b) * T * row + h * HS; // this head, token 0
     const float* q = seq + t * row;
     float* a = att + static_cast<size_t>(idx) * T;
@@ -42,7 +41,7 @@ __global__ void attention_forward_kernel1(float* out, float* att, const float* q
         sum += a[key];
     }
     const float inv = 1.0f / sum;
-    for (int key = 0; key <= t; ++key) a[key] *= inv;  // eq. (4.1)
+    for (int key = 0; key <= t; ++key) a[key] *= inv;    // eq. (4.1)
     for (int key = t + 1; key < T; ++key) a[key] = 0.0f; // what softmax of -inf gives
     float* y = out + (static_cast<size_t>(b) * T + t) * C + h * HS;
     for (int i = 0; i < HS; ++i) {
@@ -81,7 +80,7 @@ __global__ void attention_forward_kernel2(float* out, const float* qkv, int T, i
         q[i] = t < T ? seq[t * row + i] * scale : 0.0f; // eq. (4.2)'s scale, once per query
         acc[i] = 0.0f;
     }
-    float max = -FLT_MAX, sum = 0.0f; // the online softmax state of eq. (9.3)
+    float max = -FLT_MAX, sum = 0.0f;                  // the online softmax state of eq. (9.3)
     const int last_key = min(first_query + BQ, T) - 1; // no query of this block sees beyond it
     for (int tile = 0; tile <= last_key; tile += BK) {
         // The whole block loads the tile: consecutive threads read consecutive floats of a key.
@@ -90,7 +89,7 @@ __global__ void attention_forward_kernel2(float* out, const float* qkv, int T, i
             k_tile[j][i] = key < T ? seq[key * row + C + i] : 0.0f;
             v_tile[j][i] = key < T ? seq[key * row + 2 * C + i] : 0.0f;
         }
-        __syncthreads(); // the tile is complete before anyone reads it
+        __syncthreads();                           // the tile is complete before anyone reads it
         const int visible = min(BK, t - tile + 1); // keys tile..t of this tile, eq. (4.3)
         if (t < T && visible > 0) {
             float s[BK];

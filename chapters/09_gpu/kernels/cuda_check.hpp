@@ -13,22 +13,22 @@
 #include <cuda_runtime.h>
 
 /// Throws gptbook::Error naming the call, its location and CUDA's own message when `call` fails.
-#define CUDA_CHECK(call)                                                                           \
-    do {                                                                                           \
-        const cudaError_t cuda_check_err_ = (call);                                                \
-        GPTBOOK_CHECK(cuda_check_err_ == cudaSuccess,                                              \
-                      #call << " failed at " << __FILE__ << ":" << __LINE__ << ": "                \
-                            << cudaGetErrorString(cuda_check_err_)                                 \
-                            << "; run it under compute-sanitizer to find the faulty access");      \
+#define CUDA_CHECK(call)                                                                                               \
+    do {                                                                                                               \
+        const cudaError_t cuda_check_err_ = (call);                                                                    \
+        GPTBOOK_CHECK(cuda_check_err_ == cudaSuccess,                                                                  \
+                      #call << " failed at " << __FILE__ << ":" << __LINE__ << ": "                                    \
+                            << cudaGetErrorString(cuda_check_err_)                                                     \
+                            << "; run it under compute-sanitizer to find the faulty access");                          \
     } while (0)
 
 /// The same for cuBLAS, whose calls return a cublasStatus_t.
-#define CUBLAS_CHECK(call)                                                                         \
-    do {                                                                                           \
-        const cublasStatus_t cublas_check_status_ = (call);                                        \
-        GPTBOOK_CHECK(cublas_check_status_ == CUBLAS_STATUS_SUCCESS,                               \
-                      #call << " failed at " << __FILE__ << ":" << __LINE__ << ": "                \
-                            << cublasGetStatusString(cublas_check_status_));                       \
+#define CUBLAS_CHECK(call)                                                                                             \
+    do {                                                                                                               \
+        const cublasStatus_t cublas_check_status_ = (call);                                                            \
+        GPTBOOK_CHECK(cublas_check_status_ == CUBLAS_STATUS_SUCCESS,                                                   \
+                      #call << " failed at " << __FILE__ << ":" << __LINE__ << ": "                                    \
+                            << cublasGetStatusString(cublas_check_status_));                                           \
     } while (0)
 
 /// After a kernel launch: a bad launch configuration (too many threads, too much shared memory)

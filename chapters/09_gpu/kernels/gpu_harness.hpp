@@ -43,8 +43,8 @@ public:
     DeviceBuffer(const DeviceBuffer&) = delete;
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
-    float* data() { return data_; }        ///< the device pointer, for kernels
-    size_t size() const { return n_; }     ///< floats
+    float* data() { return data_; }    ///< the device pointer, for kernels
+    size_t size() const { return n_; } ///< floats
     void upload(const float* host) { CUDA_CHECK(cudaMemcpy(data_, host, n_ * sizeof(float), cudaMemcpyHostToDevice)); }
     void download(float* host) const {
         CUDA_CHECK(cudaMemcpy(host, data_, n_ * sizeof(float), cudaMemcpyDeviceToHost));

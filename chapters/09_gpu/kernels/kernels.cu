@@ -35,8 +35,8 @@ const std::vector<KernelVersion>& layernorm_versions() {
     return versions;
 }
 
-void layernorm_forward_gpu(int version, float* out, float* mean, float* rstd, const float* inp,
-                           const float* weight, const float* bias, int N, int C) {
+void layernorm_forward_gpu(int version, float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                           const float* bias, int N, int C) {
     check_version("layernorm_forward_gpu", version, layernorm_versions());
     GPTBOOK_CHECK(N > 0 && C > 0, "layernorm_forward_gpu: N = " << N << ", C = " << C << ", expected both > 0");
     if (version == 1) {
@@ -46,11 +46,11 @@ void layernorm_forward_gpu(int version, float* out, float* mean, float* rstd, co
         layernorm_forward_kernel2<<<N, block, block * sizeof(float)>>>(out, mean, rstd, inp, weight, bias, N, C);
     } else {
         GPTBOOK_CHECK(C % 4 == 0 && aligned16(out) && aligned16(inp) && aligned16(weight) && aligned16(bias),
-                      "layernorm_forward_gpu version 3 loads float4: C = " << C << " must be a multiple of 4 and "
-                      << "the arrays 16-byte aligned (cudaMalloc's are); use version 2 otherwise");
+                      "layernorm_forward_gpu version 3 loads float4: C = "
+                          << C << " must be a multiple of 4 and "
+                          << "the arrays 16-byte aligned (cudaMalloc's are); use version 2 otherwise");
         const int block = 256; // 8 warps: 8 tokens per block
-        layernorm_forward_kernel3<<<ceil_div(N, block / warp_size), block>>>(out, mean, rstd, inp, weight,
-                                                                               bias, N, C);
+        layernorm_forward_kernel3<<<ceil_div(N, block / warp_size), block>>>(out, mean, rstd, inp, weight, bias, N, C);
     }
     CUDA_CHECK_LAUNCH();
 }
@@ -82,8 +82,7 @@ const std::vector<KernelVersion>& attention_versions() {
     return versions;
 }
 
-void attention_forward_gpu(int version, float* out, float* att, const float* qkv, int B, int T, int C,
-                           int NH) {
+void attention_forward_gpu(int version, float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
     check_version("attention_forward_gpu", version, attention_versions());
     GPTBOOK_CHECK(B > 0 && T > 0 && NH > 0 && C % NH == 0,
                   "attention_forward_gpu: B = " << B << ", T = " << T << ", C = " << C << ", NH = " << NH
@@ -91,8 +90,8 @@ void attention_forward_gpu(int version, float* out, float* att, const float* qkv
     if (version == 1) {
         GPTBOOK_CHECK(att != nullptr, "attention_forward_gpu version 1 writes the weights: att must be "
                                       "(B, NH, T, T) floats, found nullptr");
-        attention_forward_kernel1<<<ceil_div(static_cast<long long>(B) * NH * T, 256), 256>>>(out, att, qkv, B, T,
-                                                                                            C, NH);
+        attention_forward_kernel1<<<ceil_div(static_cast<long long>(B) * NH * T, 256), 256>>>(out, att, qkv, B, T, C,
+                                                                                              NH);
     } else {
         constexpr int HS = 64, BQ = 64, BK = 16; // GPT-2 and the shakespeare-char preset both have HS = 64
         GPTBOOK_CHECK(C / NH == HS, "attention_forward_gpu version 2 is compiled for head size "
@@ -129,8 +128,8 @@ void matmul_cublas(cublasHandle_t cublas, bool tf32, float* out, const float* in
     // TF32 rounds each input to 10 bits of mantissa (FP32 has 23) and multiplies on the tensor
     // cores, ~8x the FP32 rate on an H100; the sums are still FP32.
     const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-    CUBLAS_CHECK(cublasGemmEx(cublas, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, &one, weight, CUDA_R_32F, C, inp,
-                              CUDA_R_32F, C, &zero, out, CUDA_R_32F, OC, compute, CUBLAS_GEMM_DEFAULT));
+    CUBLAS_CHECK(cublasGemmEx(cublas, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, &one, weight, CUDA_R_32F, C, inp, CUDA_R_32F,
+                              C, &zero, out, CUDA_R_32F, OC, compute, CUBLAS_GEMM_DEFAULT));
     if (bias) {
         add_bias_kernel<<<ceil_div(static_cast<long long>(N) * OC, 256), 256>>>(out, bias, N, OC);
         CUDA_CHECK_LAUNCH();
@@ -139,8 +138,8 @@ void matmul_cublas(cublasHandle_t cublas, bool tf32, float* out, const float* in
 
 } // namespace
 
-void matmul_forward_gpu(int version, cublasHandle_t cublas, float* out, const float* inp,
-                        const float* weight, const float* bias, int N, int C, int OC) {
+void matmul_forward_gpu(int version, cublasHandle_t cublas, float* out, const float* inp, const float* weight,
+                        const float* bias, int N, int C, int OC) {
     check_version("matmul_forward_gpu", version, matmul_versions());
     GPTBOOK_CHECK(N > 0 && C > 0 && OC > 0,
                   "matmul_forward_gpu: N = " << N << ", C = " << C << ", OC = " << OC << ", expected all > 0");
@@ -149,21 +148,21 @@ void matmul_forward_gpu(int version, cublasHandle_t cublas, float* out, const fl
         matmul_forward_kernel1<<<dim3(ceil_div(N, 32), ceil_div(OC, 8)), block>>>(out, inp, weight, bias, N, C, OC);
     } else if (version == 2) {
         const int block = 256; // 8 warps: 8 outputs per block
-        matmul_forward_kernel2<<<ceil_div(static_cast<long long>(N) * OC, block / warp_size), block>>>(
-            out, inp, weight, bias, N, C, OC);
+        matmul_forward_kernel2<<<ceil_div(static_cast<long long>(N) * OC, block / warp_size), block>>>(out, inp, weight,
+                                                                                                       bias, N, C, OC);
     } else if (version == 3) {
         constexpr int TILE = 32;
-        matmul_forward_kernel3<TILE><<<dim3(ceil_div(OC, TILE), ceil_div(N, TILE)), dim3(TILE, TILE)>>>(
-            out, inp, weight, bias, N, C, OC);
+        matmul_forward_kernel3<TILE>
+            <<<dim3(ceil_div(OC, TILE), ceil_div(N, TILE)), dim3(TILE, TILE)>>>(out, inp, weight, bias, N, C, OC);
     } else if (version == 4) {
         constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
         GPTBOOK_CHECK(N % BM == 0 && OC % BN == 0 && C % BK == 0 && aligned16(inp) && aligned16(weight) &&
                           aligned16(out),
-                      "matmul_forward_gpu version 4 has no edge handling: N = " << N << " and OC = " << OC
-                      << " must be multiples of " << BM << ", C = " << C << " of " << BK
-                      << ", and the arrays 16-byte aligned; use version 3 for other shapes");
-        matmul_forward_kernel4<BM, BN, BK, TM, TN><<<dim3(OC / BN, N / BM), (BM / TM) * (BN / TN)>>>(
-            out, inp, weight, bias, N, C, OC);
+                      "matmul_forward_gpu version 4 has no edge handling: N = "
+                          << N << " and OC = " << OC << " must be multiples of " << BM << ", C = " << C << " of " << BK
+                          << ", and the arrays 16-byte aligned; use version 3 for other shapes");
+        matmul_forward_kernel4<BM, BN, BK, TM, TN>
+            <<<dim3(OC / BN, N / BM), (BM / TM) * (BN / TN)>>>(out, inp, weight, bias, N, C, OC);
     } else {
         matmul_cublas(cublas, version == 6, out, inp, weight, bias, N, C, OC);
         return;

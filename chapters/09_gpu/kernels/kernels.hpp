@@ -24,8 +24,8 @@ struct KernelVersion {
 const std::vector<KernelVersion>& layernorm_versions();
 /// eq. (5.1) for every token, as gptbook::layernorm_forward: out (N, C), mean and rstd (N),
 /// from inp (N, C), weight and bias (C). Version 3 needs C % 4 == 0.
-void layernorm_forward_gpu(int version, float* out, float* mean, float* rstd, const float* inp,
-                           const float* weight, const float* bias, int N, int C);
+void layernorm_forward_gpu(int version, float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                           const float* bias, int N, int C);
 
 /// The versions of softmax_forward_gpu, in order.
 const std::vector<KernelVersion>& softmax_versions();
@@ -37,15 +37,14 @@ const std::vector<KernelVersion>& attention_versions();
 /// Causal attention, eqs. (4.1)-(4.4), as gptbook::attention_forward without dropout: out (N, C)
 /// from qkv (N, 3C). Version 1 also writes the weights att (B, NH, T, T); version 2 never forms
 /// them (att may be nullptr) and needs HS = C/NH = 64.
-void attention_forward_gpu(int version, float* out, float* att, const float* qkv, int B, int T, int C,
-                           int NH);
+void attention_forward_gpu(int version, float* out, float* att, const float* qkv, int B, int T, int C, int NH);
 
 /// The versions of matmul_forward_gpu, in order: four kernels, then cuBLAS in FP32 and in TF32.
 const std::vector<KernelVersion>& matmul_versions();
 /// eq. (5.2), as gptbook::linear_forward: out (N, OC) = inp (N, C) weight^T + bias, with weight
 /// (OC, C) and bias (OC) or nullptr. `cublas` is used by the cuBLAS versions only. Version 4
 /// needs N and OC multiples of 128 and C a multiple of 8.
-void matmul_forward_gpu(int version, cublasHandle_t cublas, float* out, const float* inp,
-                        const float* weight, const float* bias, int N, int C, int OC);
+void matmul_forward_gpu(int version, cublasHandle_t cublas, float* out, const float* inp, const float* weight,
+                        const float* bias, int N, int C, int OC);
 
 } // namespace gptbook::ch09

@@ -21,8 +21,8 @@ constexpr float layernorm_eps = 1e-5f; // as gptbook::layernorm_eps and PyTorch'
 /// x[n*C + i] for 32 consecutive n, 32 addresses C floats apart, so one load instruction touches
 /// 32 different memory segments instead of one. (b) Too little parallelism: N = 16384 tokens is
 /// 512 warps, a handful per SM, too few to hide the memory latency while they wait.
-__global__ void layernorm_forward_kernel1(float* out, float* mean, float* rstd, const float* inp,
-                                          const float* weight, const float* bias, int N, int C) {
+__global__ void layernorm_forward_kernel1(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                                          const float* bias, int N, int C) {
     const int n = blockIdx.x * blockDim.x + threadIdx.x;
     if (n >= N) return;
     const float* x = inp + static_cast<size_t>(n) * C;
@@ -58,8 +58,8 @@ __device__ inline float block_sum(float value, float* shared) {
 /// (x[i] for i = threadIdx.x, threadIdx.x + blockDim.x, ...), so a warp's load is one 128-byte
 /// transaction (coalesced); and there are N blocks of 128 threads, 64 times more threads, enough to
 /// keep every SM's memory pipeline full. The price: every reduction step is a __syncthreads().
-__global__ void layernorm_forward_kernel2(float* out, float* mean, float* rstd, const float* inp,
-                                          const float* weight, const float* bias, int N, int C) {
+__global__ void layernorm_forward_kernel2(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                                          const float* bias, int N, int C) {
     extern __shared__ float shared[]; // blockDim.x floats, sized at launch
     const int n = blockIdx.x;
     if (n >= N) return; // the whole block leaves together, so no __syncthreads() is left waiting
@@ -84,8 +84,8 @@ __global__ void layernorm_forward_kernel2(float* out, float* mean, float* rstd, 
 /// moves four floats, so a token of C = 384 channels is 3 loads per lane instead of 12, fewer
 /// instructions for the same bytes. The second and third passes re-read the row from the L1
 /// cache, not from memory. Needs C % 4 == 0 (checked by the launcher).
-__global__ void layernorm_forward_kernel3(float* out, float* mean, float* rstd, const float* inp,
-                                          const float* weight, const float* bias, int N, int C) {
+__global__ void layernorm_forward_kernel3(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                                          const float* bias, int N, int C) {
     const int warps_per_block = blockDim.x / warp_size;
     const int n = blockIdx.x * warps_per_block + threadIdx.x / warp_size;
     const int lane = threadIdx.x % warp_size;
@@ -109,8 +109,8 @@ __global__ void layernorm_forward_kernel3(float* out, float* mean, float* rstd, 
     float4* y = reinterpret_cast<float4*>(out + static_cast<size_t>(n) * C);
     for (int i = lane; i < C4; i += warp_size) {
         const float4 v = x[i], wi = w[i], bi = b[i];
-        y[i] = make_float4((v.x - m) * r * wi.x + bi.x, (v.y - m) * r * wi.y + bi.y,
-                           (v.z - m) * r * wi.z + bi.z, (v.w - m) * r * wi.w + bi.w); // eq. (5.1)
+        y[i] = make_float4((v.x - m) * r * wi.x + bi.x, (v.y - m) * r * wi.y + bi.y, (v.z - m) * r * wi.z + bi.z,
+                           (v.w - m) * r * wi.w + bi.w); // eq. (5.1)
     }
     if (lane == 0) {
         mean[n] = m;

@@ -20,8 +20,8 @@ namespace gptbook::ch09 {
 /// multiply-add loads two floats. At each step the 32 threads of a warp read inp[n][c] for 32
 /// consecutive n: 32 addresses C floats apart, one memory segment each (uncoalesced); the cache
 /// catches some of the reuse, but the load units spend most of their time on scattered accesses.
-__global__ void matmul_forward_kernel1(float* out, const float* inp, const float* weight,
-                                       const float* bias, int N, int C, int OC) {
+__global__ void matmul_forward_kernel1(float* out, const float* inp, const float* weight, const float* bias, int N,
+                                       int C, int OC) {
     const int n = blockIdx.x * blockDim.x + threadIdx.x;
     const int o = blockIdx.y * blockDim.y + threadIdx.y;
     if (n >= N || o >= OC) return;
@@ -37,8 +37,8 @@ __global__ void matmul_forward_kernel1(float* out, const float* inp, const float
 /// transaction (coalesced), and consecutive warps (consecutive o, same n) share the inp row
 /// through the cache. Still two loads per multiply-add, so the load units, not the arithmetic,
 /// set the speed; and the shuffles cost about as much as the arithmetic when C is small.
-__global__ void matmul_forward_kernel2(float* out, const float* inp, const float* weight,
-                                       const float* bias, int N, int C, int OC) {
+__global__ void matmul_forward_kernel2(float* out, const float* inp, const float* weight, const float* bias, int N,
+                                       int C, int OC) {
     const long long warp = (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
     const int lane = threadIdx.x % warp_size;
     if (warp >= static_cast<long long>(N) * OC) return; // warp-uniform
@@ -61,13 +61,13 @@ __global__ void matmul_forward_kernel2(float* out, const float* inp, const float
 /// conflict); one column of padding puts them in 32 different banks.
 /// Launch: grid (ceil(OC/TILE), ceil(N/TILE)), block (TILE, TILE).
 template <int TILE>
-__global__ void matmul_forward_kernel3(float* out, const float* inp, const float* weight,
-                                       const float* bias, int N, int C, int OC) {
+__global__ void matmul_forward_kernel3(float* out, const float* inp, const float* weight, const float* bias, int N,
+                                       int C, int OC) {
     __shared__ float inp_tile[TILE][TILE];   // [n][c]
     __shared__ float w_tile[TILE][TILE + 1]; // [o][c], padded against bank conflicts
     const int tx = threadIdx.x, ty = threadIdx.y;
-    const int n = blockIdx.y * TILE + ty; // this thread's output row
-    const int o = blockIdx.x * TILE + tx; // and column
+    const int n = blockIdx.y * TILE + ty;     // this thread's output row
+    const int o = blockIdx.x * TILE + tx;     // and column
     const int w_row = blockIdx.x * TILE + ty; // the weight row this thread loads
     float acc = 0.0f;
     for (int c0 = 0; c0 < C; c0 += TILE) {
@@ -92,14 +92,13 @@ __global__ void matmul_forward_kernel3(float* out, const float* inp, const float
 /// Launch: grid (OC/BN, N/BM), block (BM/TM)*(BN/TN) threads.
 template <int BM, int BN, int BK, int TM, int TN>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
-    matmul_forward_kernel4(float* out, const float* inp, const float* weight, const float* bias,
-                           int N, int C, int OC) {
+    matmul_forward_kernel4(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) {
     constexpr int threads = (BM / TM) * (BN / TN);
     __shared__ float inp_tile[BK][BM]; // transposed: [c][n]
     __shared__ float w_tile[BK][BN];   // transposed: [c][o]
     const int n0 = blockIdx.y * BM, o0 = blockIdx.x * BN;
     const int ty = threadIdx.x / (BN / TN), tx = threadIdx.x % (BN / TN); // this thread's sub-tile
-    (void)N; // the grid covers exactly N / BM row tiles
+    (void)N;                                                              // the grid covers exactly N / BM row tiles
     float acc[TM][TN] = {};
     for (int c0 = 0; c0 < C; c0 += BK) {
         // Each row of a tile is BK consecutive floats of inp (or weight): BK/4 float4 loads.

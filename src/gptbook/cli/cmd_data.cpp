@@ -20,7 +20,8 @@ void add_data_command(CLI::App& app) {
     auto name = std::make_shared<std::string>();
     auto dir = std::make_shared<std::string>(default_data_dir());
     CLI::App* fetch = cmd->add_subcommand(
-        "fetch", "Download a corpus and verify its SHA-256 ($GPTBOOK_DATA_MIRROR first; a shipped one is only verified)");
+        "fetch",
+        "Download a corpus and verify its SHA-256 ($GPTBOOK_DATA_MIRROR first; a shipped one is only verified)");
     fetch->add_option("name", *name, "Corpus name, e.g. shakespeare")->required();
     fetch->add_option("--dir", *dir, "Where to keep it")->capture_default_str();
     fetch->callback([name, dir] {

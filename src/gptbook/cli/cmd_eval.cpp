@@ -29,10 +29,11 @@ void run_eval(EvalArgs& a) {
     if (data.rfind("task:", 0) == 0) {
         const Task task = make_task(data.substr(5));
         GPTBOOK_CHECK(run.tokenizer.as_char() != nullptr, run.model_path << " was not trained on task " << data
-                                                                          << " (its tokenizer is " << run.tokenizer.type() << ")");
+                                                                         << " (its tokenizer is "
+                                                                         << run.tokenizer.type() << ")");
         const TaskAccuracy acc = task_accuracy(run.model(), task, *run.tokenizer.as_char(), a.examples);
-        std::printf("%s: accuracy %.2f%% (%d/%d held-out examples, exact match)\n", data.c_str(), 100.0 * acc.accuracy(),
-                    acc.correct, acc.total);
+        std::printf("%s: accuracy %.2f%% (%d/%d held-out examples, exact match)\n", data.c_str(),
+                    100.0 * acc.accuracy(), acc.correct, acc.total);
         if (!acc.first_wrong.empty()) std::printf("first miss: %s\n", acc.first_wrong.c_str());
         return;
     }
@@ -54,7 +55,8 @@ void add_eval_command(CLI::App& app) {
     EvalArgs& a = *args;
     CLI::App* cmd = app.add_subcommand("eval", "Loss and perplexity on a text, or accuracy on a synthetic task");
     cmd->add_option("--run", a.run, "Run directory (runs/NAME) or model .safetensors file")->required();
-    cmd->add_option("--data", a.data, "Corpus name or text file (default: what the run trained on); task:NAME for a task");
+    cmd->add_option("--data", a.data,
+                    "Corpus name or text file (default: what the run trained on); task:NAME for a task");
     cmd->add_option("--split", a.split, "Which part of the text: all, train (first 90%) or val (last 10%)")
         ->check(CLI::IsMember({"all", "train", "val"}))
         ->capture_default_str();

@@ -102,7 +102,8 @@ void run_inspect(const std::string& target) {
 
 void add_inspect_command(CLI::App& app) {
     auto target = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("inspect", "Show the config, parameter table and training state of a run or file");
+    CLI::App* cmd =
+        app.add_subcommand("inspect", "Show the config, parameter table and training state of a run or file");
     cmd->add_option("target", *target, "Run directory (runs/NAME) or .safetensors file")->required();
     cmd->callback([target] { run_inspect(*target); });
 }

@@ -30,7 +30,8 @@ struct SampleArgs {
 void run_sample(SampleArgs& a) {
     a.sampling.validate();
     check_device(a.device);
-    GPTBOOK_CHECK(!(a.no_cache && a.device == "cuda"), "--no-cache recomputes on the CPU only; drop it or --device cuda");
+    GPTBOOK_CHECK(!(a.no_cache && a.device == "cuda"),
+                  "--no-cache recomputes on the CPU only; drop it or --device cuda");
     set_num_threads(a.threads);
     const Run run = load_run(a.run);
     const std::string prompt = a.prompt_file.empty() ? a.prompt : read_file(a.prompt_file);
@@ -75,14 +76,17 @@ void add_sample_command(CLI::App& app) {
     auto* prompt = cmd->add_option("--prompt", a.prompt, "Text to continue (default: a newline)");
     cmd->add_option("--prompt-file", a.prompt_file, "Read the prompt from a file")->excludes(prompt);
     cmd->add_option("--max-new-tokens", a.max_new_tokens, "Tokens to generate")->capture_default_str();
-    cmd->add_option("--temperature", a.sampling.temperature, "Divide logits by this; 0 = greedy")->capture_default_str();
-    cmd->add_option("--top-k", a.sampling.top_k, "Sample among the k most likely tokens (0: all)")->capture_default_str();
+    cmd->add_option("--temperature", a.sampling.temperature, "Divide logits by this; 0 = greedy")
+        ->capture_default_str();
+    cmd->add_option("--top-k", a.sampling.top_k, "Sample among the k most likely tokens (0: all)")
+        ->capture_default_str();
     cmd->add_option("--top-p", a.sampling.top_p, "Sample among the most likely tokens whose mass reaches p")
         ->capture_default_str();
     cmd->add_option("--seed", a.seed, "Random seed of the sampler")->capture_default_str();
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();
     cmd->add_flag("--no-cache", a.no_cache, "Recompute the whole context for every token (slow; same tokens)");
-    cmd->add_option("--device", a.device, "cpu, or cuda: generate on an NVIDIA GPU (chapter 09)")->capture_default_str();
+    cmd->add_option("--device", a.device, "cpu, or cuda: generate on an NVIDIA GPU (chapter 09)")
+        ->capture_default_str();
     cmd->callback([args] { run_sample(*args); });
 }
 

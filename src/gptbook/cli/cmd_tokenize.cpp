@@ -34,13 +34,15 @@ void run_train(const TokenizeArgs& a) {
     GPTBOOK_CHECK(a.pattern == "gpt2" || a.pattern == "cl100k",
                   "--pattern " << a.pattern << ": expected gpt2 or cl100k");
     const auto t0 = std::chrono::steady_clock::now();
-    const BpeTokenizer tok = BpeTokenizer::train(text, a.vocab_size, a.pattern == "gpt2" ? BpePattern::gpt2 : BpePattern::cl100k);
+    const BpeTokenizer tok =
+        BpeTokenizer::train(text, a.vocab_size, a.pattern == "gpt2" ? BpePattern::gpt2 : BpePattern::cl100k);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     tok.save(a.out);
     const size_t n = tok.encode(text, SpecialTokens::allow).size();
-    std::printf("%s: %d tokens (%zu merges) learned in %.2f s; the corpus is %zu bytes -> %zu tokens (%.2f bytes/token)\n",
-                a.out.c_str(), tok.vocab_size(), tok.merges().size(), seconds, text.size(), n,
-                static_cast<double>(text.size()) / static_cast<double>(n));
+    std::printf(
+        "%s: %d tokens (%zu merges) learned in %.2f s; the corpus is %zu bytes -> %zu tokens (%.2f bytes/token)\n",
+        a.out.c_str(), tok.vocab_size(), tok.merges().size(), seconds, text.size(), n,
+        static_cast<double>(text.size()) / static_cast<double>(n));
 }
 
 // A tokenizer for encode/decode: "char" is built from the text itself, as it has no fixed vocabulary.
@@ -76,8 +78,8 @@ void run_decode(const TokenizeArgs& a) {
     const Tokenizer tok = tokenizer_for(a.tokenizer, "");
     for (size_t i = 0; i < ids.size(); ++i)
         GPTBOOK_CHECK(ids[i] >= 0 && ids[i] < tok.vocab_size(), "decode: id " << ids[i] << " (number " << i + 1
-                                                                            << ") is outside the vocabulary [0, "
-                                                                            << tok.vocab_size() << ")");
+                                                                              << ") is outside the vocabulary [0, "
+                                                                              << tok.vocab_size() << ")");
     const std::string text = tok.decode(ids);
     std::fwrite(text.data(), 1, text.size(), stdout);
 }

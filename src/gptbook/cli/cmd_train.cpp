@@ -29,13 +29,14 @@ namespace {
 struct TrainArgs {
     std::string preset, data, task, out, device = "cpu", precision = "fp32", position, tokenizer = "char";
     bool resume = false;
-    GPTConfig model;   // holds overrides; applied only where the option was given
+    GPTConfig model; // holds overrides; applied only where the option was given
     TrainConfig train;
     std::vector<std::pair<CLI::Option*, std::function<void(GPTConfig&, TrainConfig&)>>> overrides;
 };
 
 template <typename T>
-void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T TrainConfig::*field, const std::string& help) {
+void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T TrainConfig::*field,
+                  const std::string& help) {
     CLI::Option* opt = cmd->add_option(flag, a.train.*field, help);
     a.overrides.emplace_back(opt, [&a, field](GPTConfig&, TrainConfig& t) { t.*field = a.train.*field; });
 }
@@ -65,7 +66,8 @@ void run_train(TrainArgs& a) {
         GPTBOOK_CHECK(std::filesystem::exists(std::filesystem::path(a.out) / "train_state.safetensors"),
                       "nothing to resume in " << a.out << ": it has no train_state.safetensors; start the run "
                                               << "without --resume (or name the run with --out)");
-        const nlohmann::json config = nlohmann::json::parse(read_file((std::filesystem::path(a.out) / "config.json").string()));
+        const nlohmann::json config =
+            nlohmann::json::parse(read_file((std::filesystem::path(a.out) / "config.json").string()));
         model = config.at("model").get<GPTConfig>();
         train = config.at("train").get<TrainConfig>();
         const std::string tok_json = read_file((std::filesystem::path(a.out) / "tokenizer.json").string());
@@ -88,12 +90,13 @@ void run_train(TrainArgs& a) {
         if (opt->count() > 0 && opt->get_name() == "--threads") train.threads = a.train.threads;
     set_num_threads(train.threads);
 
-    std::printf("gptbook train: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d, %s positions, dropout %.2f, %zu parameters\n"
-                "  train  B%d x%d accum, %d steps, lr %.1e -> %.1e, warmup %d, %d threads\n",
-                a.preset.c_str(), a.out.c_str(), data->summary.c_str(), model.n_layer, model.n_head, model.n_embd,
-                model.block_size, model.vocab_size, to_string(model.position).c_str(), model.dropout,
-                parameter_count(parameter_layout(model)), train.batch_size, train.grad_accum, train.max_iters, train.lr,
-                train.min_lr, train.warmup_iters, num_threads());
+    std::printf(
+        "gptbook train: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d, %s positions, dropout %.2f, %zu parameters\n"
+        "  train  B%d x%d accum, %d steps, lr %.1e -> %.1e, warmup %d, %d threads\n",
+        a.preset.c_str(), a.out.c_str(), data->summary.c_str(), model.n_layer, model.n_head, model.n_embd,
+        model.block_size, model.vocab_size, to_string(model.position).c_str(), model.dropout,
+        parameter_count(parameter_layout(model)), train.batch_size, train.grad_accum, train.max_iters, train.lr,
+        train.min_lr, train.warmup_iters, num_threads());
 #ifdef GPTBOOK_HAS_CUDA
     if (a.device == "cuda")
         std::printf("  device cuda: %s, %s matmuls\n", cuda::device_info().name.c_str(), a.precision.c_str());
@@ -110,8 +113,7 @@ void run_train(TrainArgs& a) {
         if (opt->get_name() == "--log-interval" && opt->count() > 0) options.log_interval_chosen = true;
     options.tokenizer_json = data->tokenizer->to_json().dump();
     Trainer* trainer_ptr = nullptr;
-    if (data->task)
-        options.on_eval = [&](const EvalRow&) { print_accuracy(trainer_ptr->model(), *data, 200); };
+    if (data->task) options.on_eval = [&](const EvalRow&) { print_accuracy(trainer_ptr->model(), *data, 200); };
     install_interrupt_handler();
     Trainer trainer(model, train, data->source, options);
     trainer_ptr = &trainer;
@@ -137,12 +139,14 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--out", a.out, "Run directory (default runs/PRESET)");
     cmd->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
     cmd->add_option("--device", a.device, "cpu, or cuda: the whole run on an NVIDIA GPU (chapter 09)");
-    cmd->add_option("--precision", a.precision,
-                    "Matmuls on cuda: fp32 (default; what the CPU computes, to rounding) or tf32 (tensor cores, faster)");
+    cmd->add_option(
+        "--precision", a.precision,
+        "Matmuls on cuda: fp32 (default; what the CPU computes, to rounding) or tf32 (tensor cores, faster)");
     cmd->add_option("--position", a.position, "Positional encoding: learned or sinusoidal");
-    cmd->add_option("--tokenizer", a.tokenizer,
-                    "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "
-                    "file from `gptbook tokenize train`");
+    cmd->add_option(
+        "--tokenizer", a.tokenizer,
+        "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "
+        "file from `gptbook tokenize train`");
     add_override(cmd, a, "--n-layer", &GPTConfig::n_layer, "Transformer blocks (L)");
     add_override(cmd, a, "--n-head", &GPTConfig::n_head, "Attention heads (NH)");
     add_override(cmd, a, "--n-embd", &GPTConfig::n_embd, "Channels (C)");

@@ -15,10 +15,10 @@ namespace gptbook::cli {
 
 /// A model loaded from a run directory or a model file, with its tokenizer.
 struct Run {
-    std::string model_path;   ///< the model.safetensors file it was read from
-    LoadedModel loaded;       ///< the model and the metadata stored with it
-    Tokenizer tokenizer;      ///< rebuilt from the tokenizer JSON in the file
-    std::string data;         ///< what it was trained on: a corpus name or path, or "task:NAME"
+    std::string model_path; ///< the model.safetensors file it was read from
+    LoadedModel loaded;     ///< the model and the metadata stored with it
+    Tokenizer tokenizer;    ///< rebuilt from the tokenizer JSON in the file
+    std::string data;       ///< what it was trained on: a corpus name or path, or "task:NAME"
 
     const GPT& model() const { return *loaded.model; } ///< @return the loaded model
 };

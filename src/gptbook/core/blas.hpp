@@ -21,12 +21,11 @@ namespace gptbook {
 /// @param[in] a, lda A, (m, k) after op, and its leading dimension
 /// @param[in] b, ldb B, (k, n) after op, and its leading dimension
 /// @param[in,out] c, ldc C, (m, n), and its leading dimension
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-          const float* b, int ldb, float beta, float* c, int ldc);
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+          int ldb, float beta, float* c, int ldc);
 
 /// out = alpha * op(a) * op(b) + beta * out on whole matrices; shapes are checked.
-void gemm(Mat& out, const Mat& a, bool trans_a, const Mat& b, bool trans_b, float alpha = 1.0f,
-          float beta = 0.0f);
+void gemm(Mat& out, const Mat& a, bool trans_a, const Mat& b, bool trans_b, float alpha = 1.0f, float beta = 0.0f);
 
 /// Sets the number of threads used by OpenMP loops and by OpenBLAS (0 = all cores).
 void set_num_threads(int n);

@@ -62,15 +62,13 @@ std::string read_file(const std::string& path) {
     GPTBOOK_CHECK(!std::filesystem::is_directory(path, ec),
                   "cannot read " << path << ": it is a directory, expected a file; check the path");
     FileCloser file{std::fopen(path.c_str(), "rb")};
-    GPTBOOK_CHECK(file.f != nullptr,
-                  "cannot open " << path << ": " << std::strerror(errno) << "; check the path");
+    GPTBOOK_CHECK(file.f != nullptr, "cannot open " << path << ": " << std::strerror(errno) << "; check the path");
     std::string bytes;
     char buffer[1 << 16];
     size_t n = 0;
     while ((n = std::fread(buffer, 1, sizeof buffer, file.f)) > 0) bytes.append(buffer, n);
-    GPTBOOK_CHECK(!std::ferror(file.f), "cannot read " << path << ": " << std::strerror(errno)
-                                                       << " after " << bytes.size()
-                                                       << " bytes; check the disk and the path");
+    GPTBOOK_CHECK(!std::ferror(file.f), "cannot read " << path << ": " << std::strerror(errno) << " after "
+                                                       << bytes.size() << " bytes; check the disk and the path");
     return bytes;
 }
 
@@ -80,9 +78,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (!parent.empty()) {
         std::error_code ec;
         fs::create_directories(parent, ec);
-        GPTBOOK_CHECK(!ec, "cannot write " << path << ": cannot create directory "
-                                           << parent.string() << ": " << ec.message()
-                                           << "; check the path and its permissions");
+        GPTBOOK_CHECK(!ec, "cannot write " << path << ": cannot create directory " << parent.string() << ": "
+                                           << ec.message() << "; check the path and its permissions");
     }
     const std::string tmp = temp_path_for(path);
     std::string reason = write_and_sync(tmp, bytes);
@@ -97,8 +94,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (!reason.empty()) {
         std::error_code ignored;
         fs::remove(tmp, ignored); // never leave a half-written temporary behind
-        GPTBOOK_FAIL("cannot write " << path << ": " << reason
-                                     << "; check free disk space and permissions");
+        GPTBOOK_FAIL("cannot write " << path << ": " << reason << "; check free disk space and permissions");
     }
 }
 

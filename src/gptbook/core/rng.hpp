@@ -28,9 +28,9 @@ struct Rng {
     Rng() = default;
     explicit Rng(uint64_t seed) : state(seed) {} ///< the stream named by `seed` (state = seed)
 
-    uint64_t next_u64();      ///< uniform over all 64-bit values
-    float uniform();          ///< uniform in [0, 1), 24 bits of precision
-    float normal();           ///< standard normal (Box-Muller)
+    uint64_t next_u64();        ///< uniform over all 64-bit values
+    float uniform();            ///< uniform in [0, 1), 24 bits of precision
+    float normal();             ///< standard normal (Box-Muller)
     uint64_t below(uint64_t n); ///< uniform in [0, n), n > 0, without modulo bias
 };
 

@@ -20,16 +20,16 @@ namespace gptbook {
 /// Element types gptbook reads and writes.
 enum class DType { F32, F64, I32, I64, U8, U64 };
 
-std::string to_string(DType d);   ///< "F32", "I64", ...
-size_t dtype_size(DType d);        ///< bytes per element
+std::string to_string(DType d); ///< "F32", "I64", ...
+size_t dtype_size(DType d);     ///< bytes per element
 
 /// One tensor: its type, PyTorch (row-major) shape and raw bytes.
 struct Tensor {
-    DType dtype = DType::F32;       ///< element type
-    std::vector<size_t> shape;      ///< PyTorch (row-major) order; {} is a scalar
-    std::string bytes;              ///< little-endian element data, size = numel * dtype_size
+    DType dtype = DType::F32;  ///< element type
+    std::vector<size_t> shape; ///< PyTorch (row-major) order; {} is a scalar
+    std::string bytes;         ///< little-endian element data, size = numel * dtype_size
 
-    size_t numel() const;           ///< product of `shape` (1 for a scalar)
+    size_t numel() const; ///< product of `shape` (1 for a scalar)
 };
 
 /// A whole safetensors file in memory.
@@ -55,8 +55,7 @@ struct SafeTensors {
     /// Adds a tensor of any dtype, copying numel * dtype_size(dtype) bytes from `data`
     /// (numel = product of `shape`; shape {} is a scalar, numel 1). Throws gptbook::Error if the
     /// name is already present or is "__metadata__".
-    void add(const std::string& name, DType dtype, const std::vector<size_t>& shape,
-             const void* data);
+    void add(const std::string& name, DType dtype, const std::vector<size_t>& shape, const void* data);
     /// Adds a float32 tensor copied from `data` (numel = product of shape); see add().
     void add_f32(const std::string& name, const std::vector<size_t>& shape, const float* data);
     /// Adds an int64 tensor copied from `data`; see add().

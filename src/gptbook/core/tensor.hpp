@@ -17,9 +17,9 @@
 
 namespace gptbook {
 
-using Mat = arma::fmat;    ///< float32 matrix, (rows, cols); activations are (features, tokens)
-using Vec = arma::fvec;    ///< float32 column vector
-using RowVec = arma::frowvec; ///< float32 row vector: one value per token
+using Mat = arma::fmat;              ///< float32 matrix, (rows, cols); activations are (features, tokens)
+using Vec = arma::fvec;              ///< float32 column vector
+using RowVec = arma::frowvec;        ///< float32 row vector: one value per token
 using Tokens = std::vector<int32_t>; ///< token ids; a batch is B*T ids, token t of row b at b*T + t
 
 /// A matrix that aliases `rows * cols` floats at `data` (no copy, fixed size): how every named

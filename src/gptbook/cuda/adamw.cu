@@ -14,10 +14,10 @@ __global__ void adamw_kernel(float* params, const float* grads, float* m, float*
     const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= P) return;
     const float g = grads[i];
-    float p = params[i] * (decay_mask[i] ? s.decay : 1.0f);     // eq. (6.15)
-    const float mi = s.beta1 * m[i] + (1.0f - s.beta1) * g;     // eq. (6.16)
+    float p = params[i] * (decay_mask[i] ? s.decay : 1.0f); // eq. (6.15)
+    const float mi = s.beta1 * m[i] + (1.0f - s.beta1) * g; // eq. (6.16)
     const float vi = s.beta2 * v[i] + (1.0f - s.beta2) * g * g;
-    p -= s.step_size * mi / (sqrtf(vi) / s.bc2_sqrt + s.eps);  // eq. (6.17)
+    p -= s.step_size * mi / (sqrtf(vi) / s.bc2_sqrt + s.eps); // eq. (6.17)
     params[i] = p;
     m[i] = mi;
     v[i] = vi;

@@ -181,18 +181,22 @@ void attention_forward(Context& ctx, float* out, float* att, float* scratch, con
     const Scratch s(scratch, CN, TT * BH);
     const float scale = 1.0f / sqrtf(static_cast<float>(HS));
     const float keep_scale = dropout > 0.0f ? 1.0f / (1.0f - dropout) : 1.0f;
-    split_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(s.q, s.k, s.v, qkv, static_cast<unsigned>(CN), T, C, NH);
+    split_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(s.q, s.k, s.v, qkv,
+                                                                                static_cast<unsigned>(CN), T, C, NH);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     // eq. (4.2): S = K^T Q / sqrt(HS), (T, T) per block, column t = query t
-    gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, HS, scale, s.k, HS, T * HS, s.q, HS, T * HS, 0.0f, att, T, TT, BH);
+    gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, HS, scale, s.k, HS, T * HS, s.q, HS, T * HS, 0.0f, att, T, TT,
+                 BH);
     float* dropped = dropout > 0.0f ? s.dropped : nullptr;
-    softmax_forward_kernel<<<blocks_for(rows, rows_per_block), block_size, 0, ctx.stream>>>(att, dropped, rows, T, dropout,
-                                                                                            keep_scale, seed);
+    softmax_forward_kernel<<<blocks_for(rows, rows_per_block), block_size, 0, ctx.stream>>>(att, dropped, rows, T,
+                                                                                            dropout, keep_scale, seed);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     // eq. (4.4): Y = V D, (HS, T) per block
     const float* used = dropped != nullptr ? dropped : att;
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, 1.0f, s.v, HS, T * HS, used, T, TT, 0.0f, s.y, HS, T * HS, BH);
-    merge_heads_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(out, s.y, static_cast<unsigned>(CN), T, C, NH);
+    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, 1.0f, s.v, HS, T * HS, used, T, TT, 0.0f, s.y, HS, T * HS,
+                 BH);
+    merge_heads_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(out, s.y, static_cast<unsigned>(CN),
+                                                                                  T, C, NH);
     GPTBOOK_CUDA_CHECK_LAUNCH();
 }
 
@@ -205,28 +209,35 @@ void attention_backward(Context& ctx, float* dqkv, float* scratch, const float* 
     const Scratch s(scratch, CN, TT * BH);
     const float scale = 1.0f / sqrtf(static_cast<float>(HS));
     const float keep_scale = dropout > 0.0f ? 1.0f / (1.0f - dropout) : 1.0f;
-    split_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(s.q, s.k, s.v, qkv, static_cast<unsigned>(CN), T, C, NH);
+    split_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(s.q, s.k, s.v, qkv,
+                                                                                static_cast<unsigned>(CN), T, C, NH);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     float* dy = s.y; // dL/dY in head blocks
-    split_heads_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(dy, dout, static_cast<unsigned>(CN), T, C, NH);
+    split_heads_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(dy, dout, static_cast<unsigned>(CN),
+                                                                                  T, C, NH);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     const float* used = att;
     if (dropout > 0.0f) {
-        dropout_att_kernel<<<blocks_for(TT * BH, block_size), block_size, 0, ctx.stream>>>(s.dropped, att, TT * BH, dropout,
-                                                                                          keep_scale, seed);
+        dropout_att_kernel<<<blocks_for(TT * BH, block_size), block_size, 0, ctx.stream>>>(s.dropped, att, TT * BH,
+                                                                                           dropout, keep_scale, seed);
         GPTBOOK_CUDA_CHECK_LAUNCH();
         used = s.dropped;
     }
     // dL/dD = V^T dY (column t = query t), and eq. (6.10): dV = dY D^T
-    gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, HS, 1.0f, s.v, HS, T * HS, dy, HS, T * HS, 0.0f, s.datt, T, TT, BH);
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, HS, T, T, 1.0f, dy, HS, T * HS, used, T, TT, 0.0f, s.dv, HS, T * HS, BH);
-    softmax_backward_kernel<<<blocks_for(rows, rows_per_block), block_size, 0, ctx.stream>>>(s.datt, att, rows, T, dropout,
-                                                                                             keep_scale, seed);
+    gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, HS, 1.0f, s.v, HS, T * HS, dy, HS, T * HS, 0.0f, s.datt, T, TT,
+                 BH);
+    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, HS, T, T, 1.0f, dy, HS, T * HS, used, T, TT, 0.0f, s.dv, HS, T * HS,
+                 BH);
+    softmax_backward_kernel<<<blocks_for(rows, rows_per_block), block_size, 0, ctx.stream>>>(s.datt, att, rows, T,
+                                                                                             dropout, keep_scale, seed);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     // eqs. (6.11), (6.12): dQ = K dS / sqrt(HS), dK = Q dS^T / sqrt(HS)
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, scale, s.k, HS, T * HS, s.datt, T, TT, 0.0f, s.dq, HS, T * HS, BH);
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, HS, T, T, scale, s.q, HS, T * HS, s.datt, T, TT, 0.0f, s.dk, HS, T * HS, BH);
-    merge_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(dqkv, s.dq, s.dk, s.dv, static_cast<unsigned>(CN), T, C, NH);
+    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, HS, T, T, scale, s.k, HS, T * HS, s.datt, T, TT, 0.0f, s.dq, HS, T * HS,
+                 BH);
+    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, HS, T, T, scale, s.q, HS, T * HS, s.datt, T, TT, 0.0f, s.dk, HS, T * HS,
+                 BH);
+    merge_qkv_kernel<<<blocks_for(CN, block_size), block_size, 0, ctx.stream>>>(dqkv, s.dq, s.dk, s.dv,
+                                                                                static_cast<unsigned>(CN), T, C, NH);
     GPTBOOK_CUDA_CHECK_LAUNCH();
 }
 

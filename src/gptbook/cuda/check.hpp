@@ -18,19 +18,19 @@ namespace gptbook::cuda::detail {
 } // namespace gptbook::cuda::detail
 
 /// Throws gptbook::Error when a CUDA runtime call does not return cudaSuccess.
-#define GPTBOOK_CUDA_CHECK(call)                                                                   \
-    do {                                                                                           \
-        const cudaError_t gptbook_cuda_error_ = (call);                                            \
-        if (gptbook_cuda_error_ != cudaSuccess)                                                    \
-            ::gptbook::cuda::detail::throw_cuda_error(gptbook_cuda_error_, #call, __FILE__, __LINE__); \
+#define GPTBOOK_CUDA_CHECK(call)                                                                                       \
+    do {                                                                                                               \
+        const cudaError_t gptbook_cuda_error_ = (call);                                                                \
+        if (gptbook_cuda_error_ != cudaSuccess)                                                                        \
+            ::gptbook::cuda::detail::throw_cuda_error(gptbook_cuda_error_, #call, __FILE__, __LINE__);                 \
     } while (0)
 
 /// Throws gptbook::Error when a cuBLAS or cuBLASLt call does not return CUBLAS_STATUS_SUCCESS.
-#define GPTBOOK_CUBLAS_CHECK(call)                                                                 \
-    do {                                                                                           \
-        const cublasStatus_t gptbook_cublas_status_ = (call);                                      \
-        if (gptbook_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                       \
-            ::gptbook::cuda::detail::throw_cublas_error(gptbook_cublas_status_, #call, __FILE__, __LINE__); \
+#define GPTBOOK_CUBLAS_CHECK(call)                                                                                     \
+    do {                                                                                                               \
+        const cublasStatus_t gptbook_cublas_status_ = (call);                                                          \
+        if (gptbook_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                                           \
+            ::gptbook::cuda::detail::throw_cublas_error(gptbook_cublas_status_, #call, __FILE__, __LINE__);            \
     } while (0)
 
 /// After a kernel launch: a bad launch configuration is reported here, at once; a fault inside

@@ -22,7 +22,7 @@ inline unsigned blocks_for(size_t n, int block) { return static_cast<unsigned>((
 /// GPU); this checks that `n` elements fit.
 inline void check_index_range(const char* fn, size_t n) {
     GPTBOOK_CHECK(n < (size_t{1} << 31), fn << ": " << n << " elements exceed the kernels' 32-bit indices; use a "
-                                              << "smaller batch");
+                                            << "smaller batch");
 }
 
 /// Sum over the 32 lanes of a warp; every lane gets the same total. The butterfly (xor) pattern

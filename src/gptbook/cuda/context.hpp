@@ -28,12 +28,12 @@ public:
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
 
-    cudaStream_t stream = nullptr;      ///< where every kernel and copy of the model is queued
-    cublasHandle_t cublas = nullptr;    ///< cuBLAS: backward matmuls, batched attention matmuls
+    cudaStream_t stream = nullptr;       ///< where every kernel and copy of the model is queued
+    cublasHandle_t cublas = nullptr;     ///< cuBLAS: backward matmuls, batched attention matmuls
     cublasLtHandle_t cublaslt = nullptr; ///< cuBLASLt: forward matmuls with the bias fused in
-    void* workspace = nullptr;          ///< cuBLASLt scratch memory
-    size_t workspace_bytes = 0;         ///< its size
-    MatmulPrecision precision;          ///< fp32 or tf32 for every matmul
+    void* workspace = nullptr;           ///< cuBLASLt scratch memory
+    size_t workspace_bytes = 0;          ///< its size
+    MatmulPrecision precision;           ///< fp32 or tf32 for every matmul
     /// cuBLASLt's algorithm for each forward matmul problem (sizes and operand alignments),
     /// asked once: the heuristic query costs more host time than queueing the matmul.
     std::map<std::array<int64_t, 7>, cublasLtMatmulAlgo_t> lt_algos;

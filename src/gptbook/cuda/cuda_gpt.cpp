@@ -45,35 +45,41 @@ void check_trainable(const char* fn, const CudaGPT& model) {
 CudaParameterTensors::CudaParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout)
     : wte(tensor(base, layout, "wte.weight")),
       wpe(config.position == PositionEncoding::learned ? tensor(base, layout, "wpe.weight") : nullptr),
-      ln_f_w(tensor(base, layout, "ln_f.weight")),
-      ln_f_b(tensor(base, layout, "ln_f.bias")) {
+      ln_f_w(tensor(base, layout, "ln_f.weight")), ln_f_b(tensor(base, layout, "ln_f.bias")) {
     for (int l = 0; l < config.n_layer; ++l) {
         const std::string p = "h." + std::to_string(l) + ".";
         h.push_back(CudaLayerParams{
-            tensor(base, layout, p + "ln_1.weight"), tensor(base, layout, p + "ln_1.bias"),
-            tensor(base, layout, p + "attn.c_attn.weight"), tensor(base, layout, p + "attn.c_attn.bias"),
-            tensor(base, layout, p + "attn.c_proj.weight"), tensor(base, layout, p + "attn.c_proj.bias"),
-            tensor(base, layout, p + "ln_2.weight"), tensor(base, layout, p + "ln_2.bias"),
-            tensor(base, layout, p + "mlp.c_fc.weight"), tensor(base, layout, p + "mlp.c_fc.bias"),
-            tensor(base, layout, p + "mlp.c_proj.weight"), tensor(base, layout, p + "mlp.c_proj.bias"),
+            tensor(base, layout, p + "ln_1.weight"),
+            tensor(base, layout, p + "ln_1.bias"),
+            tensor(base, layout, p + "attn.c_attn.weight"),
+            tensor(base, layout, p + "attn.c_attn.bias"),
+            tensor(base, layout, p + "attn.c_proj.weight"),
+            tensor(base, layout, p + "attn.c_proj.bias"),
+            tensor(base, layout, p + "ln_2.weight"),
+            tensor(base, layout, p + "ln_2.bias"),
+            tensor(base, layout, p + "mlp.c_fc.weight"),
+            tensor(base, layout, p + "mlp.c_fc.bias"),
+            tensor(base, layout, p + "mlp.c_proj.weight"),
+            tensor(base, layout, p + "mlp.c_proj.bias"),
         });
     }
 }
 
 CudaGPT::CudaGPT(const GPT& host, cuda::MatmulPrecision precision, bool trainable, const AdamWState* adam)
-    : config(host.config),
-      layout(host.layout),
+    : config(host.config), layout(host.layout),
       ctx(std::make_unique<cuda::Context>(precision)), // first: says "no CUDA device found" before anything else
       params(host.params.n_elem) {
     const size_t P = params.size();
     params.upload(host.params.memptr(), P); // the whole model in one copy
-    if (config.position == PositionEncoding::sinusoidal) pos_table = cuda::DeviceArray<float>(to_vector(host.pos_table));
+    if (config.position == PositionEncoding::sinusoidal)
+        pos_table = cuda::DeviceArray<float>(to_vector(host.pos_table));
     w = CudaParameterTensors(params.data(), config, layout);
     if (!trainable) return;
     std::vector<uint8_t> mask(P, 0);
     for (const ParamSpec& s : layout)
-        if (s.decay) std::fill(mask.begin() + static_cast<std::ptrdiff_t>(s.offset),
-                               mask.begin() + static_cast<std::ptrdiff_t>(s.offset + s.numel), uint8_t{1});
+        if (s.decay)
+            std::fill(mask.begin() + static_cast<std::ptrdiff_t>(s.offset),
+                      mask.begin() + static_cast<std::ptrdiff_t>(s.offset + s.numel), uint8_t{1});
     decay_mask = cuda::DeviceArray<uint8_t>(mask);
     grads = cuda::DeviceArray<float>(P);
     grads.zero();

@@ -47,11 +47,11 @@ struct CudaLayerParams {
 /// Device pointers into a flat device buffer laid out by parameter_layout(): the GPU twin of
 /// ParameterTensors (the same table, so the whole model moves in one copy).
 struct CudaParameterTensors {
-    float* wte = nullptr;              ///< (C, V): token embedding, also the LM head
-    float* wpe = nullptr;              ///< (C, T): learned positions; nullptr if sinusoidal
-    std::vector<CudaLayerParams> h;    ///< L blocks
-    float* ln_f_w = nullptr;           ///< (C)
-    float* ln_f_b = nullptr;           ///< (C)
+    float* wte = nullptr;           ///< (C, V): token embedding, also the LM head
+    float* wpe = nullptr;           ///< (C, T): learned positions; nullptr if sinusoidal
+    std::vector<CudaLayerParams> h; ///< L blocks
+    float* ln_f_w = nullptr;        ///< (C)
+    float* ln_f_b = nullptr;        ///< (C)
 
     CudaParameterTensors() = default;
     /// Names the tensors of `layout` inside the device buffer at `base` (not dereferenced).
@@ -117,37 +117,37 @@ struct CudaLayerActivations {
 /// once: nothing is allocated inside a step. Also keeps the last batch's tokens (on both sides)
 /// for the backward pass.
 struct CudaActivations {
-    int max_B = 0;                       ///< the largest batch the buffers hold: sequences
-    int max_T = 0;                       ///< the largest batch the buffers hold: tokens per sequence
-    int B = 0;                           ///< sequences in the last cuda_gpt_forward's batch
-    int T = 0;                           ///< tokens per sequence in it
-    bool training = false;               ///< dropout was applied in the last forward pass
-    uint64_t dropout_seed = 0;           ///< names the last forward pass's dropout masks
-    bool has_targets = false;            ///< the last forward pass computed a loss
-    Tokens inputs;                       ///< (N) the last batch's inputs, host copy
-    Tokens targets;                      ///< (N) its targets (empty without), host copy
-    cuda::DeviceArray<int32_t> d_inputs; ///< (N) the last batch's inputs on the device
-    cuda::DeviceArray<int32_t> d_targets; ///< (N) its targets on the device
-    cuda::DeviceArray<float> encoded;    ///< (C, N) embeddings after dropout
-    std::vector<CudaLayerActivations> h; ///< L blocks
-    cuda::DeviceArray<float> ln_f;       ///< (C, N) final LayerNorm
-    cuda::DeviceArray<float> ln_f_mean;  ///< (N)
-    cuda::DeviceArray<float> ln_f_rstd;  ///< (N)
-    cuda::DeviceArray<float> logits;     ///< (V, N)
-    cuda::DeviceArray<float> probs;      ///< (V, N) softmax; the backward pass turns it into dL/dlogits
-    cuda::DeviceArray<float> losses;     ///< (N) per-token losses
-    cuda::DeviceArray<double> loss_sum;  ///< sum of the batch means since the last cuda_take_loss
-    cuda::DeviceArray<float> branch;     ///< (C, N) a branch's projection before its dropout
+    int max_B = 0;                              ///< the largest batch the buffers hold: sequences
+    int max_T = 0;                              ///< the largest batch the buffers hold: tokens per sequence
+    int B = 0;                                  ///< sequences in the last cuda_gpt_forward's batch
+    int T = 0;                                  ///< tokens per sequence in it
+    bool training = false;                      ///< dropout was applied in the last forward pass
+    uint64_t dropout_seed = 0;                  ///< names the last forward pass's dropout masks
+    bool has_targets = false;                   ///< the last forward pass computed a loss
+    Tokens inputs;                              ///< (N) the last batch's inputs, host copy
+    Tokens targets;                             ///< (N) its targets (empty without), host copy
+    cuda::DeviceArray<int32_t> d_inputs;        ///< (N) the last batch's inputs on the device
+    cuda::DeviceArray<int32_t> d_targets;       ///< (N) its targets on the device
+    cuda::DeviceArray<float> encoded;           ///< (C, N) embeddings after dropout
+    std::vector<CudaLayerActivations> h;        ///< L blocks
+    cuda::DeviceArray<float> ln_f;              ///< (C, N) final LayerNorm
+    cuda::DeviceArray<float> ln_f_mean;         ///< (N)
+    cuda::DeviceArray<float> ln_f_rstd;         ///< (N)
+    cuda::DeviceArray<float> logits;            ///< (V, N)
+    cuda::DeviceArray<float> probs;             ///< (V, N) softmax; the backward pass turns it into dL/dlogits
+    cuda::DeviceArray<float> losses;            ///< (N) per-token losses
+    cuda::DeviceArray<double> loss_sum;         ///< sum of the batch means since the last cuda_take_loss
+    cuda::DeviceArray<float> branch;            ///< (C, N) a branch's projection before its dropout
     cuda::DeviceArray<float> attention_scratch; ///< see attention_scratch_floats
     // Backward only (empty when allocated for inference):
-    cuda::DeviceArray<float> dresidual;  ///< (C, N) dL/d(stream) at the current depth
-    cuda::DeviceArray<float> dln;        ///< (C, N) dL/d(a LayerNorm's output)
-    cuda::DeviceArray<float> datty;      ///< (C, N) dL/d(attention output)
-    cuda::DeviceArray<float> dbranch;    ///< (C, N) dL/d(a branch before its dropout)
-    cuda::DeviceArray<float> dqkv;       ///< (3C, N)
-    cuda::DeviceArray<float> dfch;       ///< (4C, N) dL/d(fch_gelu), then in place dL/d(fch)
+    cuda::DeviceArray<float> dresidual;         ///< (C, N) dL/d(stream) at the current depth
+    cuda::DeviceArray<float> dln;               ///< (C, N) dL/d(a LayerNorm's output)
+    cuda::DeviceArray<float> datty;             ///< (C, N) dL/d(attention output)
+    cuda::DeviceArray<float> dbranch;           ///< (C, N) dL/d(a branch before its dropout)
+    cuda::DeviceArray<float> dqkv;              ///< (3C, N)
+    cuda::DeviceArray<float> dfch;              ///< (4C, N) dL/d(fch_gelu), then in place dL/d(fch)
     cuda::DeviceArray<float> layernorm_scratch; ///< see layernorm_backward_scratch_floats
-    cuda::DeviceArray<int32_t> d_plan;   ///< the embedding gradient's plan (see EmbeddingPlan)
+    cuda::DeviceArray<int32_t> d_plan;          ///< the embedding gradient's plan (see EmbeddingPlan)
 
     /**
      * @brief Allocates every buffer for batches of up to (B, T) of a model with `config`.

@@ -38,7 +38,8 @@ void check_tokens(const char* fn, const char* what, const Tokens& ids, int V, bo
 void upload_tokens(cuda::DeviceArray<int32_t>& dst, const Tokens& src, cudaStream_t stream) {
     // From pageable memory, the copy has left `src` by the time it returns; the kernels after it
     // on the same stream see the data.
-    GPTBOOK_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), src.size() * sizeof(int32_t), cudaMemcpyHostToDevice, stream));
+    GPTBOOK_CUDA_CHECK(
+        cudaMemcpyAsync(dst.data(), src.data(), src.size() * sizeof(int32_t), cudaMemcpyHostToDevice, stream));
 }
 
 // One transformer block, pre-LN (GPT-2): x + attn(ln_1(x)), then + mlp(ln_2(.)).
@@ -49,20 +50,20 @@ void block_forward(CudaGPT& model, CudaActivations& acts, int l, const float* in
     const int B = acts.B, T = acts.T, N = B * T, C = model.config.n_embd, NH = model.config.n_head;
     const size_t CN = static_cast<size_t>(C) * N;
     cuda::layernorm_forward(a.ln_1.data(), a.ln_1_mean.data(), a.ln_1_rstd.data(), inp, p.ln_1_w, p.ln_1_b, N, C,
-                            ctx.stream);                                                       // (C, N)
-    cuda::matmul_forward(ctx, a.qkv.data(), a.ln_1.data(), p.attn_w, p.attn_b, N, C, 3 * C);   // (3C, N)
+                            ctx.stream);                                                     // (C, N)
+    cuda::matmul_forward(ctx, a.qkv.data(), a.ln_1.data(), p.attn_w, p.attn_b, N, C, 3 * C); // (3C, N)
     cuda::attention_forward(ctx, a.atty.data(), a.att.data(), acts.attention_scratch.data(), a.qkv.data(), B, T, C, NH,
-                            dropout, site_seed(acts.dropout_seed, l, site_attention));         // (C, N)
+                            dropout, site_seed(acts.dropout_seed, l, site_attention)); // (C, N)
     cuda::matmul_forward(ctx, acts.branch.data(), a.atty.data(), p.attn_proj_w, p.attn_proj_b, N, C, C);
     cuda::residual_forward(a.res_2.data(), inp, acts.branch.data(), CN, dropout,
-                           site_seed(acts.dropout_seed, l, site_attn_residual), ctx.stream);   // (C, N)
+                           site_seed(acts.dropout_seed, l, site_attn_residual), ctx.stream); // (C, N)
     cuda::layernorm_forward(a.ln_2.data(), a.ln_2_mean.data(), a.ln_2_rstd.data(), a.res_2.data(), p.ln_2_w, p.ln_2_b,
                             N, C, ctx.stream);
-    cuda::matmul_forward(ctx, a.fch.data(), a.ln_2.data(), p.fc_w, p.fc_b, N, C, 4 * C);       // (4C, N)
-    cuda::gelu_forward(a.fch_gelu.data(), a.fch.data(), 4 * CN, ctx.stream);                   // (4C, N)
+    cuda::matmul_forward(ctx, a.fch.data(), a.ln_2.data(), p.fc_w, p.fc_b, N, C, 4 * C); // (4C, N)
+    cuda::gelu_forward(a.fch_gelu.data(), a.fch.data(), 4 * CN, ctx.stream);             // (4C, N)
     cuda::matmul_forward(ctx, acts.branch.data(), a.fch_gelu.data(), p.fc_proj_w, p.fc_proj_b, N, 4 * C, C);
     cuda::residual_forward(a.res_3.data(), a.res_2.data(), acts.branch.data(), CN, dropout,
-                           site_seed(acts.dropout_seed, l, site_mlp_residual), ctx.stream);    // (C, N)
+                           site_seed(acts.dropout_seed, l, site_mlp_residual), ctx.stream); // (C, N)
 }
 
 // The gradient of a dropped-out branch: through the mask into `scratch`, or dout itself.
@@ -85,7 +86,7 @@ void block_backward(CudaGPT& model, CudaActivations& g, int l, const float* inp,
     const float* dfcproj = branch_gradient(g.dbranch.data(), g.dresidual.data(), CN, dropout,
                                            site_seed(g.dropout_seed, l, site_mlp_residual), ctx.stream);
     cuda::matmul_backward(ctx, g.dfch.data(), dp.fc_proj_w, dp.fc_proj_b, dfcproj, a.fch_gelu.data(), p.fc_proj_w, N,
-                          4 * C, C);                                                 // dfch = dL/d(fch_gelu)
+                          4 * C, C);                                                     // dfch = dL/d(fch_gelu)
     cuda::gelu_backward(g.dfch.data(), g.dfch.data(), a.fch.data(), 4 * CN, ctx.stream); // in place: dL/d(fch)
     cuda::matmul_backward(ctx, g.dln.data(), dp.fc_w, dp.fc_b, g.dfch.data(), a.ln_2.data(), p.fc_w, N, C, 4 * C);
     cuda::layernorm_backward(g.dresidual.data(), dp.ln_2_w, dp.ln_2_b, g.layernorm_scratch.data(), g.dln.data(),
@@ -162,7 +163,8 @@ void cuda_gpt_backward(CudaGPT& model, CudaActivations& acts, float loss_scale) 
     const float dloss = scored == 0 ? 0.0f : loss_scale / static_cast<float>(scored);
 
     float* dlogits = acts.probs.data(); // the probabilities are not needed after this
-    cuda::crossentropy_backward(dlogits, acts.probs.data(), acts.d_targets.data(), dloss, N, V, ctx.stream); // eq. (6.2)
+    cuda::crossentropy_backward(dlogits, acts.probs.data(), acts.d_targets.data(), dloss, N, V,
+                                ctx.stream); // eq. (6.2)
     cuda::matmul_backward(ctx, acts.dln.data(), model.dw.wte, nullptr, dlogits, acts.ln_f.data(), model.w.wte, N, C,
                           V); // tied head
     GPTBOOK_CUDA_CHECK(cudaMemsetAsync(acts.dresidual.data(), 0, CN * sizeof(float), ctx.stream));
@@ -180,7 +182,8 @@ void cuda_gpt_backward(CudaGPT& model, CudaActivations& acts, float loss_scale) 
     GPTBOOK_CUDA_CHECK(cudaMemcpyAsync(acts.d_plan.data(), plan.data.data(), plan.data.size() * sizeof(int32_t),
                                        cudaMemcpyHostToDevice, ctx.stream));
     // dln is free again: it holds the per-segment sums (C, segments <= N).
-    cuda::embedding_backward(model.dw.wte, acts.dln.data(), dencoded, acts.d_plan.data(), plan, C, ctx.stream); // eq. (2.2)
+    cuda::embedding_backward(model.dw.wte, acts.dln.data(), dencoded, acts.d_plan.data(), plan, C,
+                             ctx.stream); // eq. (2.2)
     if (cfg.position == PositionEncoding::learned)
         cuda::positional_backward(model.dw.wpe, dencoded, B, T, C, ctx.stream); // eq. (3.2)
     acts.has_targets = false; // the probabilities now hold dL/dlogits: no second backward of this pass

@@ -23,10 +23,8 @@ void throw_cublas_error(cublasStatus_t status, const char* call, const char* fil
     std::ostringstream os;
     os << "cuBLAS error " << cublasGetStatusName(status) << " (" << cublasGetStatusString(status) << ") in " << call
        << " at " << file << ":" << line << "; ";
-    if (status == CUBLAS_STATUS_ALLOC_FAILED)
-        os << "the GPU is out of memory: use a smaller --batch-size or model";
-    else
-        os << "this is a bug in the matrix shapes handed to cuBLAS: please report it with the model's config";
+    if (status == CUBLAS_STATUS_ALLOC_FAILED) os << "the GPU is out of memory: use a smaller --batch-size or model";
+    else os << "this is a bug in the matrix shapes handed to cuBLAS: please report it with the model's config";
     throw Error(os.str());
 }
 
@@ -57,8 +55,8 @@ std::string no_device_reason() {
 
 void require_device() {
     const std::string reason = no_device_reason();
-    GPTBOOK_CHECK(reason.empty(), "no CUDA device found: " << reason
-                                                           << "; run on a machine with an NVIDIA GPU or drop --device cuda");
+    GPTBOOK_CHECK(reason.empty(),
+                  "no CUDA device found: " << reason << "; run on a machine with an NVIDIA GPU or drop --device cuda");
 }
 
 DeviceInfo device_info() {

@@ -17,11 +17,11 @@ namespace gptbook::cuda {
 
 /// What the CUDA runtime reports about the GPU gptbook runs on (device 0).
 struct DeviceInfo {
-    std::string name;         ///< e.g. "NVIDIA H100 80GB HBM3"
-    int major = 0;            ///< compute capability, major (8 Ampere, 9 Hopper)
-    int minor = 0;            ///< compute capability, minor
-    size_t total_memory = 0;  ///< bytes of device memory
-    int multiprocessors = 0;  ///< streaming multiprocessors (132 on an H100 SXM)
+    std::string name;        ///< e.g. "NVIDIA H100 80GB HBM3"
+    int major = 0;           ///< compute capability, major (8 Ampere, 9 Hopper)
+    int minor = 0;           ///< compute capability, minor
+    size_t total_memory = 0; ///< bytes of device memory
+    int multiprocessors = 0; ///< streaming multiprocessors (132 on an H100 SXM)
 };
 
 /// Number of usable CUDA devices: 0 when there is none or no driver. Never throws.
@@ -87,9 +87,9 @@ public:
         return *this;
     }
 
-    T* data() { return data_; }                      ///< @return the device pointer (nullptr if empty)
-    const T* data() const { return data_; }          ///< @return the device pointer (nullptr if empty)
-    size_t size() const { return size_; }            ///< @return the number of elements
+    T* data() { return data_; }             ///< @return the device pointer (nullptr if empty)
+    const T* data() const { return data_; } ///< @return the device pointer (nullptr if empty)
+    size_t size() const { return size_; }   ///< @return the number of elements
     /// Copies `n` elements from host memory into elements [offset, offset + n).
     void upload(const T* host, size_t n, size_t offset = 0) { copy_to_device(data_ + offset, host, n * sizeof(T)); }
     /// Copies elements [offset, offset + n) into host memory.

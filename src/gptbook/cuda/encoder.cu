@@ -11,13 +11,14 @@ namespace {
 
 // One thread per element of out; consecutive threads take consecutive channels of a token, so
 // every read and write of a warp is one contiguous 128-byte line.
-__global__ void encoder_forward_kernel(float* out, const int32_t* tokens, const float* wte, const float* pos, unsigned T,
-                                       unsigned C, unsigned NC, float p, float keep_scale, uint64_t seed) {
+__global__ void encoder_forward_kernel(float* out, const int32_t* tokens, const float* wte, const float* pos,
+                                       unsigned T, unsigned C, unsigned NC, float p, float keep_scale, uint64_t seed) {
     const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= NC) return;
     const unsigned n = i / C, c = i % C, t = n % T;
-    const float x = wte[static_cast<size_t>(tokens[n]) * C + c] + pos[static_cast<size_t>(t) * C + c]; // eqs. (2.1), (3.1)
-    out[i] = p > 0.0f ? (dropout_keep(seed, i, p) ? x * keep_scale : 0.0f) : x;                    // eq. (5.5)
+    const float x =
+        wte[static_cast<size_t>(tokens[n]) * C + c] + pos[static_cast<size_t>(t) * C + c]; // eqs. (2.1), (3.1)
+    out[i] = p > 0.0f ? (dropout_keep(seed, i, p) ? x * keep_scale : 0.0f) : x;            // eq. (5.5)
 }
 
 // Stage 1 of the embedding gradient: thread (segment s, channel c) sums its segment's columns.
@@ -37,7 +38,8 @@ __global__ void embedding_groups_kernel(float* dwte, const float* scratch, const
     if (c >= C) return;
     float* dst = dwte + static_cast<size_t>(group_token[g]) * C + c;
     float acc = *dst;
-    for (int s = group_segment_start[g]; s < group_segment_start[g + 1]; ++s) acc += scratch[static_cast<size_t>(s) * C + c];
+    for (int s = group_segment_start[g]; s < group_segment_start[g + 1]; ++s)
+        acc += scratch[static_cast<size_t>(s) * C + c];
     *dst = acc; // eq. (2.2)
 }
 

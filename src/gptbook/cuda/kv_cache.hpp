@@ -49,7 +49,7 @@ public:
 private:
     CudaGPT& model_;
     int length_ = 0;
-    CudaActivations acts_;                   // (1, T), for prefill
+    CudaActivations acts_;                        // (1, T), for prefill
     std::vector<cuda::DeviceArray<float>> k_, v_; // per layer (C, T): one column per position
     cuda::DeviceArray<float> x_, ln_, mean_, rstd_, qkv_, atty_, proj_, fch_, fch_gelu_, logits_; // one token
     cuda::DeviceArray<int32_t> token_;

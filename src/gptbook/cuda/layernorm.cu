@@ -111,14 +111,15 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, float* scratc
     if (N == 0) return;
     // As many warps as fit two (C) rows each in 48 KiB of shared memory, at most 8.
     const int warps = std::min<int>(8, static_cast<int>(shared_floats / (2 * static_cast<size_t>(C))));
-    GPTBOOK_CHECK(warps >= 1, "layernorm_backward: C=" << C << " channels do not fit the kernel's shared memory (at most "
-                                                      << shared_floats / 2 << ")");
+    GPTBOOK_CHECK(warps >= 1, "layernorm_backward: C=" << C
+                                                       << " channels do not fit the kernel's shared memory (at most "
+                                                       << shared_floats / 2 << ")");
     const int blocks = std::min<int>(backward_max_blocks, static_cast<int>(blocks_for(N, warps)));
     float* partial_w = scratch;
     float* partial_b = scratch + static_cast<size_t>(backward_max_blocks) * C;
     const size_t shared_bytes = 2 * static_cast<size_t>(warps) * C * sizeof(float);
-    layernorm_backward_kernel<<<blocks, warps * warp_size, shared_bytes, stream>>>(dinp, partial_w, partial_b, dout, inp,
-                                                                                   weight, mean, rstd, N, C);
+    layernorm_backward_kernel<<<blocks, warps * warp_size, shared_bytes, stream>>>(dinp, partial_w, partial_b, dout,
+                                                                                   inp, weight, mean, rstd, N, C);
     GPTBOOK_CUDA_CHECK_LAUNCH();
     layernorm_params_kernel<<<blocks_for(C, 256), 256, 0, stream>>>(dweight, dbias, partial_w, partial_b, blocks, C);
     GPTBOOK_CUDA_CHECK_LAUNCH();

@@ -65,8 +65,8 @@ bool lt_matmul_bias(Context& ctx, float* out, const float* inp, const float* wei
     set_pref(plan.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment_of(inp));
     set_pref(plan.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment_of(out));
     set_pref(plan.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment_of(out));
-    const std::array<int64_t, 7> key = {N, C, OC, alignment_of(weight), alignment_of(inp), alignment_of(out),
-                                        static_cast<int64_t>(ctx.precision)};
+    const std::array<int64_t, 7> key = {
+        N, C, OC, alignment_of(weight), alignment_of(inp), alignment_of(out), static_cast<int64_t>(ctx.precision)};
     auto cached = ctx.lt_algos.find(key);
     if (cached == ctx.lt_algos.end()) {
         cublasLtMatmulHeuristicResult_t heuristic{};
@@ -85,8 +85,8 @@ bool lt_matmul_bias(Context& ctx, float* out, const float* inp, const float* wei
 // C = alpha op(A) op(B) + beta C through cublasGemmEx, float32 storage, ctx's compute type.
 void gemm(Context& ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float alpha, const float* a,
           int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-    GPTBOOK_CUBLAS_CHECK(cublasGemmEx(ctx.cublas, ta, tb, m, n, k, &alpha, a, CUDA_R_32F, lda, b, CUDA_R_32F, ldb, &beta,
-                                      c, CUDA_R_32F, ldc, ctx.compute_type(), CUBLAS_GEMM_DEFAULT));
+    GPTBOOK_CUBLAS_CHECK(cublasGemmEx(ctx.cublas, ta, tb, m, n, k, &alpha, a, CUDA_R_32F, lda, b, CUDA_R_32F, ldb,
+                                      &beta, c, CUDA_R_32F, ldc, ctx.compute_type(), CUBLAS_GEMM_DEFAULT));
 }
 
 } // namespace
@@ -94,14 +94,15 @@ void gemm(Context& ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n
 void matmul_forward(Context& ctx, float* out, const float* inp, const float* weight, const float* bias, int N, int C,
                     int OC) {
     if (N == 0) return;
-    const bool aligned = alignment_of(bias) >= 16 && alignment_of(out) >= 16 && alignment_of(inp) >= 16 &&
-                         alignment_of(weight) >= 16;
+    const bool aligned =
+        alignment_of(bias) >= 16 && alignment_of(out) >= 16 && alignment_of(inp) >= 16 && alignment_of(weight) >= 16;
     if (bias != nullptr && aligned && lt_matmul_bias(ctx, out, inp, weight, bias, N, C, OC)) return; // eq. (5.2)
     float beta = 0.0f;
     if (bias != nullptr) {
         const size_t total = static_cast<size_t>(OC) * N;
         check_index_range("matmul_forward", total);
-        broadcast_bias_kernel<<<blocks_for(total, 256), 256, 0, ctx.stream>>>(out, bias, static_cast<unsigned>(total), OC);
+        broadcast_bias_kernel<<<blocks_for(total, 256), 256, 0, ctx.stream>>>(out, bias, static_cast<unsigned>(total),
+                                                                              OC);
         GPTBOOK_CUDA_CHECK_LAUNCH();
         beta = 1.0f;
     }
@@ -111,11 +112,13 @@ void matmul_forward(Context& ctx, float* out, const float* inp, const float* wei
 void matmul_backward(Context& ctx, float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                      const float* weight, int N, int C, int OC) {
     if (N == 0) return;
-    if (dinp != nullptr) gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, 1.0f, weight, C, dout, OC, 0.0f, dinp, C); // eq. (6.3)
-    gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dweight, C);                    // eq. (6.4)
+    if (dinp != nullptr)
+        gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, 1.0f, weight, C, dout, OC, 0.0f, dinp, C); // eq. (6.3)
+    gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dweight, C);     // eq. (6.4)
     if (dbias != nullptr) { // eq. (6.5): the row sums of dout, as a matrix-vector product with ones
         const float one = 1.0f;
-        GPTBOOK_CUBLAS_CHECK(cublasSgemv(ctx.cublas, CUBLAS_OP_N, OC, N, &one, dout, OC, ctx.ones(N), 1, &one, dbias, 1));
+        GPTBOOK_CUBLAS_CHECK(
+            cublasSgemv(ctx.cublas, CUBLAS_OP_N, OC, N, &one, dout, OC, ctx.ones(N), 1, &one, dbias, 1));
     }
 }
 

@@ -27,8 +27,8 @@ void residual_forward(float* out, const float* inp1, const float* inp2, size_t n
                       cudaStream_t stream) {
     if (n == 0) return;
     const float keep_scale = dropout > 0.0f ? 1.0f / (1.0f - dropout) : 1.0f;
-    residual_forward_kernel<<<blocks_for(n, block_size), block_size, 0, stream>>>(out, inp1, inp2, n, dropout, keep_scale,
-                                                                                 seed);
+    residual_forward_kernel<<<blocks_for(n, block_size), block_size, 0, stream>>>(out, inp1, inp2, n, dropout,
+                                                                                  keep_scale, seed);
     GPTBOOK_CUDA_CHECK_LAUNCH();
 }
 
@@ -36,7 +36,7 @@ void dropout_backward(float* dinp, const float* dout, size_t n, float dropout, u
     if (n == 0) return;
     const float keep_scale = 1.0f / (1.0f - dropout);
     dropout_backward_kernel<<<blocks_for(n, block_size), block_size, 0, stream>>>(dinp, dout, n, dropout, keep_scale,
-                                                                                 seed);
+                                                                                  seed);
     GPTBOOK_CUDA_CHECK_LAUNCH();
 }
 

@@ -20,7 +20,7 @@ Batch batch_at(const Tokens& stream, const std::vector<std::size_t>& starts, int
         const std::size_t start = starts[b];
         GPTBOOK_CHECK(S >= uT + 1 && start <= S - uT - 1,
                       "batch_at: row " << b << " starts at " << start << ", but a window of T+1 = " << uT + 1
-                          << " tokens must lie inside the stream of " << S << " tokens");
+                                       << " tokens must lie inside the stream of " << S << " tokens");
         const auto first = stream.begin() + static_cast<std::ptrdiff_t>(start);
         std::copy(first, first + T, batch.inputs.begin() + static_cast<std::ptrdiff_t>(b * uT));
         std::copy(first + 1, first + T + 1, batch.targets.begin() + static_cast<std::ptrdiff_t>(b * uT));
@@ -33,7 +33,8 @@ Batch random_batch(const Tokens& stream, int B, int T, Rng& rng) {
     GPTBOOK_CHECK(T > 0, "random_batch: T is " << T << ", expected > 0");
     const std::size_t S = stream.size();
     GPTBOOK_CHECK(S >= static_cast<std::size_t>(T) + 1,
-                  "random_batch: the token stream has " << S << " tokens, needs at least T+1 = " << T + 1
+                  "random_batch: the token stream has "
+                      << S << " tokens, needs at least T+1 = " << T + 1
                       << " for one window; use a larger corpus or a smaller --block-size");
     std::vector<std::size_t> starts(static_cast<std::size_t>(B));
     for (auto& start : starts) start = static_cast<std::size_t>(rng.below(S - static_cast<std::size_t>(T)));

@@ -12,8 +12,9 @@ std::string load_corpus(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const auto status = fs::status(path, ec);
-    GPTBOOK_CHECK(fs::exists(status), "corpus " << path << " does not exist; pass the path of a UTF-8 "
-                                          "text file or the name of a known corpus (gptbook data list)");
+    GPTBOOK_CHECK(fs::exists(status), "corpus " << path
+                                                << " does not exist; pass the path of a UTF-8 "
+                                                   "text file or the name of a known corpus (gptbook data list)");
     GPTBOOK_CHECK(fs::is_regular_file(status),
                   "corpus " << path << " is not a regular file (a directory?); expected a UTF-8 text file");
     std::string text = read_file(path);
@@ -26,8 +27,8 @@ std::string load_corpus(const std::string& path) {
 
 TokenSplit split_tokens(const Tokens& tokens, double train_fraction, int block_size) {
     GPTBOOK_CHECK(train_fraction > 0.0 && train_fraction < 1.0,
-                  "split_tokens: train_fraction is " << train_fraction
-                      << ", expected a value in (0, 1) such as 0.9 (90% train, 10% val)");
+                  "split_tokens: train_fraction is "
+                      << train_fraction << ", expected a value in (0, 1) such as 0.9 (90% train, 10% val)");
     GPTBOOK_CHECK(block_size > 0, "split_tokens: block_size is " << block_size << ", expected > 0");
     const std::size_t N = tokens.size();
     // Python's int(len(data) * 0.9): the product in double precision, truncated.

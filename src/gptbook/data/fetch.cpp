@@ -4,8 +4,8 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/data/sha256.hpp"
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -67,10 +67,9 @@ std::string download(const CorpusEntry& entry, const fs::path& target) {
     if (code != 0) {
         std::error_code ec;
         fs::remove(part, ec);
-        GPTBOOK_FAIL("corpus " << entry.name << ": downloading " << entry.url << " failed (curl exit status "
-                               << code << (code == 127 ? ", curl not found" : "")
-                               << "); check the network, or put a copy of " << entry.file
-                               << " in a directory and set GPTBOOK_DATA_MIRROR to it");
+        GPTBOOK_FAIL("corpus " << entry.name << ": downloading " << entry.url << " failed (curl exit status " << code
+                               << (code == 127 ? ", curl not found" : "") << "); check the network, or put a copy of "
+                               << entry.file << " in a directory and set GPTBOOK_DATA_MIRROR to it");
     }
     if (const auto problem = corpus_file_problem(entry, part.string())) {
         std::error_code ec;
@@ -111,8 +110,8 @@ std::vector<CorpusEntry> parse_manifest(const nlohmann::json& j, const std::stri
         GPTBOOK_CHECK(e.contains("bytes") && e.at("bytes").is_number_integer() && e.at("bytes").get<int64_t>() > 0,
                       where.str() << ": field \"bytes\" must be the file size, a positive integer");
         c.bytes = e.at("bytes").get<uint64_t>();
-        GPTBOOK_CHECK(is_sha256_hex(c.sha256), where.str() << ": sha256 \"" << c.sha256
-                                                           << "\" is not 64 lowercase hex digits");
+        GPTBOOK_CHECK(is_sha256_hex(c.sha256), where.str()
+                                                   << ": sha256 \"" << c.sha256 << "\" is not 64 lowercase hex digits");
         // A bare file name, so that an entry cannot write outside the data directory.
         GPTBOOK_CHECK(!c.file.empty() && c.file.find('/') == std::string::npos && c.file != "." && c.file != "..",
                       where.str() << ": file \"" << c.file << "\" must be a plain file name without '/'");
@@ -183,9 +182,10 @@ std::string fetch_corpus(const CorpusEntry& entry, const std::string& data_dir, 
         }
         // A damaged checkout: say so, then fall through to the other places, which may still work.
         if (!seen.str().empty())
-            std::fprintf(stderr, "gptbook: corpus %s: the copy that ships with gptbook is damaged%s "
-                         "(restore it with `git checkout data/%s`)\n", entry.name.c_str(), seen.str().c_str(),
-                         entry.file.c_str());
+            std::fprintf(stderr,
+                         "gptbook: corpus %s: the copy that ships with gptbook is damaged%s "
+                         "(restore it with `git checkout data/%s`)\n",
+                         entry.name.c_str(), seen.str().c_str(), entry.file.c_str());
     }
     const fs::path target = fs::path(data_dir) / entry.file;
     std::optional<std::string> local_problem;
@@ -211,8 +211,8 @@ std::string fetch_corpus(const CorpusEntry& entry, const std::string& data_dir, 
         if (local_problem) where << " (which " << *local_problem << ")";
         if (!options.mirror_dir.empty()) where << " nor in the mirror " << options.mirror_dir;
         GPTBOOK_FAIL("corpus " << entry.name << ": no verified copy in " << where.str()
-                               << ", and downloading is off; put a copy of " << entry.file << " from "
-                               << entry.url << " there");
+                               << ", and downloading is off; put a copy of " << entry.file << " from " << entry.url
+                               << " there");
     }
     std::error_code ec;
     fs::create_directories(fs::path(data_dir), ec);

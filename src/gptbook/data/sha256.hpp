@@ -28,10 +28,10 @@ public:
 private:
     void compress(const unsigned char* block);
 
-    std::array<uint32_t, 8> h_;          ///< the running hash state
+    std::array<uint32_t, 8> h_;           ///< the running hash state
     std::array<unsigned char, 64> buf_{}; ///< bytes not yet compressed
     std::size_t buf_len_ = 0;
-    uint64_t total_len_ = 0;              ///< message length in bytes
+    uint64_t total_len_ = 0; ///< message length in bytes
 };
 
 /// SHA-256 of `bytes` as 64 lowercase hex digits.

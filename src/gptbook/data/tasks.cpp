@@ -25,8 +25,8 @@ std::string joined_names() {
 [[noreturn]] void bad_prompt(const Task& task, std::string_view prompt) {
     GPTBOOK_FAIL("task " << task.name << ": prompt \"" << prompt << "\" is not in the task's format; expected "
                          << task.prompt_length << " characters like \""
-                         << task_example_at(task, 0).substr(0, static_cast<std::size_t>(task.prompt_length))
-                         << "\" (" << task.description << ")");
+                         << task_example_at(task, 0).substr(0, static_cast<std::size_t>(task.prompt_length)) << "\" ("
+                         << task.description << ")");
 }
 
 // The numbers a prompt stands for: digits for the digit tasks, {a, b} for add.
@@ -73,7 +73,9 @@ Task make_task(const std::string& name) {
         task.num_examples = 729; // digit_base ^ n_digits
         task.description = name;
         task.description.append(" 6 digits from {0,1,2}: 120201>")
-            .append(name == "sort" ? "001122" : name == "reverse" ? "102021" : "120201");
+            .append(name == "sort"      ? "001122"
+                    : name == "reverse" ? "102021"
+                                        : "120201");
     } else if (name == "add") {
         task.alphabet = "\n+0123456789=";
         task.prompt_length = 2 * add_digits + 2;
@@ -171,7 +173,7 @@ Batch task_batch_of(const Task& task, const CharTokenizer& tokenizer, const std:
         GPTBOOK_CHECK(ids.size() == uT + 1, "task " << task.name << ": example " << b << " \"" << examples[b]
                                                     << "\" has " << ids.size() << " characters, expected "
                                                     << task.example_length);
-        batch.inputs.insert(batch.inputs.end(), ids.begin(), ids.end() - 1); // example[:-1]
+        batch.inputs.insert(batch.inputs.end(), ids.begin(), ids.end() - 1);   // example[:-1]
         batch.targets.insert(batch.targets.end(), ids.begin() + 1, ids.end()); // example[1:]
         // Target t predicts character t+1; those up to the separator are the given prompt.
         const auto row = batch.targets.end() - T;

@@ -40,12 +40,12 @@ namespace gptbook {
 
 /// A synthetic task: everything needed to generate, tokenize and score its examples.
 struct Task {
-    std::string name;        ///< "sort", "reverse", "copy" or "add"
-    std::string description; ///< one line with an example, for help texts
-    std::string alphabet;    ///< every character examples use, sorted by code point ("\n012>")
-    int prompt_length = 0;   ///< characters up to and including the separator ("120201>": 7)
-    int answer_length = 0;   ///< answer characters, without the newline ("001122": 6)
-    int example_length = 0;  ///< prompt + answer + '\n' ("120201>001122\n": 14)
+    std::string name;          ///< "sort", "reverse", "copy" or "add"
+    std::string description;   ///< one line with an example, for help texts
+    std::string alphabet;      ///< every character examples use, sorted by code point ("\n012>")
+    int prompt_length = 0;     ///< characters up to and including the separator ("120201>": 7)
+    int answer_length = 0;     ///< answer characters, without the newline ("001122": 6)
+    int example_length = 0;    ///< prompt + answer + '\n' ("120201>001122\n": 14)
     uint64_t num_examples = 0; ///< distinct examples (train and test together)
 };
 
@@ -110,11 +110,9 @@ std::vector<std::string> task_examples(const Task& task, TaskSplit split);
  *         with targets on prompt positions (t < prompt_length - 1) set to Batch::ignore so that
  *         only the answer and its newline are scored
  */
-Batch task_batch(const Task& task, const CharTokenizer& tokenizer, int B, Rng& rng,
-                 TaskSplit split = TaskSplit::train);
+Batch task_batch(const Task& task, const CharTokenizer& tokenizer, int B, Rng& rng, TaskSplit split = TaskSplit::train);
 
 /// The same as task_batch() for given example lines (each example_length characters).
-Batch task_batch_of(const Task& task, const CharTokenizer& tokenizer,
-                    const std::vector<std::string>& examples);
+Batch task_batch_of(const Task& task, const CharTokenizer& tokenizer, const std::vector<std::string>& examples);
 
 } // namespace gptbook

@@ -7,13 +7,11 @@
 namespace gptbook {
 
 void add_parameters(SafeTensors& file, const GPT& model, const std::string& prefix) {
-    for (const ParamSpec& s : model.layout)
-        file.add_f32(prefix + s.name, s.shape, model.params.memptr() + s.offset);
+    for (const ParamSpec& s : model.layout) file.add_f32(prefix + s.name, s.shape, model.params.memptr() + s.offset);
 }
 
 void read_parameters(const SafeTensors& file, GPT& model, const std::string& prefix) {
-    for (const ParamSpec& s : model.layout)
-        file.copy_f32(prefix + s.name, s.shape, model.params.memptr() + s.offset);
+    for (const ParamSpec& s : model.layout) file.copy_f32(prefix + s.name, s.shape, model.params.memptr() + s.offset);
 }
 
 void save_model(const std::string& path, const GPT& model, const std::string& tokenizer_json,
@@ -30,9 +28,9 @@ void save_model(const std::string& path, const GPT& model, const std::string& to
 LoadedModel load_model(const std::string& path) {
     SafeTensors file = SafeTensors::load(path);
     auto it = file.metadata.find(meta_keys::config);
-    GPTBOOK_CHECK(it != file.metadata.end(),
-                  path << ": no '" << meta_keys::config << "' in the metadata; expected a model written by "
-                       << "gptbook (runs/NAME/model.safetensors)");
+    GPTBOOK_CHECK(it != file.metadata.end(), path << ": no '" << meta_keys::config
+                                                  << "' in the metadata; expected a model written by "
+                                                  << "gptbook (runs/NAME/model.safetensors)");
     GPTConfig config;
     try {
         config = nlohmann::json::parse(it->second).get<GPTConfig>();

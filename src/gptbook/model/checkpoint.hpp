@@ -39,9 +39,9 @@ void save_model(const std::string& path, const GPT& model, const std::string& to
 
 /// A model read back from disk, with what travelled with it.
 struct LoadedModel {
-    std::unique_ptr<GPT> model;                   ///< the weights, in a model of the stored config
-    std::string tokenizer_json;                   ///< empty if the file has none
-    std::map<std::string, std::string> metadata;  ///< all metadata, including the config
+    std::unique_ptr<GPT> model;                  ///< the weights, in a model of the stored config
+    std::string tokenizer_json;                  ///< empty if the file has none
+    std::map<std::string, std::string> metadata; ///< all metadata, including the config
 };
 
 /// Reads a model file written by save_model (or any safetensors file with gptbook's names and a

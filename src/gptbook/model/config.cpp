@@ -6,9 +6,7 @@
 
 namespace gptbook {
 
-std::string to_string(PositionEncoding p) {
-    return p == PositionEncoding::learned ? "learned" : "sinusoidal";
-}
+std::string to_string(PositionEncoding p) { return p == PositionEncoding::learned ? "learned" : "sinusoidal"; }
 
 PositionEncoding position_encoding_from_string(const std::string& s) {
     if (s == "learned") return PositionEncoding::learned;
@@ -25,16 +23,19 @@ void GPTConfig::validate() const {
     positive("n_layer", n_layer);
     positive("n_head", n_head);
     positive("n_embd", n_embd);
-    GPTBOOK_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd=" << n_embd << " is not divisible by n_head="
-                                            << n_head << "; choose n_embd as a multiple of n_head");
+    GPTBOOK_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd=" << n_embd << " is not divisible by n_head=" << n_head
+                                                             << "; choose n_embd as a multiple of n_head");
     GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f,
                   "GPTConfig: dropout is " << dropout << ", expected a probability in [0, 1)");
 }
 
 void to_json(nlohmann::json& j, const GPTConfig& c) {
-    j = nlohmann::json{{"vocab_size", c.vocab_size}, {"block_size", c.block_size},
-                       {"n_layer", c.n_layer},       {"n_head", c.n_head},
-                       {"n_embd", c.n_embd},         {"dropout", c.dropout},
+    j = nlohmann::json{{"vocab_size", c.vocab_size},
+                       {"block_size", c.block_size},
+                       {"n_layer", c.n_layer},
+                       {"n_head", c.n_head},
+                       {"n_embd", c.n_embd},
+                       {"dropout", c.dropout},
                        {"position", to_string(c.position)}};
 }
 
@@ -45,8 +46,7 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
         try {
             j.at(key).get_to(out);
         } catch (const nlohmann::json::exception& e) {
-            GPTBOOK_FAIL("model config: field '" << key << "' has the wrong type (" << j.at(key).type_name()
-                                                 << ")");
+            GPTBOOK_FAIL("model config: field '" << key << "' has the wrong type (" << j.at(key).type_name() << ")");
         }
     };
     get("vocab_size", c.vocab_size);

@@ -23,11 +23,11 @@ PositionEncoding position_encoding_from_string(const std::string& s);
 /// The shape of a GPT. Letters used across the code: V = vocab_size, T = block_size (the context),
 /// L = n_layer, NH = n_head, C = n_embd, HS = C / NH.
 struct GPTConfig {
-    int vocab_size = 65; ///< V: number of token ids
-    int block_size = 64; ///< T: the longest context the model sees
-    int n_layer = 4;     ///< L: transformer blocks
-    int n_head = 4;      ///< NH: attention heads per block
-    int n_embd = 128;    ///< C: width of the residual stream
+    int vocab_size = 65;  ///< V: number of token ids
+    int block_size = 64;  ///< T: the longest context the model sees
+    int n_layer = 4;      ///< L: transformer blocks
+    int n_head = 4;       ///< NH: attention heads per block
+    int n_embd = 128;     ///< C: width of the residual stream
     float dropout = 0.0f; ///< drop probability on embeddings, attention weights, residual branches
     PositionEncoding position = PositionEncoding::learned; ///< how positions are encoded
 

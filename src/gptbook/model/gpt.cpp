@@ -15,18 +15,13 @@
 namespace gptbook {
 
 GPT::GPT(const GPTConfig& cfg)
-    : config((cfg.validate(), cfg)),
-      layout(parameter_layout(cfg)),
-      params(parameter_count(layout), arma::fill::zeros),
-      grads(parameter_count(layout), arma::fill::zeros),
-      w(params.memptr(), cfg, layout),
+    : config((cfg.validate(), cfg)), layout(parameter_layout(cfg)), params(parameter_count(layout), arma::fill::zeros),
+      grads(parameter_count(layout), arma::fill::zeros), w(params.memptr(), cfg, layout),
       dw(grads.memptr(), cfg, layout) {
     if (cfg.position == PositionEncoding::sinusoidal) pos_table = sinusoidal_table(cfg.n_embd, cfg.block_size);
 }
 
-const Mat& GPT::positions() const {
-    return config.position == PositionEncoding::learned ? w.wpe : pos_table;
-}
+const Mat& GPT::positions() const { return config.position == PositionEncoding::learned ? w.wpe : pos_table; }
 
 void gpt_init(GPT& model, Rng& rng) {
     for (const ParamSpec& s : model.layout) {
@@ -79,21 +74,21 @@ uint64_t site_seed(uint64_t seed, int layer, DropoutSite site) {
 }
 
 // One transformer block, pre-LN (GPT-2): x + attn(ln_1(x)), then + mlp(ln_2(.)).
-void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg,
-                   int B, int T, float dropout, uint64_t seed, int layer) {
+void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg, int B, int T,
+                   float dropout, uint64_t seed, int layer) {
     layernorm_forward(a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b); // (C, N)
-    linear_forward(a.qkv, a.ln_1, p.attn_w, p.attn_b);                           // (3C, N)
+    linear_forward(a.qkv, a.ln_1, p.attn_w, p.attn_b);                            // (3C, N)
     attention_forward(a.atty, a.att, a.qkv, B, T, cfg.n_head, dropout,
-                      site_seed(seed, layer, site_attention));                   // (C, N)
-    linear_forward(a.attproj, a.atty, p.attn_proj_w, p.attn_proj_b);             // (C, N)
+                      site_seed(seed, layer, site_attention));       // (C, N)
+    linear_forward(a.attproj, a.atty, p.attn_proj_w, p.attn_proj_b); // (C, N)
     if (dropout > 0.0f) dropout_forward(a.attproj, a.attproj, dropout, site_seed(seed, layer, site_attn_residual));
-    residual_forward(a.res_2, inp, a.attproj);                                   // (C, N)
+    residual_forward(a.res_2, inp, a.attproj); // (C, N)
     layernorm_forward(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.res_2, p.ln_2_w, p.ln_2_b);
-    linear_forward(a.fch, a.ln_2, p.fc_w, p.fc_b);                               // (4C, N)
-    gelu_forward(a.fch_gelu, a.fch);                                             // (4C, N)
-    linear_forward(a.fcproj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b);              // (C, N)
+    linear_forward(a.fch, a.ln_2, p.fc_w, p.fc_b);                  // (4C, N)
+    gelu_forward(a.fch_gelu, a.fch);                                // (4C, N)
+    linear_forward(a.fcproj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b); // (C, N)
     if (dropout > 0.0f) dropout_forward(a.fcproj, a.fcproj, dropout, site_seed(seed, layer, site_mlp_residual));
-    residual_forward(a.res_3, a.res_2, a.fcproj);                                // (C, N)
+    residual_forward(a.res_3, a.res_2, a.fcproj); // (C, N)
 }
 
 // The gradient of a dropped-out branch: through the mask, or dout itself when there is none.
@@ -110,7 +105,8 @@ const Mat& branch_gradient(Mat& scratch, const Mat& dout, float dropout, uint64_
 void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivations& a, const Mat& inp,
                     const LayerParams& p, const GPTConfig& cfg, int layer) {
     const float dropout = g.training ? cfg.dropout : 0.0f;
-    const Mat& dfcproj = branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_mlp_residual));
+    const Mat& dfcproj =
+        branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_mlp_residual));
     g.dfch_gelu.zeros();
     linear_backward(g.dfch_gelu, dp.fc_proj_w, dp.fc_proj_b, dfcproj, a.fch_gelu, p.fc_proj_w);
     g.dfch.zeros();
@@ -119,7 +115,8 @@ void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivation
     linear_backward(g.dln, dp.fc_w, dp.fc_b, g.dfch, a.ln_2, p.fc_w);
     layernorm_backward(g.dresidual, dp.ln_2_w, dp.ln_2_b, g.dln, a.res_2, p.ln_2_w, a.ln_2_mean, a.ln_2_rstd);
 
-    const Mat& dattproj = branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_attn_residual));
+    const Mat& dattproj =
+        branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_attn_residual));
     g.datty.zeros();
     linear_backward(g.datty, dp.attn_proj_w, dp.attn_proj_b, dattproj, a.atty, p.attn_proj_w);
     g.dqkv.zeros();
@@ -132,8 +129,8 @@ void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivation
 
 } // namespace
 
-float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets,
-                  bool training, uint64_t dropout_seed) {
+float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets, bool training,
+                  uint64_t dropout_seed) {
     const GPTConfig& cfg = model.config;
     const int B = acts.B, T = acts.T;
     GPTBOOK_CHECK(inputs.size() == static_cast<size_t>(B) * T,
@@ -145,9 +142,10 @@ float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& input
     acts.dropout_seed = dropout_seed;
     const float dropout = acts.training ? cfg.dropout : 0.0f;
 
-    embedding_forward(acts.encoded, inputs, model.w.wte);     // (C, N)  eq. (2.1)
+    embedding_forward(acts.encoded, inputs, model.w.wte);      // (C, N)  eq. (2.1)
     positional_forward(acts.encoded, model.positions(), B, T); // (C, N)  eq. (3.1)
-    if (dropout > 0.0f) dropout_forward(acts.encoded, acts.encoded, dropout, site_seed(dropout_seed, 0, site_embedding));
+    if (dropout > 0.0f)
+        dropout_forward(acts.encoded, acts.encoded, dropout, site_seed(dropout_seed, 0, site_embedding));
     for (int l = 0; l < cfg.n_layer; ++l) {
         const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
         block_forward(acts.h[l], inp, model.w.h[l], cfg, B, T, dropout, dropout_seed, l);
@@ -162,8 +160,7 @@ float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& input
     return crossentropy_forward(acts.losses, acts.probs, acts.logits, *targets);
 }
 
-void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
-                  float loss_scale) {
+void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets, float loss_scale) {
     const GPTConfig& cfg = model.config;
     GPTBOOK_CHECK(targets.size() == inputs.size() && acts.losses.n_elem == inputs.size(),
                   "gpt_backward: call gpt_forward with targets for this batch first");
@@ -178,16 +175,18 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
     Vec no_bias;
     linear_backward(acts.dln, model.dw.wte, no_bias, acts.dlogits, acts.ln_f, model.w.wte); // tied head
     acts.dresidual.zeros();
-    layernorm_backward(acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3,
-                       model.w.ln_f_w, acts.ln_f_mean, acts.ln_f_rstd);
+    layernorm_backward(acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
+                       acts.ln_f_mean, acts.ln_f_rstd);
     for (int l = cfg.n_layer - 1; l >= 0; --l) {
         const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
         block_backward(acts, model.dw.h[l], acts.h[l], inp, model.w.h[l], cfg, l);
     }
     const float dropout = acts.training ? cfg.dropout : 0.0f;
-    const Mat& dencoded = branch_gradient(acts.dbranch, acts.dresidual, dropout, site_seed(acts.dropout_seed, 0, site_embedding));
+    const Mat& dencoded =
+        branch_gradient(acts.dbranch, acts.dresidual, dropout, site_seed(acts.dropout_seed, 0, site_embedding));
     embedding_backward(model.dw.wte, dencoded, inputs); // eq. (2.2)
-    if (cfg.position == PositionEncoding::learned) positional_backward(model.dw.wpe, dencoded, acts.B, acts.T); // eq. (3.2)
+    if (cfg.position == PositionEncoding::learned)
+        positional_backward(model.dw.wpe, dencoded, acts.B, acts.T); // eq. (3.2)
 }
 
 } // namespace gptbook

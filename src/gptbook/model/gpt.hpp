@@ -46,50 +46,50 @@ void gpt_init(GPT& model, Rng& rng);
 
 /// What one transformer block computes and keeps for its backward pass.
 struct LayerActivations {
-    Mat ln_1;                     ///< (C, N) LayerNorm of the block input
-    RowVec ln_1_mean,             ///< (1, N) per-token mean saved by layernorm_forward
-           ln_1_rstd;             ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat qkv;                      ///< (3C, N) queries, keys and values
-    Mat att;                      ///< (T, T*B*NH) attention weights per sequence and head
-    Mat atty;                     ///< (C, N) attention output, heads side by side
-    Mat attproj;                  ///< (C, N) attention branch after projection and dropout
-    Mat res_2;                    ///< (C, N) stream after the attention branch
-    Mat ln_2;                     ///< (C, N)
-    RowVec ln_2_mean,             ///< (1, N) per-token mean saved by layernorm_forward
-           ln_2_rstd;             ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat fch;                      ///< (4C, N) MLP hidden layer before GELU
-    Mat fch_gelu;                 ///< (4C, N) after GELU
-    Mat fcproj;                   ///< (C, N) MLP branch after projection and dropout
-    Mat res_3;                    ///< (C, N) block output
+    Mat ln_1;         ///< (C, N) LayerNorm of the block input
+    RowVec ln_1_mean, ///< (1, N) per-token mean saved by layernorm_forward
+        ln_1_rstd;    ///< (1, N) per-token 1/std saved by layernorm_forward
+    Mat qkv;          ///< (3C, N) queries, keys and values
+    Mat att;          ///< (T, T*B*NH) attention weights per sequence and head
+    Mat atty;         ///< (C, N) attention output, heads side by side
+    Mat attproj;      ///< (C, N) attention branch after projection and dropout
+    Mat res_2;        ///< (C, N) stream after the attention branch
+    Mat ln_2;         ///< (C, N)
+    RowVec ln_2_mean, ///< (1, N) per-token mean saved by layernorm_forward
+        ln_2_rstd;    ///< (1, N) per-token 1/std saved by layernorm_forward
+    Mat fch;          ///< (4C, N) MLP hidden layer before GELU
+    Mat fch_gelu;     ///< (4C, N) after GELU
+    Mat fcproj;       ///< (C, N) MLP branch after projection and dropout
+    Mat res_3;        ///< (C, N) block output
 };
 
 /// Every intermediate of a forward pass over a (B, T) batch, plus the scratch matrices of the
 /// backward pass. Allocated once and reused for every step.
 struct ActivationTensors {
-    int B = 0,                     ///< sequences in the batch
-        T = 0;                     ///< tokens per sequence (N = B*T)
-    Mat encoded;                   ///< (C, N) token + position embeddings (after dropout)
+    int B = 0,                       ///< sequences in the batch
+        T = 0;                       ///< tokens per sequence (N = B*T)
+    Mat encoded;                     ///< (C, N) token + position embeddings (after dropout)
     std::vector<LayerActivations> h; ///< one entry per transformer block, bottom to top
-    Mat ln_f;                      ///< (C, N) final LayerNorm
-    RowVec ln_f_mean,              ///< (1, N) per-token mean saved by layernorm_forward
-           ln_f_rstd;              ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat logits;                    ///< (V, N)
-    Mat probs;                     ///< (V, N) softmax of logits
-    RowVec losses;                 ///< (1, N) per-token loss
-    bool training = false;         ///< dropout was applied in the forward pass
-    uint64_t dropout_seed = 0;     ///< names every dropout mask of the forward pass
+    Mat ln_f;                        ///< (C, N) final LayerNorm
+    RowVec ln_f_mean,                ///< (1, N) per-token mean saved by layernorm_forward
+        ln_f_rstd;                   ///< (1, N) per-token 1/std saved by layernorm_forward
+    Mat logits;                      ///< (V, N)
+    Mat probs;                       ///< (V, N) softmax of logits
+    RowVec losses;                   ///< (1, N) per-token loss
+    bool training = false;           ///< dropout was applied in the forward pass
+    uint64_t dropout_seed = 0;       ///< names every dropout mask of the forward pass
 
     // Backward scratch. Gradients of one block's intermediates are consumed by the next block
     // down, so one set serves all layers; only the residual stream's gradient flows through.
-    Mat dresidual;                 ///< (C, N) dL/d(stream) at the current depth
-    Mat dln,                       ///< (C, N) dL/d(LayerNorm output)
-        datty,                     ///< (C, N) dL/d(attention output before projection)
-        dbranch;                   ///< (C, N) dL/d(a branch before its dropout), reused by every branch
-    Mat dqkv;                      ///< (3C, N)
-    Mat dfch,                      ///< (4C, N) dL/d(MLP hidden layer before GELU)
-        dfch_gelu;                 ///< (4C, N) dL/d(MLP hidden layer after GELU)
-    Mat dlogits;                   ///< (V, N)
-    RowVec dlosses;                ///< (1, N)
+    Mat dresidual;  ///< (C, N) dL/d(stream) at the current depth
+    Mat dln,        ///< (C, N) dL/d(LayerNorm output)
+        datty,      ///< (C, N) dL/d(attention output before projection)
+        dbranch;    ///< (C, N) dL/d(a branch before its dropout), reused by every branch
+    Mat dqkv;       ///< (3C, N)
+    Mat dfch,       ///< (4C, N) dL/d(MLP hidden layer before GELU)
+        dfch_gelu;  ///< (4C, N) dL/d(MLP hidden layer after GELU)
+    Mat dlogits;    ///< (V, N)
+    RowVec dlosses; ///< (1, N)
 
     /// Allocates every buffer for a (B, T) batch of a model with `config`.
     ActivationTensors(const GPTConfig& config, int B, int T);
@@ -106,8 +106,8 @@ struct ActivationTensors {
  * @return mean cross-entropy loss over the scored targets, or 0 when targets is nullptr
  * See chapters/08_gpt.
  */
-float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,
-                  const Tokens* targets, bool training = false, uint64_t dropout_seed = 0);
+float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets,
+                  bool training = false, uint64_t dropout_seed = 0);
 
 /**
  * @brief Backpropagates the loss of the last gpt_forward into model.grads (accumulating).

@@ -2,7 +2,6 @@
 
 #include "gptbook/core/error.hpp"
 
-
 namespace gptbook {
 
 std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
@@ -67,8 +66,7 @@ Vec vec_view(float* base, const std::vector<ParamSpec>& layout, const std::strin
 
 // Armadillo views cannot be re-pointed after construction, so every view is built in place:
 // in the member initializer list, or moved (Armadillo moves keep aliasing the same memory).
-std::vector<LayerParams> layer_views(float* base, const GPTConfig& config,
-                                     const std::vector<ParamSpec>& layout) {
+std::vector<LayerParams> layer_views(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout) {
     std::vector<LayerParams> h;
     h.reserve(config.n_layer);
     for (int l = 0; l < config.n_layer; ++l) {
@@ -93,12 +91,10 @@ std::vector<LayerParams> layer_views(float* base, const GPTConfig& config,
 
 } // namespace
 
-ParameterTensors::ParameterTensors(float* base, const GPTConfig& config,
-                                   const std::vector<ParamSpec>& layout)
+ParameterTensors::ParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout)
     : wte(mat_view(base, layout, "wte.weight")),
       wpe(config.position == PositionEncoding::learned ? mat_view(base, layout, "wpe.weight") : Mat()),
-      h(layer_views(base, config, layout)),
-      ln_f_w(vec_view(base, layout, "ln_f.weight")),
+      h(layer_views(base, config, layout)), ln_f_w(vec_view(base, layout, "ln_f.weight")),
       ln_f_b(vec_view(base, layout, "ln_f.bias")) {}
 
 } // namespace gptbook

@@ -13,10 +13,10 @@ namespace gptbook {
 namespace {
 
 void check_attention(const char* fn, const Mat& qkv, const Mat& att, int B, int T, int NH, float dropout) {
-    GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f, fn << ": dropout is " << dropout
-                                                        << ", expected a probability in [0, 1)");
-    GPTBOOK_CHECK(B > 0 && T > 0 && NH > 0, fn << ": B=" << B << ", T=" << T << ", NH=" << NH
-                                               << "; expected positive sizes");
+    GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f,
+                  fn << ": dropout is " << dropout << ", expected a probability in [0, 1)");
+    GPTBOOK_CHECK(B > 0 && T > 0 && NH > 0,
+                  fn << ": B=" << B << ", T=" << T << ", NH=" << NH << "; expected positive sizes");
     GPTBOOK_CHECK(qkv.n_rows % (3 * NH) == 0,
                   fn << ": qkv has " << qkv.n_rows << " rows, expected 3*C with C divisible by NH=" << NH);
     GPTBOOK_CHECK_SHAPE(fn, "qkv", qkv, qkv.n_rows, B * T);
@@ -24,9 +24,7 @@ void check_attention(const char* fn, const Mat& qkv, const Mat& att, int B, int 
 }
 
 // The (T, T) block of attention weights of sequence b, head h.
-float* att_block(Mat& att, int T, int NH, int b, int h) {
-    return att.colptr(static_cast<arma::uword>(b * NH + h) * T);
-}
+float* att_block(Mat& att, int T, int NH, int b, int h) { return att.colptr(static_cast<arma::uword>(b * NH + h) * T); }
 const float* att_block(const Mat& att, int T, int NH, int b, int h) {
     return att.colptr(static_cast<arma::uword>(b * NH + h) * T);
 }
@@ -40,8 +38,7 @@ void dropout_block(float* dst, const float* a, int T, float p, uint64_t seed, in
 
 } // namespace
 
-void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH, float dropout,
-                       uint64_t seed) {
+void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH, float dropout, uint64_t seed) {
     check_attention("attention_forward", qkv, att, B, T, NH, dropout);
     const int C = static_cast<int>(qkv.n_rows) / 3, HS = C / NH, ld = 3 * C;
     GPTBOOK_CHECK_SHAPE("attention_forward", "out", out, C, B * T);
@@ -57,11 +54,11 @@ void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH,
             const float* q = qkv.colptr(b * T) + h * HS; // (HS, T), leading dimension 3C
             const float* k = q + C;
             const float* v = q + 2 * C;
-            float* a = att_block(att, T, NH, b, h);      // (T, T), column t = query t
+            float* a = att_block(att, T, NH, b, h);                       // (T, T), column t = query t
             gemm(true, false, T, T, HS, scale, k, ld, q, ld, 0.0f, a, T); // eq. (4.2)
             for (int t = 0; t < T; ++t) {
                 float* col = a + static_cast<size_t>(t) * T;
-                softmax_inplace(col, t + 1);                       // eq. (4.1) over keys 0..t
+                softmax_inplace(col, t + 1);                           // eq. (4.1) over keys 0..t
                 for (int key = t + 1; key < T; ++key) col[key] = 0.0f; // eq. (4.3)
             }
             const float* used = a;
@@ -69,7 +66,7 @@ void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH,
                 dropout_block(dropped.memptr(), a, T, dropout, seed, bh);
                 used = dropped.memptr();
             }
-            float* y = out.colptr(b * T) + h * HS; // (HS, T), leading dimension C
+            float* y = out.colptr(b * T) + h * HS;                          // (HS, T), leading dimension C
             gemm(false, false, HS, T, T, 1.0f, v, ld, used, T, 0.0f, y, C); // eq. (4.4)
         }
     }
@@ -86,7 +83,10 @@ void attention_forward_naive(Mat& out, Mat& att, const Mat& qkv, int B, int T, i
             for (int t = 0; t < T; ++t) {
                 float* col = a + static_cast<size_t>(t) * T;
                 for (int key = 0; key < T; ++key) {
-                    if (key > t) { col[key] = 0.0f; continue; } // causal mask
+                    if (key > t) { // causal mask
+                        col[key] = 0.0f;
+                        continue;
+                    }
                     float s = 0.0f;
                     for (int i = 0; i < HS; ++i) s += qkv(h * HS + i, b * T + t) * qkv(C + h * HS + i, b * T + key);
                     col[key] = s * scale;
@@ -102,8 +102,8 @@ void attention_forward_naive(Mat& out, Mat& att, const Mat& qkv, int B, int T, i
     }
 }
 
-void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& att, int B, int T,
-                        int NH, float dropout, uint64_t seed) {
+void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& att, int B, int T, int NH, float dropout,
+                        uint64_t seed) {
     check_attention("attention_backward", qkv, att, B, T, NH, dropout);
     const int C = static_cast<int>(qkv.n_rows) / 3, HS = C / NH, ld = 3 * C;
     GPTBOOK_CHECK_SHAPE("attention_backward", "dqkv", dqkv, 3 * C, B * T);
@@ -129,7 +129,7 @@ void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& a
                 dropout_block(dropped.memptr(), a, T, dropout, seed, bh); // the same mask, redrawn
                 used = dropped.memptr();
             }
-            gemm(false, true, HS, T, T, 1.0f, dy, C, used, T, 1.0f, dv, ld);        // eq. (6.10)
+            gemm(false, true, HS, T, T, 1.0f, dy, C, used, T, 1.0f, dv, ld);         // eq. (6.10)
             gemm(true, false, T, T, HS, 1.0f, v, ld, dy, C, 0.0f, datt.memptr(), T); // dL/dD
             if (dropout > 0.0f) {
                 const float keep_scale = 1.0f / (1.0f - dropout);

@@ -31,8 +31,8 @@ namespace gptbook {
  * @param[in]  seed    names the dropout mask (see dropout.hpp)
  * See chapters/04_attention.
  */
-void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH,
-                       float dropout = 0.0f, uint64_t seed = 0);
+void attention_forward(Mat& out, Mat& att, const Mat& qkv, int B, int T, int NH, float dropout = 0.0f,
+                       uint64_t seed = 0);
 
 /// The same computation token by token with plain loops (no BLAS, no dropout): the reference
 /// attention_forward is tested against, and the one to read first.
@@ -51,7 +51,7 @@ void attention_forward_naive(Mat& out, Mat& att, const Mat& qkv, int B, int T, i
  * @param[in] B, T, NH, dropout, seed exactly as given to attention_forward
  * See chapters/06_backprop.
  */
-void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& att, int B, int T,
-                        int NH, float dropout = 0.0f, uint64_t seed = 0);
+void attention_backward(Mat& dqkv, const Mat& dout, const Mat& qkv, const Mat& att, int B, int T, int NH,
+                        float dropout = 0.0f, uint64_t seed = 0);
 
 } // namespace gptbook

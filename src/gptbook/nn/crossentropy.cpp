@@ -12,8 +12,8 @@ static void check_targets(const char* fn, const Tokens& targets, arma::uword V, 
     GPTBOOK_CHECK(targets.size() == N, fn << ": " << targets.size() << " targets for " << N << " tokens");
     for (size_t n = 0; n < N; ++n)
         GPTBOOK_CHECK(targets[n] == ignore_target || (targets[n] >= 0 && static_cast<arma::uword>(targets[n]) < V),
-                      fn << ": target " << n << " is " << targets[n] << ", expected an id in [0, " << V
-                         << ") or " << ignore_target << " (ignored)");
+                      fn << ": target " << n << " is " << targets[n] << ", expected an id in [0, " << V << ") or "
+                         << ignore_target << " (ignored)");
 }
 
 float crossentropy_forward(RowVec& losses, Mat& probs, const Mat& logits, const Tokens& targets) {
@@ -50,8 +50,8 @@ void crossentropy_backward(Mat& dlogits, const RowVec& dlosses, const Mat& probs
     const arma::uword V = probs.n_rows, N = probs.n_cols;
     check_targets("crossentropy_backward", targets, V, N);
     GPTBOOK_CHECK_SHAPE("crossentropy_backward", "dlogits", dlogits, V, N);
-    GPTBOOK_CHECK(dlosses.n_elem == N, "crossentropy_backward: dlosses has " << dlosses.n_elem
-                                                                             << " elements, expected N=" << N);
+    GPTBOOK_CHECK(dlosses.n_elem == N,
+                  "crossentropy_backward: dlosses has " << dlosses.n_elem << " elements, expected N=" << N);
 #pragma omp parallel for schedule(static)
     for (arma::uword n = 0; n < N; ++n) {
         if (targets[n] == ignore_target) continue;

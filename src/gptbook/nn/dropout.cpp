@@ -11,8 +11,7 @@ void dropout_forward(Mat& out, const Mat& inp, float p, uint64_t seed) {
     const float* x = inp.memptr();
     float* y = out.memptr();
 #pragma omp parallel for schedule(static)
-    for (arma::uword i = 0; i < inp.n_elem; ++i)
-        y[i] = dropout_keep(seed, i, p) ? x[i] * scale : 0.0f; // eq. (5.5)
+    for (arma::uword i = 0; i < inp.n_elem; ++i) y[i] = dropout_keep(seed, i, p) ? x[i] * scale : 0.0f; // eq. (5.5)
 }
 
 void dropout_backward(Mat& dinp, const Mat& dout, float p, uint64_t seed) {

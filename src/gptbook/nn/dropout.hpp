@@ -14,9 +14,7 @@
 namespace gptbook {
 
 /// Whether element `index` survives dropout with probability `p` under stream `seed`.
-inline bool dropout_keep(uint64_t seed, uint64_t index, float p) {
-    return rng_uniform_at(seed, index) >= p;
-}
+inline bool dropout_keep(uint64_t seed, uint64_t index, float p) { return rng_uniform_at(seed, index) >= p; }
 
 /**
  * @brief Zeroes each element with probability p and scales the survivors.

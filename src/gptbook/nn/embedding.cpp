@@ -11,8 +11,8 @@ void embedding_forward(Mat& out, const Tokens& tokens, const Mat& wte) {
     for (arma::uword n = 0; n < N; ++n) {
         const int32_t tok = tokens[n];
         GPTBOOK_CHECK(tok >= 0 && static_cast<arma::uword>(tok) < V,
-                      "embedding_forward: token " << n << " is id " << tok << ", expected an id in [0, "
-                                                  << V << "); was the data encoded with another tokenizer?");
+                      "embedding_forward: token " << n << " is id " << tok << ", expected an id in [0, " << V
+                                                  << "); was the data encoded with another tokenizer?");
         out.col(n) = wte.col(tok); // eq. (2.1)
     }
 }
@@ -23,8 +23,8 @@ void embedding_backward(Mat& dwte, const Mat& dout, const Tokens& tokens) {
     for (arma::uword n = 0; n < tokens.size(); ++n) {
         const int32_t tok = tokens[n];
         GPTBOOK_CHECK(tok >= 0 && static_cast<arma::uword>(tok) < dwte.n_cols,
-                      "embedding_backward: token " << n << " is id " << tok << ", expected an id in [0, "
-                                                   << dwte.n_cols << ")");
+                      "embedding_backward: token " << n << " is id " << tok << ", expected an id in [0, " << dwte.n_cols
+                                                   << ")");
         dwte.col(tok) += dout.col(n); // eq. (2.2)
     }
 }

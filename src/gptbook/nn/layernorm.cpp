@@ -8,8 +8,7 @@
 
 namespace gptbook {
 
-void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& weight,
-                       const Vec& bias) {
+void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& weight, const Vec& bias) {
     const arma::uword C = inp.n_rows, N = inp.n_cols;
     GPTBOOK_CHECK_SHAPE("layernorm_forward", "out", out, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_forward", "weight", weight, C, 1);
@@ -35,8 +34,8 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
     }
 }
 
-void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, const Mat& inp,
-                        const Vec& weight, const RowVec& mean, const RowVec& rstd) {
+void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, const Mat& inp, const Vec& weight,
+                        const RowVec& mean, const RowVec& rstd) {
     const arma::uword C = inp.n_rows, N = inp.n_cols;
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dinp", dinp, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dout", dout, C, N);

@@ -23,8 +23,7 @@ constexpr float layernorm_eps = 1e-5f; ///< PyTorch's nn.LayerNorm default
  * @param[in]  weight (C) gain w; @param[in] bias (C) shift b
  * See chapters/05_feed_forward.
  */
-void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& weight,
-                       const Vec& bias);
+void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& weight, const Vec& bias);
 
 /**
  * @brief Accumulates the gradients of layernorm_forward. With @f$\hat x = (x-\mu)\,r@f$ and
@@ -38,7 +37,7 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
  * @param[in] mean (1, N) as saved by layernorm_forward; @param[in] rstd (1, N) likewise
  * See chapters/06_backprop.
  */
-void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, const Mat& inp,
-                        const Vec& weight, const RowVec& mean, const RowVec& rstd);
+void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, const Mat& inp, const Vec& weight,
+                        const RowVec& mean, const RowVec& rstd);
 
 } // namespace gptbook

@@ -10,8 +10,8 @@ namespace gptbook {
 static void check_linear(const char* fn, const Mat& out, const Mat& inp, const Mat& weight, const Vec& bias,
                          const char* out_name = "out", const char* bias_name = "bias") {
     GPTBOOK_CHECK(inp.n_rows == weight.n_rows, fn << ": inp is " << shape_str(inp) << " but weight is "
-                                                  << shape_str(weight) << "; expected inp (C x N) with C = "
-                                                  << weight.n_rows);
+                                                  << shape_str(weight)
+                                                  << "; expected inp (C x N) with C = " << weight.n_rows);
     GPTBOOK_CHECK_SHAPE(fn, out_name, out, weight.n_cols, inp.n_cols);
     GPTBOOK_CHECK(bias.is_empty() || bias.n_elem == weight.n_cols,
                   fn << ": " << bias_name << " has " << bias.n_elem << " elements, expected OC = " << weight.n_cols);
@@ -38,13 +38,12 @@ void linear_forward_naive(Mat& out, const Mat& inp, const Mat& weight, const Vec
     }
 }
 
-void linear_backward(Mat& dinp, Mat& dweight, Vec& dbias, const Mat& dout, const Mat& inp,
-                     const Mat& weight) {
+void linear_backward(Mat& dinp, Mat& dweight, Vec& dbias, const Mat& dout, const Mat& inp, const Mat& weight) {
     check_linear("linear_backward", dout, inp, weight, dbias, "dout", "dbias");
     GPTBOOK_CHECK_SHAPE("linear_backward", "dinp", dinp, inp.n_rows, inp.n_cols);
     GPTBOOK_CHECK_SHAPE("linear_backward", "dweight", dweight, weight.n_rows, weight.n_cols);
-    gemm(dinp, weight, false, dout, false, 1.0f, 1.0f);  // eq. (6.3): dinp += w dout
-    gemm(dweight, inp, false, dout, true, 1.0f, 1.0f);   // eq. (6.4): dw += inp dout^T
+    gemm(dinp, weight, false, dout, false, 1.0f, 1.0f); // eq. (6.3): dinp += w dout
+    gemm(dweight, inp, false, dout, true, 1.0f, 1.0f);  // eq. (6.4): dw += inp dout^T
     if (!dbias.is_empty()) dbias += arma::sum(dout, 1); // eq. (6.5)
 }
 

@@ -39,7 +39,6 @@ void linear_forward_naive(Mat& out, const Mat& inp, const Mat& weight, const Vec
  * @param[in]     inp     (C, N); @param[in] weight (C, OC)
  * See chapters/06_backprop.
  */
-void linear_backward(Mat& dinp, Mat& dweight, Vec& dbias, const Mat& dout, const Mat& inp,
-                     const Mat& weight);
+void linear_backward(Mat& dinp, Mat& dweight, Vec& dbias, const Mat& dout, const Mat& inp, const Mat& weight);
 
 } // namespace gptbook

@@ -9,20 +9,18 @@ namespace gptbook {
 
 void positional_forward(Mat& out, const Mat& pos, int B, int T) {
     GPTBOOK_CHECK_SHAPE("positional_forward", "out", out, pos.n_rows, B * T);
-    GPTBOOK_CHECK(static_cast<arma::uword>(T) <= pos.n_cols,
-                  "positional_forward: sequence of " << T << " tokens but the table has only "
-                                                     << pos.n_cols << " positions (block_size)");
-    for (int b = 0; b < B; ++b)
-        out.cols(b * T, b * T + T - 1) += pos.cols(0, T - 1); // eq. (3.1)
+    GPTBOOK_CHECK(static_cast<arma::uword>(T) <= pos.n_cols, "positional_forward: sequence of "
+                                                                 << T << " tokens but the table has only " << pos.n_cols
+                                                                 << " positions (block_size)");
+    for (int b = 0; b < B; ++b) out.cols(b * T, b * T + T - 1) += pos.cols(0, T - 1); // eq. (3.1)
 }
 
 void positional_backward(Mat& dpos, const Mat& dout, int B, int T) {
     GPTBOOK_CHECK_SHAPE("positional_backward", "dout", dout, dpos.n_rows, B * T);
-    GPTBOOK_CHECK(static_cast<arma::uword>(T) <= dpos.n_cols,
-                  "positional_backward: sequence of " << T << " tokens but the table has only "
-                                                      << dpos.n_cols << " positions (block_size)");
-    for (int b = 0; b < B; ++b)
-        dpos.cols(0, T - 1) += dout.cols(b * T, b * T + T - 1); // eq. (3.2)
+    GPTBOOK_CHECK(static_cast<arma::uword>(T) <= dpos.n_cols, "positional_backward: sequence of "
+                                                                  << T << " tokens but the table has only "
+                                                                  << dpos.n_cols << " positions (block_size)");
+    for (int b = 0; b < B; ++b) dpos.cols(0, T - 1) += dout.cols(b * T, b * T + T - 1); // eq. (3.2)
 }
 
 Mat sinusoidal_table(int C, int T) {

@@ -7,14 +7,15 @@
 
 namespace gptbook {
 
-void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout,
-                  float lr, const AdamWConfig& config) {
+void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout, float lr,
+                  const AdamWConfig& config) {
     const arma::uword P = params.n_elem;
     GPTBOOK_CHECK(grads.n_elem == P && state.m.n_elem == P && state.v.n_elem == P,
-                  "adamw_update: params (" << P << "), grads (" << grads.n_elem << ") and moments ("
-                                           << state.m.n_elem << ", " << state.v.n_elem << ") must have the same size");
-    GPTBOOK_CHECK(parameter_count(layout) == P, "adamw_update: the layout covers " << parameter_count(layout)
-                                                  << " parameters but the buffers hold " << P);
+                  "adamw_update: params (" << P << "), grads (" << grads.n_elem << ") and moments (" << state.m.n_elem
+                                           << ", " << state.v.n_elem << ") must have the same size");
+    GPTBOOK_CHECK(parameter_count(layout) == P, "adamw_update: the layout covers "
+                                                    << parameter_count(layout) << " parameters but the buffers hold "
+                                                    << P);
     ++state.step;
     // Bias corrections in double, as PyTorch computes them (Python floats), then used as floats.
     const double bc1 = 1.0 - std::pow(static_cast<double>(config.beta1), static_cast<double>(state.step));
@@ -32,8 +33,8 @@ void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::v
         float* v = state.v.memptr() + s.offset;
 #pragma omp for simd schedule(static) nowait
         for (size_t i = 0; i < s.numel; ++i) {
-            p[i] *= decay;                                                  // eq. (6.15)
-            m[i] = config.beta1 * m[i] + (1.0f - config.beta1) * g[i];      // eq. (6.16)
+            p[i] *= decay;                                             // eq. (6.15)
+            m[i] = config.beta1 * m[i] + (1.0f - config.beta1) * g[i]; // eq. (6.16)
             v[i] = config.beta2 * v[i] + (1.0f - config.beta2) * g[i] * g[i];
             p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + config.eps); // eq. (6.17)
         }

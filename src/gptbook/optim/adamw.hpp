@@ -32,8 +32,7 @@ struct AdamWState {
     int64_t step = 0; ///< updates done so far
 
     /// Zeroed moments for `num_params` parameters (P), step 0.
-    explicit AdamWState(size_t num_params = 0)
-        : m(num_params, arma::fill::zeros), v(num_params, arma::fill::zeros) {}
+    explicit AdamWState(size_t num_params = 0) : m(num_params, arma::fill::zeros), v(num_params, arma::fill::zeros) {}
 };
 
 /**
@@ -48,7 +47,7 @@ struct AdamWState {
  * @param[in] config @f$\beta_1, \beta_2, \epsilon, \lambda@f$
  * See chapters/06_backprop.
  */
-void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout,
-                  float lr, const AdamWConfig& config);
+void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout, float lr,
+                  const AdamWConfig& config);
 
 } // namespace gptbook

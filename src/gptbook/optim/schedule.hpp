@@ -8,8 +8,8 @@ namespace gptbook {
 
 /// Warmup + cosine schedule parameters.
 struct LrSchedule {
-    float max_lr = 1e-3f;  ///< reached at the end of warmup
-    float min_lr = 1e-4f;  ///< the floor the cosine decays to, at max_iters
+    float max_lr = 1e-3f;   ///< reached at the end of warmup
+    float min_lr = 1e-4f;   ///< the floor the cosine decays to, at max_iters
     int warmup_iters = 100; ///< W: steps of linear warmup
     int max_iters = 2000;   ///< I: the step at which the cosine reaches min_lr
 };

@@ -13,8 +13,8 @@ void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_
                       "generate: prompt token " << t << " is outside the vocabulary [0, " << config.vocab_size << ")");
 }
 
-Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
-                Rng& rng, const TokenCallback& on_token) {
+Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
+                const TokenCallback& on_token) {
     check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
     KVCache cache(model);

@@ -32,8 +32,8 @@ using TokenCallback = std::function<bool(int32_t token)>;
  * @param[in]     on_token       called with each new token; returning false stops early
  * @return the new tokens (without the prompt)
  */
-Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
-                Rng& rng, const TokenCallback& on_token = {});
+Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
+                const TokenCallback& on_token = {});
 
 /// The same tokens computed the simple way: the full forward pass over the (cropped) context for
 /// every new token, O(T^2) per token. The reference the KV cache is tested against.

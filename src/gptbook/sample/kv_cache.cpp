@@ -31,7 +31,8 @@ const Vec& KVCache::prefill(const Tokens& prompt) {
     const GPTConfig& cfg = model_.config;
     const int n = static_cast<int>(prompt.size());
     GPTBOOK_CHECK(n >= 1 && n <= cfg.block_size, "KVCache::prefill: the prompt has " << n << " tokens, expected 1 to "
-                                                     << "block_size=" << cfg.block_size << "; crop it first");
+                                                                                     << "block_size=" << cfg.block_size
+                                                                                     << "; crop it first");
     ActivationTensors acts(cfg, 1, n);
     gpt_forward(model_, acts, prompt, nullptr);
     const arma::uword C = cfg.n_embd;
@@ -77,14 +78,14 @@ const Vec& KVCache::step(int32_t token) {
     for (int l = 0; l < cfg.n_layer; ++l) {
         const LayerParams& p = w.h[l];
         layernorm_forward(ln_, mean_, rstd_, x_, p.ln_1_w, p.ln_1_b);
-        linear_forward(qkv_, ln_, p.attn_w, p.attn_b);                // (3C)
-        k_[l].col(length_) = qkv_.subvec(C, 2 * C - 1);              // remember this token's key
-        v_[l].col(length_) = qkv_.subvec(2 * C, 3 * C - 1);          // and value
-        attend(l, qkv_, atty_);                                      // (C)
+        linear_forward(qkv_, ln_, p.attn_w, p.attn_b);      // (3C)
+        k_[l].col(length_) = qkv_.subvec(C, 2 * C - 1);     // remember this token's key
+        v_[l].col(length_) = qkv_.subvec(2 * C, 3 * C - 1); // and value
+        attend(l, qkv_, atty_);                             // (C)
         linear_forward(proj_, atty_, p.attn_proj_w, p.attn_proj_b);
-        x_ += proj_;                                                 // eq. (5.4)
+        x_ += proj_; // eq. (5.4)
         layernorm_forward(ln_, mean_, rstd_, x_, p.ln_2_w, p.ln_2_b);
-        linear_forward(fch_, ln_, p.fc_w, p.fc_b);                   // (4C)
+        linear_forward(fch_, ln_, p.fc_w, p.fc_b); // (4C)
         gelu_forward(fch_gelu_, fch_);
         linear_forward(proj_, fch_gelu_, p.fc_proj_w, p.fc_proj_b);
         x_ += proj_;

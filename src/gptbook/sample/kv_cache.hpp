@@ -49,7 +49,7 @@ private:
 
     const GPT& model_;
     int length_ = 0;
-    std::vector<Mat> k_, v_;   // per layer (C, T): keys and values, one column per position
+    std::vector<Mat> k_, v_; // per layer (C, T): keys and values, one column per position
     Vec x_, ln_, qkv_, atty_, proj_, fch_, fch_gelu_, logits_; // one token's activations
     RowVec mean_, rstd_;
     std::vector<float> scores_; // (T) one head's attention scores

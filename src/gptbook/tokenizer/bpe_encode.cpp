@@ -42,7 +42,8 @@ void merge_scan(std::string_view piece, const Ranker& rank_of, std::vector<Part>
         parts[k] = {static_cast<uint32_t>(k), rank_of.m.byte_ids[static_cast<unsigned char>(piece[k])], {}};
     parts[n_bytes] = {static_cast<uint32_t>(n_bytes), -1, {}};
     auto rerank = [&](std::size_t k, std::size_t n) {
-        parts[k].next = k + 1 < n ? rank_of(parts[k].start, parts[k].id, parts[k + 1].id, parts[k + 2].start) : BpeRanked{};
+        parts[k].next =
+            k + 1 < n ? rank_of(parts[k].start, parts[k].id, parts[k + 1].id, parts[k + 2].start) : BpeRanked{};
     };
     std::size_t n = n_bytes;
     for (std::size_t k = 0; k + 1 < n; ++k) rerank(k, n);
@@ -130,7 +131,8 @@ void BpeTokenizer::encode_ordinary(std::string_view text, Tokens& out, PieceCach
             const auto [offset, count] = it->second;
             const std::size_t end = out.size();
             out.resize(end + count); // copy after resizing: the source may move with the buffer
-            std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(offset), count, out.begin() + static_cast<std::ptrdiff_t>(end));
+            std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(offset), count,
+                        out.begin() + static_cast<std::ptrdiff_t>(end));
             return;
         }
         const std::size_t before = out.size();
@@ -166,7 +168,8 @@ Tokens BpeTokenizer::encode(std::string_view text, SpecialTokens special) const 
         const auto found = finder.next(text, pos);
         if (found.at == std::string_view::npos) break;
         GPTBOOK_CHECK(special == SpecialTokens::allow,
-                      "encode: the text contains the special token \"" << *found.text << "\" at byte " << found.at
+                      "encode: the text contains the special token \""
+                          << *found.text << "\" at byte " << found.at
                           << "; pass SpecialTokens::allow to encode it as its id " << found.id
                           << ", or SpecialTokens::ordinary to encode it as plain text");
         // The regex never sees across a special token: tiktoken splits the text the same way.

@@ -22,8 +22,8 @@ inline uint64_t bpe_pair_key(int32_t a, int32_t b) {
 /// A merge found in a look-up table: its priority (lower merges first) and the id it creates.
 struct BpeRanked {
     static constexpr int32_t none = std::numeric_limits<int32_t>::max(); ///< rank of "no merge"
-    int32_t rank = none;  ///< merge order: lower merges first; none when the pair never merges
-    int32_t id = -1;      ///< the token the merge creates; -1 with rank none
+    int32_t rank = none; ///< merge order: lower merges first; none when the pair never merges
+    int32_t id = -1;     ///< the token the merge creates; -1 with rank none
 };
 
 /// Everything a BpeTokenizer knows. Immutable after bpe_finish_model(), shared between copies;
@@ -36,7 +36,7 @@ struct BpeTokenizer::Model {
     std::vector<Merge> merges;               ///< (M) in rank order
     std::map<std::string, int32_t> specials; ///< text -> id
     std::array<int32_t, 256> byte_ids{};     ///< the id of each single byte (identity for trained tokenizers)
-    std::unordered_map<uint64_t, BpeRanked> pair_ranks;        ///< MergeRule::pairs: (a, b) -> (rank, new id)
+    std::unordered_map<uint64_t, BpeRanked> pair_ranks;       ///< MergeRule::pairs: (a, b) -> (rank, new id)
     std::unordered_map<std::string_view, int32_t> byte_ranks; ///< MergeRule::bytes: bytes -> id (= rank)
 
     Model() = default;

@@ -24,7 +24,8 @@ void finish_pairs(BpeTokenizer::Model& m, const std::string& what) {
                       what << ": merge " << i << " is (" << a << ", " << b << "), but merge " << i
                            << " may only join ids that exist before it (0.." << new_id - 1
                            << "); is the merge list reordered or truncated?");
-        const auto [it, inserted] = m.pair_ranks.try_emplace(bpe_pair_key(a, b), BpeRanked{static_cast<int32_t>(i), new_id});
+        const auto [it, inserted] =
+            m.pair_ranks.try_emplace(bpe_pair_key(a, b), BpeRanked{static_cast<int32_t>(i), new_id});
         GPTBOOK_CHECK(inserted, what << ": merge " << i << " (" << a << ", " << b << ") repeats merge "
                                      << it->second.rank << "; each pair can be merged only once");
         m.vocab.push_back(m.vocab[static_cast<std::size_t>(a)] + m.vocab[static_cast<std::size_t>(b)]);
@@ -71,12 +72,15 @@ std::shared_ptr<const BpeTokenizer::Model> bpe_finish_model(std::unique_ptr<BpeT
     m.vocab.resize(static_cast<std::size_t>(m.n_regular + n_special));
     std::vector<bool> taken(m.specials.size(), false);
     for (const auto& [text, id] : m.specials) {
-        GPTBOOK_CHECK(!text.empty(), what << ": a special token is the empty string; expected text such as \"<|endoftext|>\"");
-        GPTBOOK_CHECK(!utf8_find_problem(text), what << ": a special token is not valid UTF-8; special tokens are text");
-        GPTBOOK_CHECK(id >= m.n_regular && id < m.n_regular + n_special && !taken[static_cast<std::size_t>(id - m.n_regular)],
+        GPTBOOK_CHECK(!text.empty(),
+                      what << ": a special token is the empty string; expected text such as \"<|endoftext|>\"");
+        GPTBOOK_CHECK(!utf8_find_problem(text),
+                      what << ": a special token is not valid UTF-8; special tokens are text");
+        GPTBOOK_CHECK(id >= m.n_regular && id < m.n_regular + n_special &&
+                          !taken[static_cast<std::size_t>(id - m.n_regular)],
                       what << ": special token \"" << text << "\" has id " << id << "; the " << n_special
-                           << " special tokens must have distinct ids " << m.n_regular << ".." << m.n_regular + n_special - 1
-                           << ", right after the " << m.n_regular << " regular tokens");
+                           << " special tokens must have distinct ids " << m.n_regular << ".."
+                           << m.n_regular + n_special - 1 << ", right after the " << m.n_regular << " regular tokens");
         taken[static_cast<std::size_t>(id - m.n_regular)] = true;
         m.vocab[static_cast<std::size_t>(id)] = text;
     }
@@ -96,15 +100,16 @@ BpeTokenizer BpeTokenizer::from_merges(const std::vector<Merge>& merges, BpePatt
     for (std::size_t k = 0; k < special_tokens.size(); ++k) {
         const auto [it, inserted] = m->specials.try_emplace(special_tokens[k], first_special + static_cast<int32_t>(k));
         GPTBOOK_CHECK(inserted, "BpeTokenizer: special token \"" << special_tokens[k]
-                                    << "\" is listed twice; give each special token once");
+                                                                 << "\" is listed twice; give each special token once");
     }
     return BpeTokenizer(bpe_finish_model(std::move(m), "BpeTokenizer::from_merges"));
 }
 
 const std::string& BpeTokenizer::token_bytes(int32_t id) const {
-    GPTBOOK_CHECK(id >= 0 && id < vocab_size(),
-                  "token_bytes: token id " << id << " is out of range; the vocabulary has " << vocab_size()
-                                           << " ids (0.." << vocab_size() - 1 << "); was it made by another tokenizer or model?");
+    GPTBOOK_CHECK(id >= 0 && id < vocab_size(), "token_bytes: token id "
+                                                    << id << " is out of range; the vocabulary has " << vocab_size()
+                                                    << " ids (0.." << vocab_size() - 1
+                                                    << "); was it made by another tokenizer or model?");
     return model_->vocab[static_cast<std::size_t>(id)];
 }
 

@@ -17,8 +17,11 @@ using Merge = BpeTokenizer::Merge;
 std::size_t merges_wanted(std::string_view text, int vocab_size, const std::vector<std::string>& specials) {
     GPTBOOK_CHECK(!text.empty(), "train: the text is empty; BPE learns its merges from a corpus");
     const auto base = 256 + static_cast<long long>(specials.size());
-    GPTBOOK_CHECK(vocab_size >= base, "train: vocab_size " << vocab_size << " is too small; it must hold the 256 byte "
-                                          "tokens and the " << specials.size() << " special tokens (at least " << base << ")");
+    GPTBOOK_CHECK(vocab_size >= base, "train: vocab_size " << vocab_size
+                                                           << " is too small; it must hold the 256 byte "
+                                                              "tokens and the "
+                                                           << specials.size() << " special tokens (at least " << base
+                                                           << ")");
     return static_cast<std::size_t>(vocab_size - base);
 }
 
@@ -81,7 +84,8 @@ public:
     explicit MergeLearner(std::vector<Word> words) : words_(std::move(words)), token_length_(256, 1) {
         for (std::size_t w = 0; w < words_.size(); ++w) {
             const auto& ids = words_[w].ids;
-            for (std::size_t k = 0; k + 1 < ids.size(); ++k) add(bpe_pair_key(ids[k], ids[k + 1]), words_[w].count, static_cast<int32_t>(w));
+            for (std::size_t k = 0; k + 1 < ids.size(); ++k)
+                add(bpe_pair_key(ids[k], ids[k + 1]), words_[w].count, static_cast<int32_t>(w));
         }
         for (auto& [pair, stats] : stats_) push(pair, stats);
     }
@@ -134,7 +138,8 @@ private:
     void merge(uint64_t pair, int32_t new_id) {
         const auto a = static_cast<int32_t>(pair >> 32);
         const auto b = static_cast<int32_t>(pair & 0xFFFFFFFFu);
-        token_length_.push_back(token_length_[static_cast<std::size_t>(a)] + token_length_[static_cast<std::size_t>(b)]);
+        token_length_.push_back(token_length_[static_cast<std::size_t>(a)] +
+                                token_length_[static_cast<std::size_t>(b)]);
         PairStats merged = std::move(stats_[pair]);
         stats_.erase(pair);
         std::vector<uint64_t> created; // pairs with new_id: pushed once all words are done
@@ -230,7 +235,8 @@ BpeTokenizer BpeTokenizer::train_naive(std::string_view text, int vocab_size, Bp
         std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> stats; // pair -> (count, first seen)
         for (const auto& ids : chunks)
             for (std::size_t k = 0; k + 1 < ids.size(); ++k) {
-                auto& s = stats.try_emplace(bpe_pair_key(ids[k], ids[k + 1]), 0, static_cast<int64_t>(stats.size())).first->second;
+                auto& s = stats.try_emplace(bpe_pair_key(ids[k], ids[k + 1]), 0, static_cast<int64_t>(stats.size()))
+                              .first->second;
                 s.first += 1;
             }
         if (stats.empty()) break;

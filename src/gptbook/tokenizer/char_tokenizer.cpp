@@ -37,11 +37,10 @@ CharTokenizer CharTokenizer::from_chars(std::string_view chars_utf8, const std::
                                             << " appears more than once in the vocabulary; expected "
                                                "each character once");
     for (std::size_t i = 1; i < chars.size(); ++i) {
-        GPTBOOK_CHECK(chars[i - 1] < chars[i],
-                      what << ": the vocabulary is not sorted: " << describe_char(chars[i - 1])
-                           << " at id " << i - 1 << " comes before " << describe_char(chars[i])
-                           << "; ids are ranks in code-point order, so a reordered vocabulary "
-                              "would silently change what every id means");
+        GPTBOOK_CHECK(chars[i - 1] < chars[i], what << ": the vocabulary is not sorted: " << describe_char(chars[i - 1])
+                                                    << " at id " << i - 1 << " comes before " << describe_char(chars[i])
+                                                    << "; ids are ranks in code-point order, so a reordered vocabulary "
+                                                       "would silently change what every id means");
     }
     return CharTokenizer(std::move(chars));
 }
@@ -71,15 +70,15 @@ Tokens CharTokenizer::encode(std::string_view text) const {
         }
         Utf8Problem problem;
         const auto c = utf8_decode_at(text, i, &problem);
-        GPTBOOK_CHECK(c.has_value(), "encode: invalid UTF-8 at byte " << problem.offset << " ("
-                                         << problem.reason << "); re-save the text as UTF-8");
+        GPTBOOK_CHECK(c.has_value(), "encode: invalid UTF-8 at byte " << problem.offset << " (" << problem.reason
+                                                                      << "); re-save the text as UTF-8");
         const auto it = std::lower_bound(chars_.begin(), chars_.end(), c->code_point);
         GPTBOOK_CHECK(it != chars_.end() && *it == c->code_point,
                       "encode: character " << describe_char(c->code_point) << " at byte " << i
-                          << " is not in the vocabulary of " << chars_.size()
-                          << " characters; the tokenizer was built from a corpus that lacks it: "
-                             "remove it from the text, or build the tokenizer from a corpus that "
-                             "contains it");
+                                           << " is not in the vocabulary of " << chars_.size()
+                                           << " characters; the tokenizer was built from a corpus that lacks it: "
+                                              "remove it from the text, or build the tokenizer from a corpus that "
+                                              "contains it");
         ids.push_back(static_cast<int32_t>(it - chars_.begin()));
         i += static_cast<std::size_t>(c->length);
     }
@@ -93,17 +92,17 @@ std::string CharTokenizer::decode(const Tokens& ids) const {
         const int32_t id = ids[n];
         GPTBOOK_CHECK(id >= 0 && id < vocab_size(),
                       "decode: token id " << id << " at position " << n << " is out of range; the "
-                          << "vocabulary has " << vocab_size() << " ids (0.." << vocab_size() - 1
-                          << "); were the ids made by another tokenizer or model?");
+                                          << "vocabulary has " << vocab_size() << " ids (0.." << vocab_size() - 1
+                                          << "); were the ids made by another tokenizer or model?");
         utf8_append(out, chars_[static_cast<std::size_t>(id)]);
     }
     return out;
 }
 
 std::string CharTokenizer::decode_one(int32_t id) const {
-    GPTBOOK_CHECK(id >= 0 && id < vocab_size(),
-                  "decode: token id " << id << " is out of range; the vocabulary has " << vocab_size()
-                      << " ids (0.." << vocab_size() - 1 << "); was it made by another tokenizer or model?");
+    GPTBOOK_CHECK(id >= 0 && id < vocab_size(), "decode: token id " << id << " is out of range; the vocabulary has "
+                                                                    << vocab_size() << " ids (0.." << vocab_size() - 1
+                                                                    << "); was it made by another tokenizer or model?");
     return utf8_encode(chars_[static_cast<std::size_t>(id)]);
 }
 
@@ -112,12 +111,12 @@ nlohmann::json CharTokenizer::to_json() const {
 }
 
 CharTokenizer CharTokenizer::from_json(const nlohmann::json& j, const std::string& what) {
-    GPTBOOK_CHECK(j.is_object(), what << ": expected a JSON object {\"type\": \"char\", \"chars\": ...}, found "
-                                      << j.type_name());
+    GPTBOOK_CHECK(j.is_object(),
+                  what << ": expected a JSON object {\"type\": \"char\", \"chars\": ...}, found " << j.type_name());
     GPTBOOK_CHECK(j.contains("type"), what << ": missing field \"type\"; expected \"type\": \"char\"");
     const auto& type = j.at("type");
-    GPTBOOK_CHECK(type.is_string(), what << ": field \"type\" is a " << type.type_name()
-                                         << ", expected the string \"char\"");
+    GPTBOOK_CHECK(type.is_string(),
+                  what << ": field \"type\" is a " << type.type_name() << ", expected the string \"char\"");
     GPTBOOK_CHECK(type.get<std::string>() == "char",
                   what << ": tokenizer type is \"" << type.get<std::string>()
                        << "\", expected \"char\"; load it as that type of tokenizer instead");

@@ -93,7 +93,7 @@ public:
 private:
     explicit CharTokenizer(std::u32string chars);
 
-    std::u32string chars_; ///< (V) code points, strictly increasing; id = index
+    std::u32string chars_;   ///< (V) code points, strictly increasing; id = index
     int32_t ascii_ids_[128]; ///< id of each ASCII character or -1: the common case without a search
 };
 

@@ -48,8 +48,8 @@ std::shared_ptr<const PreTokenizer::Regex> compile(BpePattern pattern) {
     auto regex = std::make_shared<PreTokenizer::Regex>();
     int error = 0;
     PCRE2_SIZE error_offset = 0;
-    regex->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(source.data()), source.size(),
-                                PCRE2_UTF | PCRE2_UCP, &error, &error_offset, nullptr);
+    regex->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(source.data()), source.size(), PCRE2_UTF | PCRE2_UCP,
+                                &error, &error_offset, nullptr);
     GPTBOOK_CHECK(regex->code != nullptr, "pre-tokenizer: PCRE2 cannot compile the "
                                               << bpe_pattern_name(pattern) << " pattern at offset " << error_offset
                                               << " (" << pcre2_error_text(error)
@@ -82,8 +82,8 @@ std::string bpe_pattern_name(BpePattern pattern) { return pattern == BpePattern:
 
 BpePattern bpe_pattern_from_name(const std::string& name, const std::string& what) {
     if (name == "gpt2") return BpePattern::gpt2;
-    GPTBOOK_CHECK(name == "cl100k", what << ": unknown pre-tokenization pattern \"" << name
-                                         << "\"; expected \"gpt2\" or \"cl100k\"");
+    GPTBOOK_CHECK(name == "cl100k",
+                  what << ": unknown pre-tokenization pattern \"" << name << "\"; expected \"gpt2\" or \"cl100k\"");
     return BpePattern::cl100k;
 }
 
@@ -158,8 +158,8 @@ void PreTokenizer::split_valid(std::string_view text, Callback callback, void* c
             callback(ctx, text.substr(pos));
             return;
         }
-        GPTBOOK_CHECK(rc > 0, "pre-tokenizer: PCRE2 failed at byte " << pos << " of a " << text.size()
-                                  << "-byte run (" << pcre2_error_text(rc) << ")");
+        GPTBOOK_CHECK(rc > 0, "pre-tokenizer: PCRE2 failed at byte " << pos << " of a " << text.size() << "-byte run ("
+                                                                     << pcre2_error_text(rc) << ")");
         const std::size_t start = ovector[0];
         std::size_t end = ovector[1];
         if (start > pos) callback(ctx, text.substr(pos, start - pos)); // an unmatched gap, as above

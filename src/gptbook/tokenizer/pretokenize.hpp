@@ -66,8 +66,9 @@ public:
     template <class F>
     void for_each(std::string_view text, F&& emit) const {
         using Fn = std::remove_reference_t<F>;
-        for_each_impl(text, [](void* ctx, std::string_view piece) { (*static_cast<Fn*>(ctx))(piece); },
-                      const_cast<void*>(static_cast<const void*>(std::addressof(emit))));
+        for_each_impl(
+            text, [](void* ctx, std::string_view piece) { (*static_cast<Fn*>(ctx))(piece); },
+            const_cast<void*>(static_cast<const void*>(std::addressof(emit))));
     }
 
     /// The pieces of `text` as a vector (P); see for_each().

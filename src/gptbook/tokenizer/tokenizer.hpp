@@ -28,7 +28,7 @@ public:
     /// Holds `t`; implicit, so a CharTokenizer can be passed where a Tokenizer is expected.
     Tokenizer(CharTokenizer t); // NOLINT(google-explicit-constructor): a CharTokenizer is a Tokenizer
     /// Holds `t`; implicit, as for CharTokenizer.
-    Tokenizer(BpeTokenizer t);  // NOLINT(google-explicit-constructor)
+    Tokenizer(BpeTokenizer t); // NOLINT(google-explicit-constructor)
 
     /**
      * @brief Text to ids.

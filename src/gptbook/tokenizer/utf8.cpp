@@ -41,8 +41,7 @@ std::optional<Utf8Char> fail(Utf8Problem* problem, std::size_t offset, std::stri
 
 } // namespace
 
-std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offset,
-                                       Utf8Problem* problem) {
+std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offset, Utf8Problem* problem) {
     const auto lead = static_cast<unsigned char>(bytes[offset]);
     const int n = sequence_length(lead);
     if (n == 0) {
@@ -65,8 +64,8 @@ std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offse
         const auto b = static_cast<unsigned char>(bytes[offset + k]);
         if (!is_continuation(b)) {
             std::ostringstream why;
-            why << "byte " << hex_byte(lead) << " starts a " << n << "-byte sequence but byte "
-                << hex_byte(b) << " at " << offset + k << " is not a continuation byte (10xxxxxx)";
+            why << "byte " << hex_byte(lead) << " starts a " << n << "-byte sequence but byte " << hex_byte(b) << " at "
+                << offset + k << " is not a continuation byte (10xxxxxx)";
             return fail(problem, offset, why.str());
         }
         cp = (cp << 6) | (b & 0x3F);
@@ -75,8 +74,8 @@ std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offse
     static constexpr char32_t smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < smallest[n]) {
         std::ostringstream why;
-        why << "bytes " << hex_bytes(bytes, offset, n) << " are an overlong encoding of "
-            << code_point_str(cp) << ", which must be written with fewer bytes";
+        why << "bytes " << hex_bytes(bytes, offset, n) << " are an overlong encoding of " << code_point_str(cp)
+            << ", which must be written with fewer bytes";
         return fail(problem, offset, why.str());
     }
     if (cp >= 0xD800 && cp <= 0xDFFF) {
@@ -112,8 +111,7 @@ std::optional<Utf8Problem> utf8_find_problem(std::string_view bytes) {
 
 namespace {
 [[noreturn]] void throw_invalid(const std::string& what, const Utf8Problem& p) {
-    GPTBOOK_FAIL(what << ": invalid UTF-8 at byte " << p.offset << " (" << p.reason
-                      << "); re-save the file as UTF-8");
+    GPTBOOK_FAIL(what << ": invalid UTF-8 at byte " << p.offset << " (" << p.reason << "); re-save the file as UTF-8");
 }
 } // namespace
 
@@ -188,8 +186,7 @@ std::string describe_char(char32_t cp) {
         // Controls, the no-break space, zero-width and line-separator characters, the BOM and
         // non-characters print as nothing or as a line break: show their escape instead.
         const bool invisible = cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD ||
-                               (cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 ||
-                               cp == 0xFEFF;
+                               (cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF;
         const bool encodable = cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
         if (!invisible && encodable) {
             shown = utf8_encode(cp);

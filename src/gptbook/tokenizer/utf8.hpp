@@ -42,8 +42,7 @@ struct Utf8Char {
  * @param[out] problem set when the sequence is invalid (may be nullptr)
  * @return the code point and its length, or the problem with it (offset = `offset`)
  */
-std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offset,
-                                       Utf8Problem* problem);
+std::optional<Utf8Char> utf8_decode_at(std::string_view bytes, std::size_t offset, Utf8Problem* problem);
 
 /// The first invalid sequence in `bytes`, or std::nullopt when all of it is valid UTF-8.
 std::optional<Utf8Problem> utf8_find_problem(std::string_view bytes);

@@ -17,9 +17,9 @@ namespace gptbook {
 struct Utf8Step {
     /// What the bytes at the offset are.
     enum Kind {
-        valid,     ///< a whole character of `length` bytes
-        invalid,   ///< a maximal invalid subsequence of `length` bytes (it becomes one U+FFFD)
-        truncated, ///< the valid start (`length` bytes) of a character that the text cuts short
+        valid,          ///< a whole character of `length` bytes
+        invalid,        ///< a maximal invalid subsequence of `length` bytes (it becomes one U+FFFD)
+        truncated,      ///< the valid start (`length` bytes) of a character that the text cuts short
     } kind;             ///< what the bytes at the offset are
     std::size_t length; ///< bytes the step covers (at least 1)
 };

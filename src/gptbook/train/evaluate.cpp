@@ -9,7 +9,8 @@
 namespace gptbook {
 
 StreamLoss evaluate_stream(const GPT& model, const Tokens& stream, int batch_size) {
-    GPTBOOK_CHECK(stream.size() >= 2, "evaluate_stream: " << stream.size() << " tokens; at least 2 are needed to score one");
+    GPTBOOK_CHECK(stream.size() >= 2,
+                  "evaluate_stream: " << stream.size() << " tokens; at least 2 are needed to score one");
     GPTBOOK_CHECK(batch_size > 0, "evaluate_stream: batch_size is " << batch_size << ", expected >= 1");
     const size_t T = model.config.block_size;
     const size_t scored_total = stream.size() - 1;

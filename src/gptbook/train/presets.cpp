@@ -18,7 +18,8 @@ void TrainConfig::validate() const {
     positive("lr", lr);
     GPTBOOK_CHECK(max_iters >= 0, "train config: max_iters is " << max_iters << ", expected >= 0");
     GPTBOOK_CHECK(warmup_iters >= 0, "train config: warmup_iters is " << warmup_iters << ", expected >= 0");
-    GPTBOOK_CHECK(min_lr >= 0 && min_lr <= lr, "train config: min_lr is " << min_lr << ", expected 0 <= min_lr <= lr=" << lr);
+    GPTBOOK_CHECK(min_lr >= 0 && min_lr <= lr,
+                  "train config: min_lr is " << min_lr << ", expected 0 <= min_lr <= lr=" << lr);
     GPTBOOK_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
                   "train config: beta1=" << beta1 << ", beta2=" << beta2 << "; expected both in [0, 1)");
     GPTBOOK_CHECK(weight_decay >= 0, "train config: weight_decay is " << weight_decay << ", expected >= 0");
@@ -26,9 +27,22 @@ void TrainConfig::validate() const {
     GPTBOOK_CHECK(threads >= 0, "train config: threads is " << threads << ", expected >= 0 (0 = all cores)");
 }
 
-#define GPTBOOK_TRAIN_FIELDS(X)                                                                    \
-    X(batch_size) X(grad_accum) X(max_iters) X(lr) X(min_lr) X(warmup_iters) X(beta1) X(beta2)     \
-    X(weight_decay) X(grad_clip) X(eval_interval) X(eval_iters) X(log_interval) X(seed) X(threads)
+#define GPTBOOK_TRAIN_FIELDS(X)                                                                                        \
+    X(batch_size)                                                                                                      \
+    X(grad_accum)                                                                                                      \
+    X(max_iters)                                                                                                       \
+    X(lr)                                                                                                              \
+    X(min_lr)                                                                                                          \
+    X(warmup_iters)                                                                                                    \
+    X(beta1)                                                                                                           \
+    X(beta2)                                                                                                           \
+    X(weight_decay)                                                                                                    \
+    X(grad_clip)                                                                                                       \
+    X(eval_interval)                                                                                                   \
+    X(eval_iters)                                                                                                      \
+    X(log_interval)                                                                                                    \
+    X(seed)                                                                                                            \
+    X(threads)
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
     j = nlohmann::json::object();
@@ -39,8 +53,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
 
 void from_json(const nlohmann::json& j, TrainConfig& c) {
     GPTBOOK_CHECK(j.is_object(), "train config: expected a JSON object, found " << j.type_name());
-#define GPTBOOK_FROM_JSON(f)                                                                       \
-    GPTBOOK_CHECK(j.contains(#f) && j.at(#f).is_number(), "train config: field '" #f "' is missing or not a number"); \
+#define GPTBOOK_FROM_JSON(f)                                                                                           \
+    GPTBOOK_CHECK(j.contains(#f) && j.at(#f).is_number(), "train config: field '" #f "' is missing or not a number");  \
     j.at(#f).get_to(c.f);
     GPTBOOK_TRAIN_FIELDS(GPTBOOK_FROM_JSON)
 #undef GPTBOOK_FROM_JSON
@@ -49,8 +63,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
 
 namespace {
 
-Preset make(std::string name, std::string description, int L, int NH, int C, int T, float dropout,
-            TrainConfig train, std::string data) {
+Preset make(std::string name, std::string description, int L, int NH, int C, int T, float dropout, TrainConfig train,
+            std::string data) {
     Preset p{std::move(name), std::move(description), GPTConfig{}, train, std::move(data)};
     p.model.n_layer = L;
     p.model.n_head = NH;
@@ -80,10 +94,10 @@ std::vector<Preset> make_presets() {
     sort.max_iters = 500;
     sort.eval_interval = 100;
     return {
-        make("shakespeare-char-cpu", "L4 H4 C128 T64 B12, 2000 steps: tiny Shakespeare on a laptop CPU in minutes",
-             4, 4, 128, 64, 0.0f, cpu, "shakespeare"),
-        make("shakespeare-char", "L6 H6 C384 T256 B64, 5000 steps, dropout 0.2: the classic baby GPT (GPU)",
-             6, 6, 384, 256, 0.2f, baby, "shakespeare"),
+        make("shakespeare-char-cpu", "L4 H4 C128 T64 B12, 2000 steps: tiny Shakespeare on a laptop CPU in minutes", 4,
+             4, 128, 64, 0.0f, cpu, "shakespeare"),
+        make("shakespeare-char", "L6 H6 C384 T256 B64, 5000 steps, dropout 0.2: the classic baby GPT (GPU)", 6, 6, 384,
+             256, 0.2f, baby, "shakespeare"),
         make("sort", "L2 H4 C64: learns to sort digits in seconds", 2, 4, 64, 12, 0.0f, sort, "task:sort"),
         make("add", "L2 H4 C64: learns 2-digit addition", 2, 4, 64, 12, 0.0f, task, "task:add"),
         make("reverse", "L2 H4 C64: learns to reverse a digit string", 2, 4, 64, 12, 0.0f, task, "task:reverse"),

@@ -47,9 +47,9 @@ void from_json(const nlohmann::json& j, TrainConfig& c);
 struct Preset {
     std::string name;        ///< what `--preset` takes
     std::string description; ///< one line for `gptbook train --help`
-    GPTConfig model;   ///< vocab_size is replaced by the tokenizer's at training time
-    TrainConfig train; ///< the training recipe
-    std::string data;  ///< default corpus name, or "task:NAME" for a synthetic task
+    GPTConfig model;         ///< vocab_size is replaced by the tokenizer's at training time
+    TrainConfig train;       ///< the training recipe
+    std::string data;        ///< default corpus name, or "task:NAME" for a synthetic task
 };
 
 /// All presets, in the order `gptbook train --help` lists them.

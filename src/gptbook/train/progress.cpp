@@ -26,8 +26,7 @@ void Progress::clear_live_line() {
     line_pending_ = false;
 }
 
-void Progress::step(int step, float loss, float lr, float grad_norm, double tokens_per_step,
-                    double train_seconds) {
+void Progress::step(int step, float loss, float lr, float grad_norm, double tokens_per_step, double train_seconds) {
     if (!enabled_) return;
     const bool kept = step % style_.interval == 0 || step == max_iters_;
     if (!kept && !style_.live) return;

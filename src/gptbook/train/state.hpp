@@ -32,17 +32,17 @@ struct TrainState {
 
 /// The same, read back.
 struct LoadedTrainState {
-    std::unique_ptr<GPT> model;  ///< weights and model config
-    AdamWState adam;             ///< AdamW moments m, v and step count
-    TrainConfig train;           ///< the run's training config
-    Rng data_rng,                ///< stream that draws training batches
-        eval_rng;                ///< stream that draws evaluation batches
-    int step = 0;                ///< optimizer steps taken so far
-    int evaluated_step = -1;     ///< step of the last evaluation; -1 = none yet
-    float best_val = 0;          ///< best validation loss so far
-    double train_seconds = 0;    ///< time spent in training steps so far (evaluation excluded)
-    std::string tokenizer_json;  ///< the tokenizer, as stored in model.safetensors
-    std::string data;            ///< what the run trains on ("shakespeare", a path, "task:sort")
+    std::unique_ptr<GPT> model; ///< weights and model config
+    AdamWState adam;            ///< AdamW moments m, v and step count
+    TrainConfig train;          ///< the run's training config
+    Rng data_rng,               ///< stream that draws training batches
+        eval_rng;               ///< stream that draws evaluation batches
+    int step = 0;               ///< optimizer steps taken so far
+    int evaluated_step = -1;    ///< step of the last evaluation; -1 = none yet
+    float best_val = 0;         ///< best validation loss so far
+    double train_seconds = 0;   ///< time spent in training steps so far (evaluation excluded)
+    std::string tokenizer_json; ///< the tokenizer, as stored in model.safetensors
+    std::string data;           ///< what the run trains on ("shakespeare", a path, "task:sort")
 };
 
 /// Writes train_state.safetensors atomically: tensors "params", "adam.m", "adam.v" (flat, in

@@ -16,11 +16,11 @@
 #include <cmath>
 #include <csignal>
 #include <ctime>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace gptbook {
 
@@ -66,7 +66,7 @@ void check_device(const std::string& device, const std::string& precision) {
 #ifndef GPTBOOK_HAS_CUDA
     (void)precision;
     GPTBOOK_CHECK(device == "cpu", "--device cuda: this gptbook was built without CUDA (GPTBOOK_CUDA=OFF or no toolkit "
-                                   << "found); rebuild with the CUDA toolkit installed");
+                                       << "found); rebuild with the CUDA toolkit installed");
 #else
     if (device == "cuda") {
         cuda::matmul_precision_from_string(precision);
@@ -137,10 +137,11 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
 Batch Trainer::next_batch(int split, Rng& rng) {
     Batch batch = data_.sample(split, train_.batch_size, rng);
     const int T = model_->config.block_size;
-    GPTBOOK_CHECK(batch.B == train_.batch_size && batch.T == T &&
-                      batch.inputs.size() == static_cast<size_t>(batch.B) * T && batch.targets.size() == batch.inputs.size(),
-                  "Trainer: the data source gave a (" << batch.B << ", " << batch.T << ") batch of " << batch.inputs.size()
-                                                      << " tokens, expected (" << train_.batch_size << ", " << T << ")");
+    GPTBOOK_CHECK(
+        batch.B == train_.batch_size && batch.T == T && batch.inputs.size() == static_cast<size_t>(batch.B) * T &&
+            batch.targets.size() == batch.inputs.size(),
+        "Trainer: the data source gave a (" << batch.B << ", " << batch.T << ") batch of " << batch.inputs.size()
+                                            << " tokens, expected (" << train_.batch_size << ", " << T << ")");
     return batch;
 }
 
@@ -154,7 +155,7 @@ float Trainer::train_step() {
         const uint64_t dropout_seed = dropout_seed_of(train_, step_, micro);
         const float loss = gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, true, dropout_seed);
         GPTBOOK_CHECK(std::isfinite(loss), "training diverged: the loss is " << loss << " at step " << step_
-                                                                           << "; lower --lr or raise --warmup-iters");
+                                                                             << "; lower --lr or raise --warmup-iters");
         gpt_backward(*model_, *acts_, batch.inputs, batch.targets, 1.0f / static_cast<float>(train_.grad_accum));
         loss_sum += loss;
     }
@@ -182,7 +183,7 @@ float Trainer::train_step_gpu(float lr) {
     const float loss_sum = static_cast<float>(cuda_take_loss(gpu_->acts));
     last_grad_norm_ = cuda_grad_norm(gpu);
     GPTBOOK_CHECK(std::isfinite(loss_sum), "training diverged: the loss is " << loss_sum << " at step " << step_
-                                                                           << "; lower --lr or raise --warmup-iters");
+                                                                             << "; lower --lr or raise --warmup-iters");
     ++step_;
     return loss_sum / static_cast<float>(train_.grad_accum);
 #else
@@ -229,12 +230,14 @@ EvalRow Trainer::evaluate() {
 
 TrainSummary Trainer::run() {
     TrainSummary summary;
-    Progress progress(train_.max_iters, options_.progress,
-                      progress_style_for_stdout(train_.log_interval, train_.eval_interval, options_.log_interval_chosen),
-                      step_, train_seconds_);
+    Progress progress(
+        train_.max_iters, options_.progress,
+        progress_style_for_stdout(train_.log_interval, train_.eval_interval, options_.log_interval_chosen), step_,
+        train_seconds_);
     double seconds_at_last_eval = train_seconds_;
     int step_at_last_eval = step_;
-    const double tokens_per_step = static_cast<double>(train_.batch_size) * train_.grad_accum * model_->config.block_size;
+    const double tokens_per_step =
+        static_cast<double>(train_.batch_size) * train_.grad_accum * model_->config.block_size;
     while (true) {
         const bool eval_due = step_ % train_.eval_interval == 0 || step_ == train_.max_iters;
         if (eval_due && evaluated_step_ != step_) {
@@ -285,14 +288,15 @@ void Trainer::save_best(float val_loss) const {
 void Trainer::append_metrics(const EvalRow& r) const {
     std::ofstream out(path_in(options_.run_dir, "metrics.csv"), std::ios::app);
     GPTBOOK_CHECK(out.good(), "cannot append to " << path_in(options_.run_dir, "metrics.csv"));
-    out << r.step << ',' << r.lr << ',' << r.train_loss << ',' << r.val_loss << ',' << static_cast<long long>(r.tokens_per_s)
-        << ',' << r.grad_norm << ',' << r.train_seconds << '\n';
+    out << r.step << ',' << r.lr << ',' << r.train_loss << ',' << r.val_loss << ','
+        << static_cast<long long>(r.tokens_per_s) << ',' << r.grad_norm << ',' << r.train_seconds << '\n';
 }
 
 void Trainer::save_state() const {
     if (options_.run_dir.empty()) return;
-    TrainState s{model_.get(), &adam_, &train_, data_rng_, eval_rng_, step_, evaluated_step_, best_val_,
-                 train_seconds_, options_.tokenizer_json, options_.data};
+    TrainState s{model_.get(), &adam_,          &train_,   data_rng_,      eval_rng_,
+                 step_,        evaluated_step_, best_val_, train_seconds_, options_.tokenizer_json,
+                 options_.data};
     save_train_state(path_in(options_.run_dir, "train_state.safetensors"), s);
 }
 

@@ -36,20 +36,20 @@ struct EvalRow {
 
 /// What a run may be asked besides its configs.
 struct TrainerOptions {
-    std::string run_dir;          ///< where checkpoints and metrics go; empty = keep nothing on disk
-    std::string tokenizer_json;   ///< stored in model.safetensors so the run samples on its own
-    std::string data;             ///< what the run trains on ("shakespeare", a path, "task:sort"),
-                                  ///< recorded in config.json and the model's metadata
-    bool resume = false;          ///< continue from run_dir/train_state.safetensors
-    bool progress = true;         ///< print progress lines (progress_style_for_stdout()) and evaluations
-    bool log_interval_chosen = false; ///< the user set log_interval: keep its lines in a log too
-    int stop_at = -1;             ///< stop (and save, as on Ctrl-C) after this step; -1 = never
-    std::string device = "cpu";   ///< "cpu", or "cuda": the model, its gradients, moments and
-                                  ///< activations stay on the GPU for the whole run, and the host
-                                  ///< model (model()) is refreshed at each evaluation and checkpoint
-    std::string precision = "fp32"; ///< on cuda, the matmuls: fp32, or tf32 (tensor cores, faster)
-    std::function<void(const EvalRow&)> on_eval;            ///< after each evaluation
-    std::function<void(int step, float loss)> on_step;      ///< after each optimizer step
+    std::string run_dir;                         ///< where checkpoints and metrics go; empty = keep nothing on disk
+    std::string tokenizer_json;                  ///< stored in model.safetensors so the run samples on its own
+    std::string data;                            ///< what the run trains on ("shakespeare", a path, "task:sort"),
+                                                 ///< recorded in config.json and the model's metadata
+    bool resume = false;                         ///< continue from run_dir/train_state.safetensors
+    bool progress = true;                        ///< print progress lines (progress_style_for_stdout()) and evaluations
+    bool log_interval_chosen = false;            ///< the user set log_interval: keep its lines in a log too
+    int stop_at = -1;                            ///< stop (and save, as on Ctrl-C) after this step; -1 = never
+    std::string device = "cpu";                  ///< "cpu", or "cuda": the model, its gradients, moments and
+                                                 ///< activations stay on the GPU for the whole run, and the host
+                                                 ///< model (model()) is refreshed at each evaluation and checkpoint
+    std::string precision = "fp32";              ///< on cuda, the matmuls: fp32, or tf32 (tensor cores, faster)
+    std::function<void(const EvalRow&)> on_eval; ///< after each evaluation
+    std::function<void(int step, float loss)> on_step; ///< after each optimizer step
 };
 
 /// How a run ended.
@@ -67,8 +67,7 @@ class Trainer {
 public:
     /// Starts a fresh run (model initialised from train.seed), or, with options.resume, loads
     /// the run's training state; then the configs stored in the run are used.
-    Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data,
-            TrainerOptions options);
+    Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data, TrainerOptions options);
     ~Trainer(); ///< waits for and frees the GPU model of a cuda run
 
     /// Trains until max_iters, Ctrl-C, or stop_at. Evaluates every eval_interval steps and at the
@@ -85,14 +84,15 @@ public:
     /// forward and backward, clipping, AdamW at the schedule's rate; keeps the invariant above.
     /// Evaluation, checkpoints and callbacks are run()'s. @return the mean micro-batch loss
     float train_step();
-    float last_grad_norm() const { return last_grad_norm_; } ///< @return the gradient norm of the last step, before clipping
+    /// @return the gradient norm of the last step, before clipping
+    float last_grad_norm() const { return last_grad_norm_; }
 
 private:
     Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
-    float train_step_gpu(float lr); // train_step() on the GPU (options.device == "cuda")
-    void pull_from_device();        // GPU model and moments -> model_, adam_ (no-op on the CPU)
+    float train_step_gpu(float lr);        // train_step() on the GPU (options.device == "cuda")
+    void pull_from_device();               // GPU model and moments -> model_, adam_ (no-op on the CPU)
     EvalRow evaluate();
-    void save_state() const;        // run_dir/train_state.safetensors
+    void save_state() const; // run_dir/train_state.safetensors
     void load_state();
     void save_best(float val_loss) const;
     void append_metrics(const EvalRow& row) const;
@@ -102,13 +102,13 @@ private:
     TrainerOptions options_;
     std::unique_ptr<GPT> model_;
     std::unique_ptr<ActivationTensors> acts_; // CPU runs only
-    struct Gpu;                     // the model and activations on the GPU (defined in trainer.cpp)
-    std::unique_ptr<Gpu> gpu_;      // GPU runs only
+    struct Gpu;                               // the model and activations on the GPU (defined in trainer.cpp)
+    std::unique_ptr<Gpu> gpu_;                // GPU runs only
     AdamWState adam_;
-    Rng data_rng_;                  // training batches
-    Rng eval_rng_;                  // evaluation batches
-    int step_ = 0;                  // optimizer steps done
-    int evaluated_step_ = -1;       // the step whose evaluation is already done
+    Rng data_rng_;            // training batches
+    Rng eval_rng_;            // evaluation batches
+    int step_ = 0;            // optimizer steps done
+    int evaluated_step_ = -1; // the step whose evaluation is already done
     float best_val_ = 0;
     float last_grad_norm_ = 0;
     double train_seconds_ = 0;

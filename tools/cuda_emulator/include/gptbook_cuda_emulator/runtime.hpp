@@ -113,7 +113,8 @@ struct LaunchConfig {
 
 /// Runs `body` once in every thread of every block of the grid (the launch itself); `kernel`
 /// identifies the kernel for cudaFuncSetAttribute.
-void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& config, const std::function<void()>& body);
+void run_grid(const char* kernel_name, const void* kernel, const LaunchConfig& config,
+              const std::function<void()>& body);
 
 /// `kernel<<<config>>>(args...)`, as the emulator's translation of a .cu file writes it: the
 /// arguments are converted to the kernel's parameter types once, and every thread gets copies.
@@ -140,14 +141,17 @@ namespace gptbook_emu::detail {
 /// The first lane of `lane`'s width-wide segment (shuffles with width < 32 work within segments).
 inline unsigned segment_of(unsigned lane, int width) { return lane & ~static_cast<unsigned>(width - 1); }
 /// `to` when it lies in `lane`'s segment; otherwise the lane keeps its own value, as CUDA defines.
-inline unsigned within(unsigned lane, unsigned to, int width) { return segment_of(to, width) == segment_of(lane, width) ? to : lane; }
+inline unsigned within(unsigned lane, unsigned to, int width) {
+    return segment_of(to, width) == segment_of(lane, width) ? to : lane;
+}
 } // namespace gptbook_emu::detail
 
 template <typename T>
 T __shfl_sync(unsigned mask, T value, int src_lane, int width = 32) {
     using namespace ::gptbook_emu::detail;
     return ::gptbook_emu::shuffle(
-        mask, value, [&](unsigned lane) { return segment_of(lane, width) + (src_lane & (width - 1)); }, "__shfl_sync()");
+        mask, value, [&](unsigned lane) { return segment_of(lane, width) + (src_lane & (width - 1)); },
+        "__shfl_sync()");
 }
 template <typename T>
 T __shfl_xor_sync(unsigned mask, T value, int lane_mask, int width = 32) {
@@ -159,8 +163,8 @@ T __shfl_xor_sync(unsigned mask, T value, int lane_mask, int width = 32) {
 template <typename T>
 T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = 32) {
     using namespace ::gptbook_emu::detail;
-    return ::gptbook_emu::shuffle(mask, value, [&](unsigned lane) { return within(lane, lane + delta, width); },
-                                  "__shfl_down_sync()");
+    return ::gptbook_emu::shuffle(
+        mask, value, [&](unsigned lane) { return within(lane, lane + delta, width); }, "__shfl_down_sync()");
 }
 template <typename T>
 T __shfl_up_sync(unsigned mask, T value, unsigned delta, int width = 32) {
@@ -284,7 +288,8 @@ cudaError_t cudaMalloc(T** ptr, size_t bytes) {
 cudaError_t cudaFree(void* ptr);
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes);
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream = nullptr);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t stream = nullptr);
 cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
                          cudaMemcpyKind kind);
 cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
