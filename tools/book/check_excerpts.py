@@ -29,6 +29,7 @@ In a chapter README (chapters/NN_name/README.md):
   exercises' tests before they are solved): it runs, and passes when its exit code is not 0.
   `<!-- run: skip (why) -->` is for the rare block that cannot run here (a GPU, a benchmark).
 * The `## ` headings are exactly the book's sections, in order (SECTIONS below).
+* The text has no control characters, and each paragraph an even number of `$` (closed math).
 
 A page that is not a chapter (`--page README.md`) is checked the same way, without the sections,
 and there every ```sh block must carry one of the markers: each command a reader is shown runs.
@@ -67,6 +68,31 @@ def check_sections(name, text):
     if headings != SECTIONS:
         return [f"{name}/README.md: sections are {headings}; the book's order is {SECTIONS}"]
     return []
+
+
+def check_text(name, text):
+    """Problems a renderer would show: a control character (a TAB that was meant as `\t` in
+    `\times`), or a paragraph with an odd number of `$` (math that never closes)."""
+    problems = []
+    for i, line in enumerate(text.splitlines(), 1):
+        bad = [c for c in line if ord(c) < 32 or ord(c) == 127]
+        if bad:
+            problems.append(f"{name}/README.md:{i}: control character {bad[0]!r} in the text; "
+                            "a backslash sequence such as \\t may have been written as a TAB")
+    # Code blocks and code spans may hold any `$`; they keep their line count so numbers stay right.
+    prose = re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    paragraph, start = [], 1
+    for i, line in enumerate(prose.split("\n") + [""], 1):
+        if line.strip():
+            start = i if not paragraph else start
+            paragraph.append(line)
+            continue
+        dollars = len(re.findall(r"(?<!\\)\$", re.sub(r"`[^`]*`", "", "\n".join(paragraph))))
+        if dollars % 2:
+            problems.append(f"{name}/README.md:{start}: the paragraph has {dollars} `$`, an odd number: "
+                            "a formula is not closed (write a literal dollar as \\$)")
+        paragraph = []
+    return problems
 
 
 def marked_blocks(text):
@@ -306,6 +332,7 @@ def main():
             text = f.read()
         counts["chapters"] += 1
         problems += check_sections(name, text)
+        problems += check_text(name, text)
         if not args.sections_only:
             found, deferred = check_blocks(f"{name}/README.md", text, args.build, cache, counts, args.slow)
             problems += found
