@@ -38,8 +38,8 @@ if [ "$mode" != build-only ]; then
     catch2 libbenchmark-dev clang-format
     # the CUDA emulator (tools/cuda_emulator/: chapter 09's GPU code run on the CPU): its fibers
     libboost-context-dev
-    # docs
-    doxygen graphviz
+    # docs: the site, its MathJax served from the site itself (offline), and the browser that tests it
+    doxygen graphviz libjs-mathjax fonts-mathjax chromium-headless-shell
     # PyTorch reference (parity fixtures, side-by-side benchmarks)
     python3 python3-numpy python3-torch
     # the Python module gptbook (python/) and its tests
