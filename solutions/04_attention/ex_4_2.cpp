@@ -1,29 +1,21 @@
-// Solution to exercise 4.2: one head of causal attention with plain loops.
+// Solution to exercise 4.2: multi-head attention from one-head attention.
 #include "exercises.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <vector>
+#include "gptbook/core/error.hpp"
 
 namespace gptbook::exercises {
 
-Mat one_head_attention(const Mat& q, const Mat& k, const Mat& v) {
-    const arma::uword HS = q.n_rows, T = q.n_cols;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
-    Mat out(HS, T, arma::fill::zeros); // (HS, T)
-    std::vector<float> weights(T);
-    for (arma::uword t = 0; t < T; ++t) {
-        float max = -INFINITY;
-        for (arma::uword key = 0; key <= t; ++key) { // keys after t are masked, eq. (4.3)
-            float s = 0.0f;
-            for (arma::uword i = 0; i < HS; ++i) s += q(i, t) * k(i, key);
-            weights[key] = s * scale; // eq. (4.2)
-            max = std::max(max, weights[key]);
-        }
-        float sum = 0.0f;
-        for (arma::uword key = 0; key <= t; ++key) sum += weights[key] = std::exp(weights[key] - max); // eq. (4.1)
-        for (arma::uword key = 0; key <= t; ++key)
-            for (arma::uword i = 0; i < HS; ++i) out(i, t) += weights[key] / sum * v(i, key); // eq. (4.4)
+Mat multi_head_attention(const Mat& qkv, int NH) {
+    GPTBOOK_CHECK(NH > 0 && qkv.n_rows % (3 * static_cast<arma::uword>(NH)) == 0,
+                  "multi_head_attention: qkv has " << qkv.n_rows
+                                                   << " rows, expected 3*C with C divisible by NH=" << NH);
+    const arma::uword C = qkv.n_rows / 3, HS = C / NH;
+    Mat out(C, qkv.n_cols); // (C, T)
+    for (arma::uword h = 0; h < static_cast<arma::uword>(NH); ++h) {
+        const arma::uword r = h * HS;
+        out.rows(r, r + HS - 1) = one_head_attention(qkv.rows(r, r + HS - 1),                  // (HS, T) queries
+                                                     qkv.rows(C + r, C + r + HS - 1),          // (HS, T) keys
+                                                     qkv.rows(2 * C + r, 2 * C + r + HS - 1)); // (HS, T) values
     }
     return out;
 }

@@ -1,17 +1,16 @@
-// Solution to exercise 6.4: linear warmup, then cosine decay.
+// Solution to exercise 6.4: the softmax backward, eq. (6.9).
 #include "exercises.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include "gptbook/core/error.hpp"
 
 namespace gptbook::exercises {
 
-float lr_at(int it, float max_lr, float min_lr, int warmup, int max_iters) {
-    if (it < warmup) return max_lr * static_cast<float>(it + 1) / static_cast<float>(warmup);
-    if (it >= max_iters) return min_lr;
-    const double ratio = static_cast<double>(it - warmup) / std::max(1, max_iters - warmup); // 0 -> 1
-    const double coeff = 0.5 * (1.0 + std::cos(M_PI * ratio));                               // 1 -> 0
-    return static_cast<float>(min_lr + coeff * (max_lr - min_lr));
+Vec softmax_grad(const Vec& probs, const Vec& dprobs) {
+    GPTBOOK_CHECK(probs.n_elem == dprobs.n_elem, "softmax_grad: probs has " << probs.n_elem << " entries and dprobs "
+                                                                            << dprobs.n_elem << "; expected the same");
+    // sum_i g_i p_i (delta_ij - p_j) = p_j g_j - p_j (sum_i g_i p_i) = p_j (g_j - p . g)
+    const float dot = arma::dot(probs, dprobs);
+    return probs % (dprobs - dot);
 }
 
 } // namespace gptbook::exercises

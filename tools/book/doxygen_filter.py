@@ -10,6 +10,11 @@
   that docs/book.md can list the chapters in order with `\\subpage chNN`.
 * A Markdown link to a chapter's README (`../02_embeddings/README.md`, `chapters/02_.../README.md`)
   becomes a link to its page, `@ref ch02 "text"`.
+* A figure, `![alt](figures/NAME.png)` on its own line and then its caption, `*Figure N.M: ...*`,
+  on the next line or after one blank line, becomes `\\image html NAME.png "Figure N.M: ..."`: a
+  centred image with its caption under it. Doxygen finds NAME in IMAGE_PATH (every chapter's
+  figures/ folder, docs/CMakeLists.txt) and copies it next to the pages. A caption with a `"`,
+  a `$` or a backtick stays Markdown (the image still shows, the caption as text after it).
 """
 import os
 import re
@@ -22,11 +27,24 @@ CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 FENCE = re.compile(r"^(```|~~~)(\w*)[ \t]*$")
 CHAPTER_LINK = re.compile(r"\[([^\]]+)\]\((?:[./\w-]*/)?(\d\d)_[\w-]+/README\.md(#[\w-]+)?\)")
 CHAPTER_DIR = re.compile(r"(?:^|/)chapters/(\d\d)_[^/]+/README\.md$")
+# A figure line, an optional blank line, its caption line.
+FIGURE = re.compile(r"^!\[[^\]\n]*\]\(figures/([\w.-]+)\)[ \t]*\n(?:[ \t]*\n)?"
+                    r"\*(Figure [^*\n]+)\*[ \t]*$", re.M)
+
+
+def convert_figure(match):
+    """A figure and its caption as a Doxygen \\image, unless the caption holds what a quoted
+    Doxygen argument cannot (a double quote) or what would need converting (math, code)."""
+    name, caption = match.group(1), match.group(2)
+    if any(c in caption for c in '"$`'):
+        return match.group(0)
+    return f'\\image html {name} "{caption}"'
 
 
 def convert_prose(text):
     """Display math, inline math and chapter links in text outside fenced blocks; code spans kept."""
     spans = []
+    text = FIGURE.sub(convert_figure, text)
 
     def keep(match):
         spans.append(match.group(0))

@@ -1,17 +1,15 @@
-// Exercise 4.2: one head of causal attention with plain loops.
+// Exercise 4.2: multi-head attention from one-head attention.
 #include "exercises.hpp"
 
 #include "gptbook/core/error.hpp"
 
 namespace gptbook::exercises {
 
-Mat one_head_attention(const Mat& q, const Mat& k, const Mat& v) {
-    // For each query t: scores against keys 0..t (eq. 4.2), softmax over them (4.1), then the
-    // weighted sum of those keys' values (4.4). Keys after t never enter (4.3).
-    (void)q;
-    (void)k;
-    (void)v;
-    GPTBOOK_FAIL("not implemented: exercise 4.2 (one_head_attention in chapters/04_attention/exercises/ex_4_2.cpp)");
+Mat multi_head_attention(const Mat& qkv, int NH) {
+    // C = qkv.n_rows / 3 and HS = C / NH; head h's queries are qkv.rows(h*HS, h*HS + HS - 1).
+    (void)qkv;
+    (void)NH;
+    GPTBOOK_FAIL("not implemented: exercise 4.2 (multi_head_attention in chapters/04_attention/exercises/ex_4_2.cpp)");
 }
 
 } // namespace gptbook::exercises

@@ -1,7 +1,6 @@
 /**
  * @file
- * @brief Chapter 04 exercises: the causal mask, one head and many heads with loops, and softmax
- *        with a temperature.
+ * @brief Chapter 04 exercises: one head and many heads of causal attention, with loops.
  *
  * Shapes: T time, C channels, NH heads, HS = C/NH head size; one column is one token. A (T, T)
  * score or weight matrix has one column per query and one row per key, as in attention_forward.
@@ -16,14 +15,7 @@
 namespace gptbook::exercises {
 
 /**
- * @brief Exercise 4.1: the causal mask of eq. (4.3), in place: every score of a key that comes
- * after its query becomes -infinity; every other score is left exactly as it was.
- * @param[in,out] scores (T, T), column t = query t, row k = key k
- */
-void apply_causal_mask(Mat& scores);
-
-/**
- * @brief Exercise 4.2: causal scaled dot-product attention of one head with plain loops,
+ * @brief Exercise 4.1: causal scaled dot-product attention of one head with plain loops,
  * eqs. (4.2), (4.3), (4.1), (4.4) (compare attention_forward_naive).
  * @param[in] q (HS, T) queries; @param[in] k (HS, T) keys; @param[in] v (HS, T) values
  * @return (HS, T): column t is the weighted average of the values of keys 0..t
@@ -31,18 +23,8 @@ void apply_causal_mask(Mat& scores);
 Mat one_head_attention(const Mat& q, const Mat& k, const Mat& v);
 
 /**
- * @brief Exercise 4.3: softmax of scores divided by a temperature, computed without overflow
- * for scores in the thousands (subtract the maximum first, as eq. (4.1) does).
- * @param[in] scores      (K) any real numbers
- * @param[in] temperature > 0: below 1 sharpens the distribution, above 1 flattens it; throw
- *                        gptbook::Error (GPTBOOK_CHECK) otherwise
- * @return (K) probabilities that sum to 1
- */
-Vec softmax_with_temperature(const Vec& scores, float temperature);
-
-/**
- * @brief Exercise 4.4: multi-head attention of one sequence: split qkv into NH heads, run
- * one_head_attention (exercise 4.2) on each, and put the heads' outputs side by side
+ * @brief Exercise 4.2: multi-head attention of one sequence: split qkv into NH heads, run
+ * one_head_attention (exercise 4.1) on each, and put the heads' outputs side by side
  * (compare attention_forward with B = 1).
  * @param[in] qkv (3C, T): queries rows [0, C), keys [C, 2C), values [2C, 3C); head h uses rows
  *                [h*HS, (h+1)*HS) of each

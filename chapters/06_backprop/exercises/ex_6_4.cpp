@@ -1,18 +1,15 @@
-// Exercise 6.4: the learning-rate schedule, eq. (6.18).
+// Exercise 6.4: the softmax backward, eq. (6.9).
 #include "exercises.hpp"
 
 #include "gptbook/core/error.hpp"
 
 namespace gptbook::exercises {
 
-float lr_at(int it, float max_lr, float min_lr, int warmup, int max_iters) {
-    // Three cases: it < warmup, warmup <= it < max_iters, it >= max_iters.
-    (void)it;
-    (void)max_lr;
-    (void)min_lr;
-    (void)warmup;
-    (void)max_iters;
-    GPTBOOK_FAIL("not implemented: exercise 6.4 (lr_at in chapters/06_backprop/exercises/ex_6_4.cpp)");
+Vec softmax_grad(const Vec& probs, const Vec& dprobs) {
+    // dL/ds_j = sum_i dL/dp_i * p_i (delta_ij - p_j): write the sum, then simplify it.
+    (void)probs;
+    (void)dprobs;
+    GPTBOOK_FAIL("not implemented: exercise 6.4 (softmax_grad in chapters/06_backprop/exercises/ex_6_4.cpp)");
 }
 
 } // namespace gptbook::exercises

@@ -60,10 +60,46 @@ struct AdamWStep {
 void adamw_step(Vec& param, const Vec& grad, Vec& m, Vec& v, int step, const AdamWStep& hp);
 
 /**
- * @brief Exercise 6.4: the learning rate of step `it` (0-based): linear warmup to max_lr over
- * `warmup` steps, then cosine decay to min_lr at max_iters, then min_lr, eq. (6.18)
- * (compare learning_rate).
+ * @brief Exercise 6.4: the backward pass of a softmax over one column, eq. (6.9) (compare
+ * softmax_backward). Derive it from the Jacobian dp_i/ds_j = p_i (delta_ij - p_j) first.
+ * @param[in] probs  (K) p = softmax(s), the forward pass's output
+ * @param[in] dprobs (K) dL/dp
+ * @return (K) dL/ds
  */
-float lr_at(int it, float max_lr, float min_lr, int warmup, int max_iters);
+Vec softmax_grad(const Vec& probs, const Vec& dprobs);
+
+/// The three gradients of a LayerNorm.
+struct LayerNormGrads {
+    Mat dinp;    ///< (C, N)
+    Vec dweight; ///< (C)
+    Vec dbias;   ///< (C)
+};
+
+/**
+ * @brief Exercise 6.5: the backward pass of LayerNorm, eqs. (6.6) and (6.7) (compare
+ * layernorm_backward, which accumulates and takes the forward pass's saved mean and rstd).
+ * Recompute each column's mean and 1/sqrt(variance + layernorm_eps) yourself, as (5.1) does.
+ * @param[in] dout   (C, N) dL/dy
+ * @param[in] inp    (C, N) x, the layer's input
+ * @param[in] weight (C) the gain w
+ */
+LayerNormGrads layernorm_grads(const Mat& dout, const Mat& inp, const Vec& weight);
+
+/// The gradients of one attention head with respect to its queries, keys and values.
+struct AttentionGrads {
+    Mat dq; ///< (HS, T)
+    Mat dk; ///< (HS, T)
+    Mat dv; ///< (HS, T)
+};
+
+/**
+ * @brief Exercise 6.6: the backward pass of one causal attention head with plain loops, eqs.
+ * (6.9)-(6.12) (compare attention_backward with B = 1 and NH = 1, which uses matrix products).
+ * Recompute the attention weights first, as exercise 4.1 does; then go backward through (4.4),
+ * the softmax of each query's column and (4.2). Masked scores get no gradient.
+ * @param[in] dout (HS, T) dL/dY
+ * @param[in] q    (HS, T) queries; @param[in] k (HS, T) keys; @param[in] v (HS, T) values
+ */
+AttentionGrads one_head_attention_grads(const Mat& dout, const Mat& q, const Mat& k, const Mat& v);
 
 } // namespace gptbook::exercises

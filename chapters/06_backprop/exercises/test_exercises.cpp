@@ -4,10 +4,12 @@
 #include "exercises.hpp"
 
 #include "gptbook/core/rng.hpp"
+#include "gptbook/nn/attention.hpp"
 #include "gptbook/nn/crossentropy.hpp"
+#include "gptbook/nn/layernorm.hpp"
 #include "gptbook/nn/linear.hpp"
+#include "gptbook/nn/softmax.hpp"
 #include "gptbook/optim/adamw.hpp"
-#include "gptbook/optim/schedule.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -139,21 +141,98 @@ TEST_CASE("6.3: three steps equal adamw_update's on a decayed tensor", "[ch06][e
     CHECK(scaled_diff(v, state.v) < 1e-6f);
 }
 
-TEST_CASE("6.4: warmup rises linearly, the cosine ends at min_lr, and stays there", "[ch06][ex6.4]") {
-    // Each value below is a short float32 computation: 1e-9 is ~10 ulps of 1e-3.
-    CHECK(std::abs(lr_at(0, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);    // (0+1)/10 of max
-    CHECK(std::abs(lr_at(9, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);    // warmup ends at max
-    CHECK(std::abs(lr_at(10, 1e-3f, 1e-4f, 10, 110) - 1e-3f) < 1e-9f);   // the cosine starts at max
-    CHECK(std::abs(lr_at(60, 1e-3f, 1e-4f, 10, 110) - 5.5e-4f) < 1e-9f); // halfway: the mean
-    CHECK(std::abs(lr_at(110, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);  // the floor
-    CHECK(std::abs(lr_at(500, 1e-3f, 1e-4f, 10, 110) - 1e-4f) < 1e-9f);
+TEST_CASE("6.4: the softmax gradient of a hand-checkable example", "[ch06][ex6.4]") {
+    // p = (0.5, 0.25, 0.25), dL/dp = (1, 0, 0): p . g = 0.5, so dL/ds = p % (g - 0.5) =
+    // (0.25, -0.125, -0.125), exact in binary.
+    const Vec p = {0.5f, 0.25f, 0.25f}, g = {1.0f, 0.0f, 0.0f};
+    const Vec ds = softmax_grad(p, g);
+    REQUIRE(ds.n_elem == 3);
+    CHECK(arma::approx_equal(ds, Vec{0.25f, -0.125f, -0.125f}, "absdiff", 0.0f));
+    // A shift of every score changes no probability, so the gradient sums to 0.
+    CHECK(std::abs(arma::accu(softmax_grad(p, Vec{0.3f, -2.0f, 1.5f}))) < 1e-6f);
 }
 
-TEST_CASE("6.4: it equals learning_rate at every step of a schedule", "[ch06][ex6.4]") {
-    const LrSchedule s{3e-3f, 3e-4f, 50, 500};
-    for (int it = 0; it < 520; ++it) {
-        INFO("step " << it);
-        // Computed in double and rounded once: equal, or one float32 ulp apart (3e-3 * 1.2e-7).
-        CHECK(std::abs(lr_at(it, s.max_lr, s.min_lr, s.warmup_iters, s.max_iters) - learning_rate(s, it)) < 1e-9f);
+TEST_CASE("6.4: it equals softmax_backward and a central difference on random scores", "[ch06][ex6.4]") {
+    Rng rng(64);
+    Mat s = random_mat(rng, 6, 1), p(6, 1);
+    const Vec g = random_mat(rng, 6, 1);
+    softmax_forward(p, s);
+    Mat expected(6, 1, arma::fill::zeros);
+    softmax_backward(expected, Mat(g), p);
+    const Vec ds = softmax_grad(p.col(0), g);
+    CHECK(scaled_diff(Mat(ds), expected) < 1e-6f); // the same few float32 products: a few ulps
+    // L(s) = g . softmax(s) in double; eps = 1e-3 leaves a truncation error of ~1e-7 here.
+    for (arma::uword j = 0; j < 6; ++j) {
+        const auto L = [&](double shift) {
+            Vec sd = arma::conv_to<Vec>::from(s.col(0));
+            sd[j] += static_cast<float>(shift);
+            Mat pj(6, 1);
+            softmax_forward(pj, Mat(sd));
+            return static_cast<double>(arma::dot(g, pj.col(0)));
+        };
+        CHECK(ds[j] == Approx((L(1e-3) - L(-1e-3)) / 2e-3).margin(1e-3)); // float32 forward: ~1e-4 noise
+    }
+}
+
+TEST_CASE("6.5: it equals layernorm_backward on random inputs", "[ch06][ex6.5]") {
+    Rng rng(65);
+    const Mat x = 3.0f * random_mat(rng, 8, 5), dout = random_mat(rng, 8, 5);
+    const Vec w = Vec(random_mat(rng, 8, 1)), b(8, arma::fill::zeros);
+    Mat y(8, 5), dinp(8, 5, arma::fill::zeros);
+    RowVec mean, rstd;
+    layernorm_forward(y, mean, rstd, x, w, b);
+    Vec dw(8, arma::fill::zeros), db(8, arma::fill::zeros);
+    layernorm_backward(dinp, dw, db, dout, x, w, mean, rstd);
+    const LayerNormGrads g = layernorm_grads(dout, x, w);
+    REQUIRE(g.dinp.n_rows == 8);
+    REQUIRE(g.dinp.n_cols == 5);
+    REQUIRE(g.dweight.n_elem == 8);
+    REQUIRE(g.dbias.n_elem == 8);
+    // Means of 8 float32 terms, possibly summed in another order: a few ulps of O(1) values.
+    CHECK(scaled_diff(g.dinp, dinp) < 1e-5f);
+    CHECK(scaled_diff(Mat(g.dweight), Mat(dw)) < 1e-5f);
+    CHECK(scaled_diff(Mat(g.dbias), Mat(db)) < 1e-6f);
+}
+
+TEST_CASE("6.5: LayerNorm ignores a shift of its input, so each column of dinp sums to 0", "[ch06][ex6.5]") {
+    Rng rng(66);
+    const Mat x = random_mat(rng, 16, 4), dout = random_mat(rng, 16, 4);
+    const LayerNormGrads g = layernorm_grads(dout, x, Vec(16, arma::fill::ones));
+    for (arma::uword n = 0; n < 4; ++n) CHECK(std::abs(arma::accu(g.dinp.col(n))) < 1e-5f); // 16 terms of O(1)
+}
+
+TEST_CASE("6.6: it equals attention_backward with one head, and a central difference", "[ch06][ex6.6]") {
+    Rng rng(67);
+    const int HS = 4, T = 5;
+    Mat qkv = random_mat(rng, 3 * HS, T);
+    const Mat R = random_mat(rng, HS, T); // L = sum(R % Y): dL/dY = R
+    Mat y(HS, T), att(T, T), dqkv(3 * HS, T, arma::fill::zeros);
+    attention_forward(y, att, qkv, 1, T, 1);
+    attention_backward(dqkv, R, qkv, att, 1, T, 1);
+    const AttentionGrads g =
+        one_head_attention_grads(R, qkv.rows(0, HS - 1), qkv.rows(HS, 2 * HS - 1), qkv.rows(2 * HS, 3 * HS - 1));
+    REQUIRE(g.dq.n_rows == static_cast<arma::uword>(HS));
+    REQUIRE(g.dq.n_cols == static_cast<arma::uword>(T));
+    // The same sums of <= 5 products in another order than BLAS: 1e-5 is ~100 ulps.
+    CHECK(scaled_diff(g.dq, dqkv.rows(0, HS - 1)) < 1e-5f);
+    CHECK(scaled_diff(g.dk, dqkv.rows(HS, 2 * HS - 1)) < 1e-5f);
+    CHECK(scaled_diff(g.dv, dqkv.rows(2 * HS, 3 * HS - 1)) < 1e-5f);
+    // A central difference on every query, key and value entry: eps = 1e-2, float32 forward,
+    // so agreement to 1e-3 (chapter 06, part 3).
+    const auto L = [&] {
+        Mat yy(HS, T), aa(T, T);
+        attention_forward(yy, aa, qkv, 1, T, 1);
+        return arma::accu(arma::conv_to<arma::mat>::from(yy) % arma::conv_to<arma::mat>::from(R));
+    };
+    const Mat analytic = arma::join_cols(g.dq, g.dk, g.dv);
+    for (arma::uword i = 0; i < qkv.n_elem; ++i) {
+        const float saved = qkv[i];
+        qkv[i] = saved + 1e-2f;
+        const double lp = L();
+        qkv[i] = saved - 1e-2f;
+        const double lm = L();
+        qkv[i] = saved;
+        INFO("qkv element " << i);
+        CHECK(analytic[i] == Approx((lp - lm) / 2e-2).margin(1e-3));
     }
 }

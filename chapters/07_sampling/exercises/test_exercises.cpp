@@ -3,7 +3,10 @@
 // (solutions_ch07, which shows the tests pass with a correct answer).
 #include "exercises.hpp"
 
+#include "gptbook/core/error.hpp"
 #include "gptbook/core/rng.hpp"
+#include "gptbook/nn/attention.hpp"
+#include "gptbook/nn/softmax.hpp"
 #include "gptbook/sample/generate.hpp"
 #include "gptbook/sample/sampler.hpp"
 
@@ -137,4 +140,69 @@ TEST_CASE("7.3: greedy decoding sees only the last T tokens of a long prompt", "
     const Tokens tail(prompt.end() - 8, prompt.end());
     CHECK(greedy_decode(m.model, prompt, 5) == greedy_decode(m.model, tail, 5));
     CHECK(greedy_decode(m.model, prompt, 0).empty());
+}
+
+TEST_CASE("7.4: temperature 1 is the plain softmax", "[ch07][ex7.4]") {
+    const Vec s = {1.0f, 2.0f, 0.5f, -1.0f};
+    const Vec p = softmax_with_temperature(s, 1.0f);
+    Mat expected = s;
+    softmax_forward(expected, expected);
+    REQUIRE(p.n_elem == 4);
+    CHECK(arma::abs(p - expected.col(0)).max() < 1e-6f); // two exp implementations: a few ulps of < 1
+    CHECK(arma::accu(p) == Approx(1.0f).margin(1e-6));
+}
+
+TEST_CASE("7.4: a low temperature picks the maximum, a high one flattens toward uniform", "[ch07][ex7.4]") {
+    const Vec s = {1.0f, 2.0f, 0.5f, -1.0f};
+    const Vec cold = softmax_with_temperature(s, 0.05f);
+    CHECK(cold[1] > 0.999f); // e^{-1/0.05} = 2e-9 for the runner-up: the max takes all
+    const Vec hot = softmax_with_temperature(s, 100.0f);
+    CHECK(arma::abs(hot - 0.25f).max() < 0.01f); // scores differ by <= 3, /100: within 1% of 1/4
+    const Vec half = softmax_with_temperature(s, 0.5f);
+    CHECK(half[1] > softmax_with_temperature(s, 1.0f)[1]); // sharper than at temperature 1
+    CHECK(half.index_max() == 1);                          // the order is kept
+}
+
+TEST_CASE("7.4: huge scores do not overflow, and a temperature <= 0 is an error", "[ch07][ex7.4]") {
+    const Vec s = {1000.0f, 1001.0f, 999.0f}; // exp(1000) is inf in float32
+    const Vec p = softmax_with_temperature(s, 1.0f);
+    REQUIRE(p.is_finite());
+    // softmax of (1, 2, 0): e/(1+e+e^2)... computed in float32: 1e-6 is a few ulps.
+    const float e = std::exp(1.0f), z = e + e * e + 1.0f;
+    CHECK(p[0] == Approx(e / z).margin(1e-6));
+    CHECK(p[1] == Approx(e * e / z).margin(1e-6));
+    CHECK_THROWS_AS(softmax_with_temperature(s, 0.0f), Error);
+    CHECK_THROWS_AS(softmax_with_temperature(s, -1.0f), Error);
+}
+
+TEST_CASE("7.5: step by step with a cache, each output equals causal attention over the whole sequence",
+          "[ch07][ex7.5]") {
+    Rng rng(75);
+    const int HS = 8, T = 6;
+    Mat qkv(3 * HS, T); // one head (C = HS), one sequence: the library's layout
+    for (float& x : qkv) x = rng.normal();
+    Mat expected(HS, T), att(T, T);
+    attention_forward(expected, att, qkv, 1, T, 1);
+    Mat k_cache(HS, 0), v_cache(HS, 0);
+    for (int t = 0; t < T; ++t) {
+        const Vec q = qkv.submat(0, t, HS - 1, t), k = qkv.submat(HS, t, 2 * HS - 1, t),
+                  v = qkv.submat(2 * HS, t, 3 * HS - 1, t);
+        const Vec y = kv_cache_step(k_cache, v_cache, q, k, v);
+        INFO("token " << t);
+        REQUIRE(y.n_elem == static_cast<arma::uword>(HS));
+        REQUIRE(k_cache.n_cols == static_cast<arma::uword>(t + 1));
+        REQUIRE(v_cache.n_cols == static_cast<arma::uword>(t + 1));
+        // The same sums of <= 8 products of O(1) numbers in another order: 1e-5 is ~100 ulps.
+        CHECK(arma::abs(y - expected.col(t)).max() < 1e-5f);
+    }
+    // The cache holds exactly the keys and values it was given, in order.
+    CHECK(arma::approx_equal(k_cache, Mat(qkv.rows(HS, 2 * HS - 1)), "absdiff", 0.0f));
+    CHECK(arma::approx_equal(v_cache, Mat(qkv.rows(2 * HS, 3 * HS - 1)), "absdiff", 0.0f));
+}
+
+TEST_CASE("7.5: the first token attends only to itself, so its output is its own value", "[ch07][ex7.5]") {
+    Mat k_cache(4, 0), v_cache(4, 0);
+    const Vec q = {1.0f, 2.0f, 3.0f, 4.0f}, k = {0.5f, -1.0f, 2.0f, 0.0f}, v = {7.0f, -3.0f, 0.25f, 1.0f};
+    // A softmax over one score is exactly 1, and 1 * v is v: no rounding at all.
+    CHECK(arma::approx_equal(kv_cache_step(k_cache, v_cache, q, k, v), v, "absdiff", 0.0f));
 }

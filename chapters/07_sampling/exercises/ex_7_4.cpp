@@ -1,4 +1,4 @@
-// Exercise 4.3: softmax with a temperature.
+// Exercise 7.4: softmax with a temperature.
 #include "exercises.hpp"
 
 #include "gptbook/core/error.hpp"
@@ -10,7 +10,7 @@ Vec softmax_with_temperature(const Vec& scores, float temperature) {
     (void)scores;
     (void)temperature;
     GPTBOOK_FAIL(
-        "not implemented: exercise 4.3 (softmax_with_temperature in chapters/04_attention/exercises/ex_4_3.cpp)");
+        "not implemented: exercise 7.4 (softmax_with_temperature in chapters/07_sampling/exercises/ex_7_4.cpp)");
 }
 
 } // namespace gptbook::exercises

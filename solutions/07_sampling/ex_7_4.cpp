@@ -1,4 +1,4 @@
-// Solution to exercise 4.3: softmax with a temperature.
+// Solution to exercise 7.4: softmax with a temperature.
 #include "exercises.hpp"
 
 #include "gptbook/core/error.hpp"

@@ -1,0 +1,904 @@
+#!/usr/bin/env python3
+"""Regenerate every figure of the book (chapters 01-09) from the library's own numbers.
+
+    tools/figures/make_figures.py --build build/release              # into chapters/NN_name/figures/
+    tools/figures/make_figures.py --build build/release --only ch04  # one chapter (repeat for more)
+    tools/figures/make_figures.py --build build/release --out DIR    # into DIR/NN_name/ instead
+    tools/figures/make_figures.py --list                             # the figures, without making them
+
+Two kinds of figure, both kept in chapters/NN_name/figures/ and shown by the chapter's README:
+
+* Plots (PNG), drawn here with matplotlib from numbers computed by the gptbook Python module of
+  the build given with --build (<build>/python): its tokenizers, forward passes, trainer, samplers
+  and sinusoidal table, NumPy arrays in and out. The small models some plots look inside are trained
+  here, seeded, in a few seconds each (one thread). Chapter 09's roofline needs a GPU run that this
+  script cannot make: it places each kernel at the arithmetic intensity its FLOPs and bytes give (the
+  counts demo_09_gpu.cpp uses) and says so in its caption.
+* Diagrams (SVG), rendered with Graphviz (`dot -Tsvg`) from the hand-written NAME.dot beside them.
+
+The content is fixed by seeds: a rerun draws the same figures (the bytes may differ from one
+machine or library version to another). The whole run takes well under a minute on two cores.
+tools/figures/check_figures.py (a CTest test, label `book`) reruns this script into a scratch
+directory and fails when a chapter shows a figure this script does not make.
+
+Exit codes: 0 done, 1 a figure failed, 2 bad arguments or no gptbook module, 3 matplotlib or
+Graphviz is not installed.
+"""
+import argparse
+import functools
+import json
+import math
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHAPTERS_DIR = REPO_ROOT / "chapters"
+DPI = 100       # every PNG: figure inches x 100 pixels, at most 1000 pixels wide
+EXIT_MISSING_TOOL = 3
+
+
+class MissingTool(Exception):
+    """matplotlib or Graphviz is not installed (exit code 3: check_figures.py skips)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry: one entry per plot, in book order; diagrams are found as figures/*.dot.
+# ---------------------------------------------------------------------------------------------
+
+PLOTS = []  # (chapter folder, file name, function(book) -> matplotlib Figure)
+
+
+def plot(chapter, name):
+    """Registers the decorated function as the maker of chapters/<chapter>/figures/<name>."""
+    def register(fn):
+        PLOTS.append((chapter, name, fn))
+        return fn
+    return register
+
+
+def diagrams(chapters_dir=CHAPTERS_DIR):
+    """(chapter folder, svg name, dot source) for every chapters/NN_name/figures/*.dot."""
+    found = []
+    for dot in sorted(chapters_dir.glob("[0-9][0-9]_*/figures/*.dot")):
+        found.append((dot.parent.parent.name, dot.with_suffix(".svg").name, dot))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# What the plots share: the module, the corpus, and models trained once per run.
+# ---------------------------------------------------------------------------------------------
+
+# A small character model of tiny Shakespeare for chapters 02, 03, 06, 07 and 08: the shape of the
+# shakespeare-char-cpu preset at half the width and layers, 800 steps at a high learning rate
+# (as notebooks/prepare_runs.py trains its run). About 8 s on one thread; validation loss about 2.2.
+SHAKESPEARE_RECIPE = {
+    "model": {"n_layer": 2, "n_head": 4, "n_embd": 64, "block_size": 64, "dropout": 0.0},
+    "train": {"max_iters": 800, "batch_size": 12, "lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 50,
+              "eval_interval": 50, "eval_iters": 10, "seed": 1337, "threads": 1},
+}
+
+
+class Book:
+    """The gptbook module and everything several plots need, each made on first use."""
+
+    def __init__(self, gb, build_dir):
+        self.gb = gb
+        self.build_dir = build_dir
+
+    @functools.cached_property
+    def text(self):
+        """Tiny Shakespeare (shipped in data/), as `gptbook data fetch shakespeare` finds it."""
+        return self.gb.load_corpus(self.gb.corpus_path("shakespeare"))
+
+    @functools.cached_property
+    def held_out(self):
+        """The last 10% of tiny Shakespeare: the validation split the trainer uses."""
+        return self.text[int(0.9 * len(self.text)):]
+
+    @functools.cached_property
+    def shakespeare(self):
+        """SHAKESPEARE_RECIPE trained: a dict with model, tok, history (the on_eval rows) and wte0,
+        the token embedding as initialised (copied before the first step)."""
+        gb = self.gb
+        tc = gb.TrainConfig.preset("shakespeare-char-cpu").train
+        for key, value in SHAKESPEARE_RECIPE["train"].items():
+            setattr(tc, key, value)
+        trainer = gb.Trainer(gb.GPTConfig(**SHAKESPEARE_RECIPE["model"]), tc, data="shakespeare",
+                             tokenizer="char")
+        model = trainer.model
+        wte0 = model.parameters()["wte.weight"].copy()
+        history = []
+        trainer.run(on_eval=history.append)
+        return {"trainer": trainer, "model": model, "tok": trainer.tokenizer, "history": history,
+                "wte0": wte0}
+
+    @functools.cached_property
+    def bpe_1024(self):
+        """Byte-level BPE with 1024 merges learned on the first 90% of tiny Shakespeare."""
+        return self.gb.Tokenizer.train_bpe(self.text[:int(0.9 * len(self.text))], 256 + 1024 + 1)
+
+
+def char_label(ch):
+    """A character as a figure label: newline as \\n, space as an open box."""
+    return {"\n": "\\n", " ": "\u2423", "\t": "\\t"}.get(ch, ch)
+
+
+def mark_column(ax, col, rows, color="C3"):
+    """Outlines column `col` of an image of `rows` rows."""
+    from matplotlib.patches import Rectangle
+    ax.add_patch(Rectangle((col - 0.5, -0.5), 1, rows, fill=False, ec=color, lw=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 01: tokenization
+# ---------------------------------------------------------------------------------------------
+
+def first_merges(gb, tok, m):
+    """The BPE tokenizer `tok` as it was after its first m merges (its JSON, the rest dropped)."""
+    spec = json.loads(tok.to_json())
+    spec["merges"] = spec["merges"][:m]
+    spec["special_tokens"] = {}       # its id would no longer follow the last merge
+    return gb.Tokenizer.from_json(json.dumps(spec))
+
+
+def draw_tokens(ax, tok, passage, title, width):
+    """`passage` as `tok` cuts it: one shaded box per token, wrapped at `width` columns."""
+    from matplotlib.patches import Rectangle
+    import matplotlib.pyplot as plt
+    colours = plt.cm.Pastel1.colors
+    row = col = 0
+    ids = tok.encode(passage)
+    for n, i in enumerate(ids):
+        piece = tok.token_bytes(int(i)).decode("utf-8", "replace")
+        for part in piece.replace("\n", "\u21b5\n").splitlines(keepends=True):
+            shown = part.rstrip("\n")
+            if col + len(shown) > width:
+                row, col = row + 1, 0
+            ax.add_patch(Rectangle((col, -row - 0.85), len(shown), 0.75, color=colours[n % 5],
+                                   ec="grey", lw=0.5))
+            for k, ch in enumerate(shown):
+                ax.text(col + k + 0.5, -row - 0.5, ch, ha="center", va="center", family="monospace",
+                        fontsize=10)
+            col += len(shown)
+            if part.endswith("\n"):
+                row, col = row + 1, 0
+    ax.set_xlim(0, width)
+    ax.set_ylim(-row - 1.1, 0.1)
+    ax.set_axis_off()
+    ax.set_title(f"{title}: {len(passage)} characters \u2192 {len(ids)} tokens", loc="left", fontsize=11)
+
+
+@plot("01_tokenization", "ch01_token_boundaries.png")
+def fig_ch01_token_boundaries(book):
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    start = book.held_out.index("PROSPERO:\nNo harm.")
+    passage = book.held_out[start:start + 150]
+    passage = passage[:passage.rindex("\n") + 1]
+    tokenizers = [("characters (V = 65)", gb.Tokenizer.char(book.text)),
+                  ("BPE, 256 merges", first_merges(gb, book.bpe_1024, 256)),
+                  ("BPE, 1024 merges", first_merges(gb, book.bpe_1024, 1024))]
+    width = max(len(line) for line in passage.splitlines()) + 2
+    fig, axes = plt.subplots(len(tokenizers), 1, figsize=(9, 1.9 * len(tokenizers)))
+    for ax, (name, tok) in zip(axes, tokenizers):
+        draw_tokens(ax, tok, passage, name, width)
+    fig.suptitle("One held-out passage cut into tokens (one box per token, \u21b5 a newline)")
+    return fig
+
+
+@plot("01_tokenization", "ch01_bpe_compression.png")
+def fig_ch01_bpe_compression(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb, tok = book.gb, book.bpe_1024
+    sample = book.held_out[:60_000]
+    n_bytes = len(sample.encode())
+    steps = [0, 16, 32, 64, 128, 256, 384, 512, 768, 1024]
+    bytes_per_token = [n_bytes / len(first_merges(gb, tok, m).encode(sample)) for m in steps]
+    lengths = np.array([len(tok.token_bytes(256 + m)) for m in range(len(tok.merges))])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.plot(steps, bytes_per_token, "o-")
+    for m, r in zip(steps, bytes_per_token):
+        if m in (0, 256, 1024):
+            ax1.annotate(f"{r:.2f}", (m, r), textcoords="offset points", xytext=(4, -12), fontsize=9)
+    ax1.set(xlabel="merges used", ylabel="bytes per token, held-out text",
+            title="Each merge shortens the text, less and less")
+    ax2.plot(np.arange(len(lengths)), lengths, ".", ms=3, alpha=0.5, label="one merge")
+    window = 64
+    ax2.plot(np.arange(window - 1, len(lengths)), np.convolve(lengths, np.ones(window) / window, "valid"),
+             color="C3", label=f"mean of {window} merges")
+    ax2.set(xlabel="merge m (the new token's id is 256 + m)", ylabel="bytes in the new token",
+            title="Later merges make longer tokens")
+    ax2.legend()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 02: embeddings
+# ---------------------------------------------------------------------------------------------
+
+CHAR_GROUPS = ["white space", "punctuation", "digit", "capital vowel", "capital consonant",
+               "small vowel", "small consonant"]
+GROUP_COLOURS = {"white space": "tab:gray", "punctuation": "tab:orange", "digit": "tab:green",
+                 "capital vowel": "tab:red", "capital consonant": "tab:purple",
+                 "small vowel": "tab:blue", "small consonant": "tab:cyan"}
+
+
+def char_group(c):
+    if c.isspace():
+        return "white space"
+    if c.isdigit():
+        return "digit"
+    if not c.isalpha():
+        return "punctuation"
+    return ("capital " if c.isupper() else "small ") + ("vowel" if c.lower() in "aeiou" else "consonant")
+
+
+def pca_2d(w):
+    """The columns of w (C, V) projected on its two main directions; and their share of variance."""
+    import numpy as np
+    centred = w - w.mean(axis=1, keepdims=True)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    return u[:, :2].T @ centred, (s[:2] ** 2).sum() / (s ** 2).sum()
+
+
+@plot("02_embeddings", "ch02_embedding_pca.png")
+def fig_ch02_embedding_pca(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    run = book.shakespeare
+    tok = run["tok"]
+    chars = [tok.decode([i]) for i in range(tok.vocab_size)]
+    steps = run["history"][-1]["step"]
+    tables = [("step 0, as initialised", run["wte0"]),
+              (f"step {steps}, trained", run["model"].parameters()["wte.weight"])]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    for ax, (name, wte) in zip(axes, tables):
+        xy, share = pca_2d(wte.astype(np.float64))
+        for g in CHAR_GROUPS:
+            members = [i for i, c in enumerate(chars) if char_group(c) == g]
+            ax.scatter(xy[0, members], xy[1, members], s=150, color=GROUP_COLOURS[g], alpha=0.45, label=g)
+            for i in members:
+                ax.text(xy[0, i], xy[1, i], char_label(chars[i]), ha="center", va="center",
+                        family="monospace", fontsize=8)
+        ax.set(title=f"wte at {name}: {100 * share:.0f}% of the variance shown",
+               xlabel="principal direction 1", ylabel="principal direction 2")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    return fig
+
+
+@plot("02_embeddings", "ch02_embedding_cosine.png")
+def fig_ch02_embedding_cosine(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    run = book.shakespeare
+    tok = run["tok"]
+    chars = [tok.decode([i]) for i in range(tok.vocab_size)]
+    order = sorted(range(len(chars)), key=lambda i: (CHAR_GROUPS.index(char_group(chars[i])), chars[i]))
+    wte = run["model"].parameters()["wte.weight"].astype(np.float64)
+    unit = wte / np.linalg.norm(wte, axis=0, keepdims=True)
+    sim = (unit.T @ unit)[np.ix_(order, order)]                 # (V, V), eq. (2.3)
+    fig, ax = plt.subplots(figsize=(8.5, 7.5))
+    im = ax.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+    labels = [char_label(chars[i]) for i in order]
+    ax.set_xticks(range(len(order)), labels, fontsize=6, family="monospace")
+    ax.set_yticks(range(len(order)), labels, fontsize=6, family="monospace")
+    edges = np.cumsum([sum(char_group(c) == g for c in chars) for g in CHAR_GROUPS])[:-1] - 0.5
+    for e in edges:
+        ax.axhline(e, color="black", lw=0.5)
+        ax.axvline(e, color="black", lw=0.5)
+    ax.set_title(f"cos(a, b) of the trained token embeddings (step {run['history'][-1]['step']}),\n"
+                 "characters grouped: space, punctuation, digit, capital and small vowels and consonants")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="cosine similarity, eq. (2.3)")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 03: positional encoding
+# ---------------------------------------------------------------------------------------------
+
+@plot("03_positional_encoding", "ch03_sinusoidal_table.png")
+def fig_ch03_sinusoidal_table(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    C, T = 128, 64                                  # the shakespeare-char-cpu preset
+    P = book.gb.sinusoidal_table(C, T)              # (C, T), eq. (3.3)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+    im = ax1.imshow(P, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+    ax1.set(xlabel="position t", ylabel="channel", title=f"sinusoidal_table({C}, {T})")
+    fig.colorbar(im, ax=ax1, label="P[channel, t]")
+    t_fine = np.linspace(0, 24, 481)
+    for c in [0, 8, 32, 96]:
+        omega = 10000.0 ** (-(c - c % 2) / C)
+        line, = ax2.plot(t_fine, np.sin(omega * t_fine), lw=0.8, alpha=0.5)
+        ax2.plot(range(25), P[c, :25], "o", ms=4, color=line.get_color(),
+                 label=f"channel {c}: {omega:.3g}")
+    ax2.set(xlabel="position t", ylabel="P[channel, t]", ylim=(-1.15, 2.0),
+            title="Four sine channels (dots: the table)")
+    ax2.legend(fontsize=8, loc="upper center", ncol=2, title="radians per position", title_fontsize=8)
+    return fig
+
+
+def similarity_by_distance(table):
+    """Mean cos(P[:, t], P[:, t+k]) over t, for k = 0 .. T-1; table (C, T)."""
+    import numpy as np
+    unit = table / np.linalg.norm(table, axis=0, keepdims=True)
+    sim = unit.T @ unit
+    return np.array([np.mean(np.diagonal(sim, k)) for k in range(table.shape[1])])
+
+
+@plot("03_positional_encoding", "ch03_position_similarity.png")
+def fig_ch03_position_similarity(book):
+    import matplotlib.pyplot as plt
+    gb, run = book.gb, book.shakespeare
+    preset = gb.TrainConfig.preset("shakespeare-char-cpu").model
+    steps = run["history"][-1]["step"]
+    C = SHAKESPEARE_RECIPE["model"]["n_embd"]
+    curves = [("sinusoidal (C = 128, T = 64)", gb.sinusoidal_table(preset.n_embd, preset.block_size), "k"),
+              ("learned, GPT-2's initialisation", gb.GPT(preset, seed=1337).positions(), "C1"),
+              (f"learned, trained {steps} steps (C = {C})", run["model"].positions(), "C0")]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for name, table, colour in curves:
+        ax.plot(similarity_by_distance(table.astype("float64")), color=colour, lw=2, label=name)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set(xlabel="distance k between two positions", ylabel="mean cos(P[:, t], P[:, t+k])",
+           title="How alike two positions are, by their distance")
+    ax.legend()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 04: attention
+# ---------------------------------------------------------------------------------------------
+
+def show_weights(ax, A, labels, title, numbers=False):
+    """A (T, T) weight matrix with column = query and row = key, as the chapter prints them."""
+    im = ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
+    T = len(labels)
+    ax.set_xticks(range(T), labels, family="monospace", fontsize=9)
+    ax.set_yticks(range(T), labels, family="monospace", fontsize=9)
+    ax.set(xlabel="query (column)", ylabel="key (row)", title=title)
+    if numbers:
+        for k in range(T):
+            for t in range(T):
+                ax.text(t, k, f"{A[k, t]:.2f}", ha="center", va="center", fontsize=9,
+                        color="white" if A[k, t] > 0.6 else "black")
+    return im
+
+
+def demo_qkv(build_dir):
+    """The worked example's qkv (3C, T) as demo_04_attention prints it (its Step 2 table)."""
+    import numpy as np
+    demo = build_dir / "chapters" / "04_attention" / "demo_04_attention"
+    if not demo.is_file():
+        raise RuntimeError(f"{demo} not found: build it "
+                           f"(cmake --build {build_dir} --target demo_04_attention)")
+    out = subprocess.run([str(demo), "--smoke"], capture_output=True, text=True, check=True).stdout
+    rows = re.findall(r"^\s+([qkv]\d)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$",
+                      out.split("== Step 2")[1].split("== Step 3")[0], re.M)
+    if len(rows) != 12:
+        raise RuntimeError(f"{demo} --smoke: expected the 12 rows of qkv in its Step 2, found {len(rows)}")
+    return np.array([[float(v) for v in r[1:]] for r in rows], dtype=np.float64)
+
+
+@plot("04_attention", "ch04_attention_worked_example.png")
+def fig_ch04_attention_worked_example(book):
+    """The demo's four tokens through the library's own attention: a one-layer GPT whose qkv is
+    set to the demo's. Its input x is one-hot (wte = I, no positions), so ln_1 gives 4 affinely
+    independent columns, and c_attn's weight and bias can be solved to map them onto any qkv."""
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    qkv = demo_qkv(book.build_dir)                                   # (3C, T) = (12, 4)
+    C, T, NH = 4, 4, 2
+    model = gb.GPT(gb.GPTConfig(vocab_size=T, block_size=T, n_layer=1, n_head=NH, n_embd=C))
+    p = model.parameters()
+    p["wte.weight"][:] = np.eye(C, dtype=np.float32)                 # token v is the one-hot e_v
+    p["wpe.weight"][:] = 0.0
+    ln = model.forward(np.arange(T)).layers[0]["ln_1"].astype(np.float64)   # (C, T)
+    solved = qkv @ np.linalg.pinv(np.vstack([ln, np.ones((1, T))]))  # (3C, C+1): [W^T | b]
+    p["h.0.attn.c_attn.weight"][:] = solved[:, :C].T
+    p["h.0.attn.c_attn.bias"][:] = solved[:, C]
+    fw = model.forward(np.arange(T))
+    gap = np.abs(fw.layers[0]["qkv"] - qkv).max()
+    if gap > 1e-4:   # the demo prints 4 decimals (5e-5 of rounding); float32 adds far less
+        raise RuntimeError(f"the model's qkv is {gap:.1e} from the demo's; expected below 1e-4")
+    att = fw.attention(0)[0]                                         # (NH, T, T) [h, query, key]
+    words = ["cat", "sat", "because", "it"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    titles = ["head 0: weights set by hand", "head 1: random weights"]
+    for h, ax in enumerate(axes):
+        im = show_weights(ax, att[h].T, words, titles[h], numbers=True)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="attention weight")
+    return fig
+
+
+@plot("04_attention", "ch04_attention_reverse.png")
+def fig_ch04_attention_reverse(book):
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    tc = gb.TrainConfig.preset("reverse").train                      # as demo_04_trained_attention
+    tc.max_iters, tc.eval_interval, tc.threads = 300, 100, 1
+    trainer = gb.Trainer(gb.GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=13), tc, data="task:reverse")
+    trainer.run()
+    example = "120201>102021\n"                                       # held out: never in a batch
+    ids = trainer.tokenizer.encode(example)[:-1]                     # the model reads 13 characters
+    att = trainer.model.forward(ids).attention(0)[0]                 # (NH, T, T) [h, query, key]
+    labels = list(example[:-1])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.2))
+    for h, ax in enumerate(axes):
+        im = show_weights(ax, att[h].T, labels, f"layer 0, head {h}")
+        ax.axvline(5.5, color="C3", lw=1, ls="--")   # queries right of it predict the answer
+        ax.set_xlabel("query t = 0 .. 12 (column); right of the line: the answer")
+    fig.suptitle(f"Reverse task, trained 300 steps: attention on {example[:-1]!r} (held out)")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="attention weight")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 05: feed-forward
+# ---------------------------------------------------------------------------------------------
+
+def library_gelu(gb, x):
+    """gelu_forward of the library on the values x (4C,), through a block's MLP: with c_fc's weight
+    at 0, fch = c_fc's bias for every token, so setting the bias to x makes fch_gelu = GELU(x)."""
+    import numpy as np
+    C = len(x) // 4
+    model = gb.GPT(gb.GPTConfig(vocab_size=2, block_size=1, n_layer=1, n_head=1, n_embd=C))
+    p = model.parameters()
+    p["h.0.mlp.c_fc.weight"][:] = 0.0
+    p["h.0.mlp.c_fc.bias"][:] = x
+    layer = model.forward(np.zeros(1, dtype=np.int32)).layers[0]
+    assert np.array_equal(layer["fch"][:, 0], x.astype(np.float32))
+    return layer["fch_gelu"][:, 0].astype(np.float64)
+
+
+@plot("05_feed_forward", "ch05_gelu_relu.png")
+def fig_ch05_gelu_relu(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    x = np.linspace(-4, 4, 1024).astype(np.float32)
+    gelu = library_gelu(book.gb, x)
+    h = np.float32(1e-2)      # central difference of the library's GELU; its error is O(h^2)
+    slope = (library_gelu(book.gb, x + h) - library_gelu(book.gb, x - h)) / (2 * float(h))
+    lowest = int(gelu.argmin())
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(x, np.maximum(x, 0), color="0.5", ls="--", label="ReLU max(0, x)")
+    ax1.plot(x, gelu, color="C0", lw=2, label="GELU (5.3), gelu_forward")
+    ax1.plot(x[lowest], gelu[lowest], "o", color="C3")
+    ax1.annotate(f"minimum {gelu[lowest]:.2f} at x = {x[lowest]:.2f}", (x[lowest], gelu[lowest]),
+                 xytext=(-3.9, 1.2), arrowprops={"arrowstyle": "->", "color": "C3"}, fontsize=9)
+    ax1.set(xlabel="x", ylabel="output", title="GELU is ReLU with the corner rounded off")
+    ax1.legend(loc="upper left")
+    ax2.plot(x, (x > 0).astype(float), color="0.5", ls="--", label="ReLU'")
+    ax2.plot(x, slope, color="C0", lw=2, label="GELU' (6.8)")
+    ax2.axhline(0, color="grey", lw=0.5)
+    ax2.set(xlabel="x", ylabel="derivative (central differences)",
+            title="Its derivative is smooth, dips below 0 and overshoots 1")
+    ax2.legend(loc="upper left")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 06: training by backprop
+# ---------------------------------------------------------------------------------------------
+
+@plot("06_backprop", "ch06_lr_schedule.png")
+def fig_ch06_lr_schedule(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    tc = gb.TrainConfig.preset("shakespeare-char-cpu").train
+    # The schedule is the trainer's: a tiny model on a synthetic task, evaluated after every step,
+    # reports the learning rate the preset's recipe gives each step (the lr column of metrics.csv).
+    tc.batch_size, tc.eval_iters, tc.eval_interval, tc.threads = 1, 1, 1, 1
+    trainer = gb.Trainer(gb.GPTConfig(n_layer=1, n_head=1, n_embd=8), tc, data="task:sort")
+    rows = []
+    trainer.run(on_eval=rows.append)
+    step = np.array([r["step"] for r in rows])
+    lr = np.array([r["lr"] for r in rows])
+    W, I = tc.warmup_iters, tc.max_iters
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(step, lr, color="C0", lw=2)
+    ax.axvline(W, color="0.5", ls=":", lw=1)
+    ax.annotate(f"warmup: {W} steps up to {tc.lr:g}", (W, tc.lr), xytext=(W + 60, tc.lr * 1.02), fontsize=9)
+    ax.annotate(f"cosine down to {tc.min_lr:g} at step {I}", (I, tc.min_lr), xytext=(I * 0.62, tc.lr * 0.6),
+                arrowprops={"arrowstyle": "->"}, fontsize=9)
+    ax.set(xlabel="step i", ylabel="learning rate \u03b7(i)", ylim=(0, tc.lr * 1.12),
+           title="The shakespeare-char-cpu recipe's learning rate, step by step, as the Trainer applies it")
+    return fig
+
+
+@plot("06_backprop", "ch06_finite_difference.png")
+def fig_ch06_finite_difference(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    run = book.shakespeare
+    model, tok = run["model"], run["tok"]
+    T = model.config.block_size
+    window = np.stack([tok.encode(book.held_out[s:s + T + 1]) for s in (1000, 50000)])   # (2, T+1)
+    x, y = window[:, :-1], window[:, 1:]
+    params = model.parameters()
+    model.loss_and_grad(x, y)
+    grads = model.gradients()
+
+    def numeric_grad(name, i, eps):
+        """(L(p + eps) - L(p - eps)) / (the step float32 really took), p restored exactly."""
+        p, at = params[name], np.unravel_index(i, params[name].shape, order="F")
+        saved = p[at]
+        p[at] = saved + eps
+        up, loss_up = p[at], model.loss(x, y)
+        p[at] = saved - eps
+        down, loss_down = p[at], model.loss(x, y)
+        p[at] = saved
+        return (loss_up - loss_down) / float(up - down)
+
+    # In three tensors of different kinds, the element whose |gradient| is at the tensor's 99th
+    # percentile: sizeable, but not the extreme ones (wte's largest sit where the loss curves most).
+    chosen = []
+    for name in ["h.0.ln_1.weight", "h.0.attn.c_attn.weight", "h.0.mlp.c_fc.weight"]:
+        g = grads[name].reshape(-1, order="F")
+        i = int(np.argsort(np.abs(g), kind="stable")[int(0.99 * g.size) - 1])
+        chosen.append((name, i, float(g[i])))
+    eps_grid = np.logspace(-5, 0, 16)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    curves = []
+    for k, (name, i, analytic) in enumerate(chosen):
+        err = np.maximum([abs(numeric_grad(name, i, eps) - analytic) for eps in eps_grid], 1e-10)
+        curves.append(err)
+        ax.plot(eps_grid, err, "o-", color=f"C{k}", label=f"{name}[{i}], gradient {analytic:.3f}")
+    curves = np.array(curves)
+    # Guides through the two ends: slope 2 (truncation) and slope -1 (float32 rounding).
+    ax.plot(eps_grid, curves[:, -1].max() * (eps_grid / eps_grid[-1]) ** 2, "k--", lw=1,
+            label="\u221d \u03b5\u00b2: truncation of the central difference")
+    ax.plot(eps_grid, np.median(curves[:, 0]) * eps_grid[0] / eps_grid, "k:", lw=1,
+            label="\u221d 1/\u03b5: float32 rounding of the loss")
+    ax.axvline(1e-2, color="0.6", lw=1)
+    ax.text(1.1e-2, 3e-9, "\u03b5 = 1e-2, the tests' step", fontsize=8, color="0.4")
+    ax.set(xscale="log", yscale="log", ylim=(1e-9, 1), xlabel="finite-difference step \u03b5",
+           ylabel="|analytic - numeric|",
+           title=f"Gradient check of a trained GPT (L{model.config.n_layer} C{model.config.n_embd}): "
+                 "error against step size")
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 07: sampling
+# ---------------------------------------------------------------------------------------------
+
+@plot("07_sampling", "ch07_samplers.png")
+def fig_ch07_samplers(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    words = ["blue", "cloudy", "clear", "grey"]
+    logits = np.log(np.array([0.60, 0.20, 0.15, 0.05], dtype=np.float32))   # "The sky is ..."
+    samplers = {"temperature 1 (the model)": {"temperature": 1.0},
+                "temperature 0.5": {"temperature": 0.5},
+                "temperature 2": {"temperature": 2.0},
+                "greedy (temperature 0)": {"temperature": 0.0},
+                "top-k 2": {"top_k": 2},
+                "top-p 0.9": {"top_p": 0.9}}
+    fig, axes = plt.subplots(2, 3, figsize=(10, 5.2), sharey=True)
+    for ax, (name, options) in zip(axes.flat, samplers.items()):
+        q = gb.next_token_distribution(logits, **options)             # eq. (7.1)
+        ax.bar(words, q, color=["C0" if v > 0 else "0.8" for v in q])
+        for i, v in enumerate(q):
+            ax.text(i, v + 0.02, f"{v:.2f}", ha="center", fontsize=9)
+        ax.set(title=name, ylim=(0, 1.12))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("probability")
+    fig.suptitle('"The sky is ...": one distribution, reshaped by each sampler (next_token_distribution)')
+    return fig
+
+
+@plot("07_sampling", "ch07_kv_cache.png")
+def fig_ch07_kv_cache(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    run = book.shakespeare
+    model, tok = run["model"], run["tok"]
+    C, NH = model.config.n_embd, model.config.n_head
+    prompt = "ROMEO:\nBut soft, what light"
+    fw = model.forward(tok.encode(prompt))
+    qkv = fw.layers[0]["qkv"]                        # (3C, T): the columns the cache keeps
+    keys, values = qkv[C:2 * C], qkv[2 * C:]         # (C, T) each
+    newest = fw.attention(0)[0, :, -1, :]            # (NH, T): the last query over every key
+    T = len(prompt)
+    labels = [char_label(c) for c in prompt]
+    fig, axes = plt.subplots(3, 1, figsize=(10, 8.5), sharex=True, height_ratios=[3, 3, 1.3])
+    for ax, m, name in [(axes[0], keys, "k"), (axes[1], values, "v")]:
+        lim = np.percentile(np.abs(m), 99)
+        im = ax.imshow(m, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
+        mark_column(ax, T - 1, C)
+        ax.set(ylabel="channel", title=f"layer 0's cached {'keys' if name == 'k' else 'values'}: "
+               f"one column {name}_t per token read, (C, t+1) = ({C}, {T})")
+        fig.colorbar(im, ax=ax, pad=0.01, label=name)
+    im = axes[2].imshow(newest, aspect="auto", cmap="Blues", vmin=0, vmax=1)
+    mark_column(axes[2], T - 1, NH)
+    axes[2].set_yticks(range(NH), [f"head {h}" for h in range(NH)], fontsize=8)
+    axes[2].set_title(f"the newest query q_{T - 1} (the '{prompt[-1]}') reads every cached column: "
+                      "its attention weights", fontsize=11)
+    fig.colorbar(im, ax=axes[2], pad=0.01, label="weight")
+    axes[2].set_xticks(range(T), labels, family="monospace", fontsize=9)
+    axes[2].set_xlabel("token t (the character read); outlined: the column this step appends")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 08: the whole GPT
+# ---------------------------------------------------------------------------------------------
+
+def parameter_group(name):
+    if name.startswith("wte"):
+        return "wte: token embedding\n(and the output layer)"
+    if name.startswith("wpe"):
+        return "wpe: positions"
+    if ".attn." in name:
+        return "attention:\nc_attn, c_proj"
+    if ".mlp." in name:
+        return "MLP:\nc_fc, c_proj"
+    return "LayerNorm:\ngains and biases"
+
+
+@plot("08_gpt", "ch08_parameter_count.png")
+def fig_ch08_parameter_count(book):
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for ax, preset_name in zip(axes, ["shakespeare-char-cpu", "shakespeare-char"]):
+        cfg = gb.TrainConfig.preset(preset_name).model
+        cfg.vocab_size = 65                            # tiny Shakespeare's characters
+        model = gb.GPT(cfg)
+        counts = {}
+        for name, tensor in model.parameters().items():     # the parameter table, in buffer order
+            counts[parameter_group(name)] = counts.get(parameter_group(name), 0) + tensor.size
+        total = model.num_parameters
+        ax.barh(list(counts), list(counts.values()), color=["C0", "C1", "C2", "C3", "C4"])
+        for i, v in enumerate(counts.values()):
+            ax.text(v + total * 0.01, i, f"{v:,} ({v / total:.1%})", va="center", fontsize=9)
+        ax.set_xlim(0, max(counts.values()) * 1.55)
+        scale, unit = (1e6, "M") if total >= 1e6 else (1e3, "k")
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v / scale:g}{unit}" if v else "0")
+        ax.set(xlabel="parameters",
+               title=f"{preset_name}: L{cfg.n_layer} C{cfg.n_embd} T{cfg.block_size}, {total:,} in all")
+        del model
+    axes[0].invert_yaxis()
+    return fig
+
+
+@plot("08_gpt", "ch08_loss_curves.png")
+def fig_ch08_loss_curves(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    run = book.shakespeare
+    rows, cfg = run["history"], run["model"].config
+    step = np.array([r["step"] for r in rows])
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.plot(step, [r["train_loss"] for r in rows], "o-", ms=3, label="train")
+    ax.plot(step, [r["val_loss"] for r in rows], "o-", ms=3, label="validation")
+    ax.axhline(math.log(cfg.vocab_size), color="0.6", ls="--", label=f"log {cfg.vocab_size}: a uniform guess")
+    best = min(r["val_loss"] for r in rows)
+    ax.set(xlabel="step", ylabel="loss (nats per character)",
+           title=f"A short run: L{cfg.n_layer} C{cfg.n_embd} T{cfg.block_size}, "
+                 f"{step[-1]} steps, best validation loss {best:.2f}")
+    sec = ax.secondary_yaxis("right", functions=(np.exp, lambda p: np.log(np.clip(p, 1e-9, None))))
+    sec.set_ylabel("perplexity (8.2)")
+    ax.legend()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 09: GPU (no GPU run here: computed arithmetic intensities only)
+# ---------------------------------------------------------------------------------------------
+
+# An H100 SXM as chapter 09 quotes NVIDIA's datasheet: FP32 and TF32 peaks, HBM3 bandwidth.
+H100_FP32_FLOPS = 67e12
+H100_TF32_FLOPS = 495e12
+H100_BYTES_PER_S = 3.35e12
+# demo_09_gpu's default shape, shakespeare-char: B T C NH.
+GPU_SHAPE = {"B": 64, "T": 256, "C": 384, "NH": 6}
+
+
+def attention_intensity(T, HS, weights_in_memory):
+    """FLOPs per byte of causal attention per (sequence, head), as chapter 09 counts them:
+    2 HS T (T+1) FLOPs on 4 T HS floats (q, k, v, out); the naive kernel also writes the (T, T)
+    weights and reads them back."""
+    flops = 2.0 * HS * T * (T + 1)
+    floats = 4.0 * T * HS + (2.0 * T * T if weights_in_memory else 0.0)
+    return flops / (4.0 * floats)
+
+
+def teaching_kernels():
+    """(label, FLOPs per byte) of each kernel family of demo_09_gpu at GPU_SHAPE."""
+    B, T, C, NH = (GPU_SHAPE[k] for k in "B T C NH".split())
+    N, HS, OC = B * T, C // NH, 4 * C
+    M, K = B * NH * T, T
+    # Layer norm: ~8 FLOPs per element (chapter 09); bytes as demo_09_gpu counts them.
+    layernorm = 8.0 * N * C / (4.0 * (2.0 * N * C + 2.0 * N + 2.0 * C))
+    # Softmax: per score a max, a subtract, an exp, an add and a multiply (5, exp counted as one),
+    # on one read and one write of the score.
+    softmax = 5.0 * M * K / (4.0 * 2.0 * M * K)
+    # Matmul, eq. (9.2), the MLP's c_fc.
+    matmul = 2.0 * N * C * OC / (4.0 * (N * C + OC * C + N * OC))
+    return [("layer norm, versions 1-3", layernorm, "o", "C0"),
+            ("softmax, versions 1-3", softmax, "s", "C1"),
+            ("attention 1: weights in memory", attention_intensity(T, HS, True), "^", "C3"),
+            ("attention 2: tiled, online softmax", attention_intensity(T, HS, False), "v", "C2"),
+            ("matmul, versions 1-4 and cuBLAS", matmul, "D", "C4")]
+
+
+@plot("09_gpu", "ch09_roofline.png")
+def fig_ch09_roofline(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    intensity = np.logspace(-1, 3, 200)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.plot(intensity, np.minimum(H100_FP32_FLOPS, intensity * H100_BYTES_PER_S) / 1e12, "k", lw=2,
+            label="H100 SXM roofline, FP32: min(67 TFLOP/s, I \u00d7 3.35 TB/s)")
+    ax.plot(intensity, np.minimum(H100_TF32_FLOPS, intensity * H100_BYTES_PER_S) / 1e12, "k--", lw=1,
+            label="the same with TF32 tensor cores (495 TFLOP/s)")
+    ridge = H100_FP32_FLOPS / H100_BYTES_PER_S
+    ax.axvline(ridge, color="0.7", ls=":")
+    ax.text(ridge * 1.08, 0.25, f"ridge: {ridge:.0f} FLOP/byte", fontsize=9, color="0.4")
+    for label, i, marker, colour in teaching_kernels():
+        bound = min(H100_FP32_FLOPS, i * H100_BYTES_PER_S) / 1e12
+        ax.plot(i, bound, marker, ms=10, color=colour, mec="k", label=f"{label}: I = {i:.3g}")
+    ax.set(xscale="log", yscale="log", xlim=(0.1, 1000), ylim=(0.2, 1000),
+           xlabel="arithmetic intensity I (FLOPs per byte of memory traffic)",
+           ylabel="attainable TFLOP/s, eq. (9.1)",
+           title="Chapter 09's kernels on an H100's roofline (computed intensity, not measured)")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+@plot("09_gpu", "ch09_attention_intensity.png")
+def fig_ch09_attention_intensity(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    HS = GPU_SHAPE["C"] // GPU_SHAPE["NH"]
+    T = np.array([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192])
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.plot(T, [attention_intensity(t, HS, False) for t in T], "v-", color="C2",
+            label="tiled, online softmax: the weights never stored (about T/8)")
+    ax.plot(T, [attention_intensity(t, HS, True) for t in T], "^-", color="C3",
+            label="naive: the (T, T) weights written and read back")
+    ax.axhline(H100_FP32_FLOPS / H100_BYTES_PER_S, color="k", ls=":",
+               label="H100 FP32 ridge, 20 FLOP/byte: compute-bound above")
+    ax.axvline(GPU_SHAPE["T"], color="0.7", lw=1)
+    ax.text(GPU_SHAPE["T"] * 1.06, 2, f"demo_09_gpu: T = {GPU_SHAPE['T']}", fontsize=8, color="0.4")
+    ax.set(xscale="log", yscale="log", xlabel="context length T", ylabel="FLOPs per byte",
+           title=f"Arithmetic intensity of causal attention, head size {HS}")
+    ax.set_xticks(T, [str(t) for t in T])
+    ax.legend(fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Running it
+# ---------------------------------------------------------------------------------------------
+
+def import_gptbook(build_dir):
+    """The module from <build>/python, or exit 2 saying how to build it."""
+    module_dir = build_dir / "python"
+    if not list(module_dir.glob("gptbook*.so")) and not list(module_dir.glob("gptbook*.pyd")):
+        print(f"make_figures: the gptbook Python module is not in {module_dir}; build it with "
+              f"`cmake --build {build_dir} --target gptbook_python` (configure with -DGPTBOOK_PYTHON=ON "
+              "to see what is missing), or pass the right --build", file=sys.stderr)
+        sys.exit(2)
+    # OpenMP threads that spin while they wait make a busy machine crawl (gptbook_notebook.py).
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    sys.path.insert(0, str(module_dir))
+    import gptbook
+    return gptbook
+
+
+def setup_matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingTool("matplotlib is not installed for this Python (apt install python3-matplotlib)")
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({
+        "figure.dpi": DPI, "savefig.dpi": DPI, "figure.constrained_layout.use": True,
+        "axes.titlesize": 11, "axes.labelsize": 10, "font.size": 10,
+        "axes.spines.top": False, "axes.spines.right": False,
+        "image.interpolation": "nearest",   # a heatmap cell is one number: no blurring between cells
+    })
+
+
+def chapter_matches(chapter, only):
+    """True when chapter folder `chapter` (04_attention) is selected by --only (04, ch04, 04_attention)."""
+    if not only:
+        return True
+    return any(chapter == o or chapter[:2] == o.removeprefix("ch")[:2] for o in only)
+
+
+def target(out_dir, chapter, name):
+    return (out_dir / chapter / name) if out_dir else (CHAPTERS_DIR / chapter / "figures" / name)
+
+
+def shown(path):
+    """`path` relative to the working directory when it is below it (shorter lines), else as is."""
+    try:
+        return path.resolve().relative_to(pathlib.Path.cwd())
+    except ValueError:
+        return path
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[2:7]))
+    parser.add_argument("--build", type=pathlib.Path, help="the build directory holding python/gptbook*.so")
+    parser.add_argument("--out", type=pathlib.Path,
+                        help="write DIR/NN_name/FIGURE instead of into the chapters")
+    parser.add_argument("--only", action="append", default=[], metavar="CHAPTER",
+                        help="only this chapter (ch04, 04 or 04_attention); repeatable")
+    parser.add_argument("--list", action="store_true", help="print each figure's path in chapters/ and stop")
+    args = parser.parse_args()
+
+    plots = [p for p in PLOTS if chapter_matches(p[0], args.only)]
+    dots = [d for d in diagrams() if chapter_matches(d[0], args.only)]
+    if args.only and not plots and not dots:
+        parser.error(f"--only {' '.join(args.only)}: no figures in that chapter")
+    if args.list:
+        for chapter, name in sorted([(c, n) for c, n, _ in plots] + [(c, n) for c, n, _ in dots]):
+            print(f"{chapter}/figures/{name}")
+        return 0
+    if args.build is None:
+        parser.error("--build is required (the build directory with the gptbook module), except with --list")
+
+    try:
+        setup_matplotlib()
+        if dots and shutil.which("dot") is None:
+            raise MissingTool("Graphviz's `dot` is not on PATH (apt install graphviz); "
+                              "it renders the diagrams")
+    except MissingTool as missing:
+        print(f"make_figures: {missing}", file=sys.stderr)
+        return EXIT_MISSING_TOOL
+    build_dir = args.build.resolve()
+    book = Book(import_gptbook(build_dir), build_dir)
+    book.gb.set_num_threads(1)   # small problems; and one thread keeps every trained model the same
+    import matplotlib.pyplot as plt
+
+    t_start = time.perf_counter()
+    written = failed = 0
+    for chapter, name, make in plots:
+        path = target(args.out, chapter, name)
+        t0 = time.perf_counter()
+        try:
+            fig = make(book)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=DPI, metadata={"Software": None})
+            plt.close(fig)
+        except Exception as error:   # report, go on with the other figures, fail at the end
+            print(f"FAILED {path}: {type(error).__name__}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        written += 1
+        print(f"wrote {shown(path)} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    for chapter, name, source in dots:
+        path = target(args.out, chapter, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["dot", "-Tsvg", str(source), "-o", str(path)], capture_output=True,
+                                text=True)
+        if result.returncode != 0:
+            print(f"FAILED {path}: dot -Tsvg {source}: {result.stderr.strip()}", file=sys.stderr)
+            failed += 1
+            continue
+        written += 1
+        print(f"wrote {shown(path)} (from {source.name})", flush=True)
+    print(f"make_figures: {written} figures written ({len(plots)} plots, {len(dots)} diagrams), "
+          f"{failed} failed, {time.perf_counter() - t_start:.1f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
