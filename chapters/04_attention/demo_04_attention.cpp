@@ -69,11 +69,12 @@ Mat qkv_weight() {
     return w;
 }
 
+// The (C, HS) weights of one part of one head: part 0 queries, 1 keys, 2 values (columns of the
+// fused qkv weight, which step 6 uses whole).
+Mat head_weight(const Mat& w, int part, int h) { return w.cols(part * C + h * HS, part * C + h * HS + HS - 1); }
+
 // One head by hand: eqs. (4.2), (4.3), (4.1), (4.4). Returns Y (HS, T); prints each step when asked.
-Mat one_head(const Mat& qkv, int h, bool verbose, Mat& att) {
-    const Mat q = qkv.rows(h * HS, h * HS + HS - 1);                  // (HS, T)
-    const Mat k = qkv.rows(C + h * HS, C + h * HS + HS - 1);          // (HS, T)
-    const Mat v = qkv.rows(2 * C + h * HS, 2 * C + h * HS + HS - 1);  // (HS, T)
+Mat one_head(const Mat& q, const Mat& k, const Mat& v, int h, bool verbose, Mat& att) {
     const Mat scores = k.t() * q / std::sqrt(static_cast<float>(HS)); // (T, T) eq. (4.2)
     Mat masked = scores;
     for (int t = 0; t < T; ++t)
@@ -86,10 +87,7 @@ Mat one_head(const Mat& qkv, int h, bool verbose, Mat& att) {
     const Mat y = v * att; // (HS, T) eq. (4.4)
     const std::string hs = std::to_string(h);
     if (verbose) {
-        print_matrix("q, k, v of head " + hs + ": rows [" + std::to_string(h * HS) + ", " +
-                         std::to_string(h * HS + HS) + ") of each block, (HS, T) = (2, 4) each",
-                     arma::join_cols(q, k, v), {"q0", "q1", "k0", "k1", "v0", "v1"}, words);
-        print_matrix("\nscores S = K^T Q / sqrt(HS), eq. (4.2): (T, T) = (4, 4), column = query, row = key", scores,
+        print_matrix("scores S = K^T Q / sqrt(HS), eq. (4.2): (T, T) = (4, 4), column = query, row = key", scores,
                      key_labels(), words);
         print_matrix("\ncausal mask, eq. (4.3): a query never sees a later key", masked, key_labels(), words);
         print_matrix("\nweights A = softmax of each column, eq. (4.1)", att, key_labels(), words);
@@ -99,6 +97,20 @@ Mat one_head(const Mat& qkv, int h, bool verbose, Mat& att) {
         print_matrix("weights A of head " + hs + " (random weights: no preference yet)", att, key_labels(), words);
     }
     return y;
+}
+
+// Attention with no weights at all: the tokens' own vectors serve as queries, keys and values.
+void no_weights(const Mat& x) {
+    const Mat scores = x.t() * x / std::sqrt(static_cast<float>(C)); // (T, T): x_k . x_t / sqrt(C)
+    Mat att = scores;
+    softmax_forward(att, att); // (T, T) eq. (4.1) per column, no mask yet
+    print_matrix("scores S = x^T x / sqrt(C): (T, T) = (4, 4), column = query, row = key", scores, key_labels(), words);
+    print_matrix("\nweights A = softmax of each column", att, key_labels(), words);
+    print_matrix("\noutput Y = x A: (C, T) = (4, 4), each token a weighted average of all four", x * att, features,
+                 words);
+    std::printf("every token attends most to itself (%.0f%%): with no weights, a token can only look for\n"
+                "tokens like itself, and \"it\" cannot look for a noun.\n",
+                100.0f * att(3, 3));
 }
 
 // Random unit-variance queries and keys: the spread of q.k grows like sqrt(HS), and softmax of
@@ -136,30 +148,42 @@ int main(int argc, char** argv) {
     const Mat x = arma::eye<Mat>(C, T); // (C, T): column t is token t
     print_matrix("x: (C, T) = (4, 4), one column per token", x, features, words);
 
-    std::printf("\n== Step 2: queries, keys and values, qkv = W^T x (a linear layer, chapter 05) ==\n");
-    const Mat w = qkv_weight(); // (C, 3C)
-    Mat qkv(3 * C, T);          // (3C, T)
+    std::printf("\n== Step 2: attention with no weights, q = k = v = x ==\n");
+    no_weights(x);
+
+    std::printf("\n== Step 3: learned queries, keys and values: Q = Wq^T x, K = Wk^T x, V = Wv^T x ==\n");
+    const Mat w = qkv_weight(); // (C, 3C): Wq, Wk, Wv of both heads side by side (step 6)
+    const Mat wq = head_weight(w, 0, 0), wk = head_weight(w, 1, 0), wv = head_weight(w, 2, 0); // (C, HS) each
+    print_matrix("Wq, Wk, Wv of head 0: (C, HS) = (4, 2) each, side by side", arma::join_rows(wq, wk, wv), features,
+                 {"Wq0", "Wq1", "Wk0", "Wk1", "Wv0", "Wv1"});
+    const Mat q0 = wq.t() * x, k0 = wk.t() * x, v0 = wv.t() * x; // (HS, T) each
+    print_matrix("\nq, k, v of head 0: (HS, T) = (2, 4) each", arma::join_cols(q0, k0, v0),
+                 {"q0", "q1", "k0", "k1", "v0", "v1"}, words);
+
+    std::printf("\n== Step 4: head 0, by hand ==\n");
+    Mat att0, att1;
+    const Mat y0 = one_head(q0, k0, v0, 0, true, att0);
+    std::printf("\"it\" gives %.0f%% of its attention to \"cat\": its query found the noun's key.\n",
+                100.0f * att0(0, 3));
+
+    std::printf("\n== Step 5: head 1, random weights ==\n");
+    const Mat y1 = one_head(head_weight(w, 0, 1).t() * x, head_weight(w, 1, 1).t() * x, head_weight(w, 2, 1).t() * x, 1,
+                            false, att1);
+
+    std::printf("\n== Step 6: the fast form: one fused qkv = W^T x for every head, and attention_forward ==\n");
+    Mat qkv(3 * C, T); // (3C, T): one linear layer (chapter 05) makes every query, key and value
     linear_forward(qkv, x, w, Vec());
     std::vector<std::string> qkv_rows = labels("q", C);
     for (const std::string& r : labels("k", C)) qkv_rows.push_back(r);
     for (const std::string& r : labels("v", C)) qkv_rows.push_back(r);
-    print_matrix("qkv: (3C, T) = (12, 4); rows 0-3 queries, 4-7 keys, 8-11 values", qkv, qkv_rows, words);
-
-    std::printf("\n== Step 3: head 0, by hand ==\n");
-    Mat att0, att1;
-    const Mat y0 = one_head(qkv, 0, true, att0);
-    std::printf("\"it\" gives %.0f%% of its attention to \"cat\": its query found the noun's key.\n",
-                100.0f * att0(0, 3));
-
-    std::printf("\n== Step 4: head 1, random weights ==\n");
-    const Mat y1 = one_head(qkv, 1, false, att1);
-
-    std::printf("\n== Step 5: the heads side by side, and the library's attention_forward ==\n");
+    print_matrix("qkv: (3C, T) = (12, 4); rows 0-3 queries, 4-7 keys, 8-11 values; head h owns rows [2h, 2h+2) "
+                 "of each",
+                 qkv, qkv_rows, words);
     const Mat by_hand = arma::join_cols(y0, y1); // (C, T): head h fills rows [h*HS, (h+1)*HS)
     Mat out(C, T), att(T, T * NH), out_naive(C, T), att_naive(T, T * NH);
     attention_forward(out, att, qkv, 1, T, NH);
     attention_forward_naive(out_naive, att_naive, qkv, 1, T, NH);
-    print_matrix("out = attention_forward(qkv): (C, T) = (4, 4)", out, labels("y", C), words);
+    print_matrix("\nout = attention_forward(qkv): (C, T) = (4, 4)", out, labels("y", C), words);
     std::printf("att: (T, T*B*NH) = (%llu, %llu), head h of sequence b in columns [(b*NH + h)*T, ... + T)\n",
                 static_cast<unsigned long long>(att.n_rows), static_cast<unsigned long long>(att.n_cols));
     // Different summation orders (BLAS, loops) may differ in the last bits: 1e-6 is a few float32
@@ -170,7 +194,7 @@ int main(int argc, char** argv) {
     std::printf("head 0 weights by hand == att.cols(0, 3): %s\n", agree(att0, att.cols(0, T - 1)));
 
     std::printf("\n== Variant: no mask (an encoder such as BERT sees the whole sentence) ==\n");
-    Mat full = qkv.rows(C, C + HS - 1).t() * qkv.rows(0, HS - 1) / std::sqrt(static_cast<float>(HS)); // (T, T)
+    Mat full = k0.t() * q0 / std::sqrt(static_cast<float>(HS)); // (T, T)
     softmax_forward(full, full);
     print_matrix("head 0 weights without eq. (4.3)", full, key_labels(), words);
     why_scale();
