@@ -143,6 +143,63 @@ void part2_linear() {
     std::printf("\n");
 }
 
+// Prints "  name  analytic  numeric" for every element of x, the numeric slope by central difference.
+void print_check(const char* name, Mat& x, const Mat& analytic, const std::function<double()>& loss) {
+    for (arma::uword i = 0; i < x.n_elem; ++i)
+        std::printf("  %s[%llu]  analytic %+.4f  numeric %+.4f\n", name, static_cast<unsigned long long>(i),
+                    analytic[i], numeric_derivative(x[i], loss));
+}
+
+// Part 2, continued: softmax, LayerNorm and attention backward on inputs small enough to check by
+// hand, eqs. (6.9), (6.6) and (6.10)-(6.12).
+void part2_small_backwards() {
+    std::printf("-- softmax backward (6.9): p = softmax(0, ln 2, 0) = (1/4, 1/2, 1/4), dL/dp = (1, 0, 0)\n");
+    Mat s = Vec{0.0f, std::log(2.0f), 0.0f}, p(3, 1), ds(3, 1, arma::fill::zeros); // (K=3, 1)
+    const Mat dp = Vec{1.0f, 0.0f, 0.0f};
+    softmax_forward(p, s);
+    softmax_backward(ds, dp, p);
+    std::printf("p . dL/dp = 0.25, so dL/ds = p %% (dL/dp - 0.25) = (3/16, -1/8, -1/16), summing to 0\n");
+    print_check("dL/ds", s, ds, [&] {
+        Mat q(3, 1);
+        softmax_forward(q, s);
+        return weighted_sum(q, dp);
+    });
+
+    std::printf("-- LayerNorm backward (6.6): x = (1, 2, 3), w = 1, b = 0, dL/dy = (1, 0, 0)\n");
+    Mat x = Vec{1.0f, 2.0f, 3.0f}, y(3, 1), dx(3, 1, arma::fill::zeros); // (C=3, N=1)
+    const Mat dy = Vec{1.0f, 0.0f, 0.0f};
+    const Vec w(3, arma::fill::ones), b(3, arma::fill::zeros);
+    Vec dw(3, arma::fill::zeros), db(3, arma::fill::zeros);
+    RowVec mean, rstd;
+    layernorm_forward(y, mean, rstd, x, w, b);
+    layernorm_backward(dx, dw, db, dy, x, w, mean, rstd);
+    std::printf("mean 2, r = 1/sqrt(2/3) = %.4f, x_hat = (-r, 0, r); mean(g) = 1/3, mean(g %% x_hat) = -r/3:\n"
+                "dL/dx = r (g - 1/3 - x_hat (-r/3)) = r (1/6, -1/3, 1/6), summing to 0\n",
+                rstd[0]);
+    print_check("dL/dx", x, dx, [&] {
+        Mat yy(3, 1);
+        RowVec m, r;
+        layernorm_forward(yy, m, r, x, w, b);
+        return weighted_sum(yy, dy);
+    });
+
+    std::printf("-- attention backward (6.10)-(6.12): one head, HS = 1, T = 2, q = k = (1, 1), v = (2, 4),\n"
+                "   dL/dY = (0, 1): only token 1's output y1 = (2 + 4) / 2 = 3 matters\n");
+    Mat qkv = {{1.0f, 1.0f}, {1.0f, 1.0f}, {2.0f, 4.0f}}, out(1, 2), att(2, 2), dqkv(3, 2, arma::fill::zeros);
+    const Mat dout = {{0.0f, 1.0f}};
+    attention_forward(out, att, qkv, 1, 2, 1);
+    attention_backward(dqkv, dout, qkv, att, 1, 2, 1);
+    std::printf("query 1 weighs both keys 1/2: dL/dv = G A^T = (1/2, 1/2); dL/dA = v = (2, 4), so\n"
+                "dL/dS = A %% (v - 3) = (-1/2, 1/2): dL/dk = (-1/2, 1/2) q1 and dL/dq1 = -1/2 k0 + 1/2 k1 = 0\n");
+    print_check("dL/dqkv", qkv, dqkv, [&] {
+        Mat o(1, 2), a(2, 2);
+        attention_forward(o, a, qkv, 1, 2, 1);
+        return weighted_sum(o, dout);
+    });
+    std::printf("(dqkv's elements in column order: q0 k0 v0 q1 k1 v1; query 0 sees only itself, so q0 has no\n"
+                " gradient, and raising k1 moves weight onto the larger value 4)\n\n");
+}
+
 // Part 3: every op's backward against finite differences on small random inputs.
 void part3_every_op() {
     std::printf("== 3. every backward pass against finite differences (random inputs, seed 6)\n");
@@ -376,6 +433,7 @@ int main(int argc, char** argv) {
         set_num_threads(1); // one thread: the same sums in the same order on every run
         part1_crossentropy();
         part2_linear();
+        part2_small_backwards();
         part3_every_op();
         const Task task = make_task("sort");
         const CharTokenizer tok = task_tokenizer(task);
