@@ -20,4 +20,10 @@ Mat multi_head_attention(const Mat& qkv, int NH) {
     return out;
 }
 
+// Why one head of size 8 and two of size 4 give different outputs on the same qkv, for two reasons:
+// - each head has its own softmax: the two halves of a query can put their weight on different
+//   keys, where one head must choose one distribution over the keys for all 8 dimensions;
+// - each head scales its scores by 1/sqrt(HS) with its own HS: 1/2 for heads of 4, 1/sqrt(8) for
+//   one head of 8, so even the sum of the two halves' scores would be sqrt(2) times sharper.
+
 } // namespace gptbook::exercises

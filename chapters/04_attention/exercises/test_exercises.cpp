@@ -86,6 +86,7 @@ TEST_CASE("4.2: it equals attention_forward for 1, 2 and 4 heads", "[ch04][ex4.2
         // Sums of <= 8 terms of O(1) values in another order than BLAS: 1e-5 is ~100 ulps.
         CHECK(arma::abs(y - library_attention(qkv, NH)).max() < 1e-5f);
     }
-    // Two heads are not one head cut in two: each head has its own softmax.
+    // Two heads are not one head cut in two: each head has its own softmax, and scales its scores
+    // by 1/sqrt(HS) with its own, smaller HS.
     CHECK(arma::abs(multi_head_attention(qkv, 2) - multi_head_attention(qkv, 1)).max() > 0.01f);
 }
