@@ -372,17 +372,19 @@ def show_weights(ax, A, labels, title, numbers=False):
 
 
 def demo_qkv(build_dir):
-    """The worked example's qkv (3C, T) as demo_04_attention prints it (its Step 2 table)."""
+    """The worked example's qkv (3C, T) as demo_04_attention prints it (the table under its
+    "qkv: (3C, T)" line, in the step on the fused form)."""
     import numpy as np
     demo = build_dir / "chapters" / "04_attention" / "demo_04_attention"
     if not demo.is_file():
         raise RuntimeError(f"{demo} not found: build it "
                            f"(cmake --build {build_dir} --target demo_04_attention)")
     out = subprocess.run([str(demo), "--smoke"], capture_output=True, text=True, check=True).stdout
-    rows = re.findall(r"^\s+([qkv]\d)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$",
-                      out.split("== Step 2")[1].split("== Step 3")[0], re.M)
+    table = out.split("\nqkv: (3C, T)", 1)[1].split("\n\n", 1)[0] if "\nqkv: (3C, T)" in out else ""
+    rows = re.findall(r"^\s+([qkv]\d)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", table, re.M)
     if len(rows) != 12:
-        raise RuntimeError(f"{demo} --smoke: expected the 12 rows of qkv in its Step 2, found {len(rows)}")
+        raise RuntimeError(f"{demo} --smoke: expected the 12 rows of qkv under its 'qkv: (3C, T)' line, "
+                           f"found {len(rows)}")
     return np.array([[float(v) for v in r[1:]] for r in rows], dtype=np.float64)
 
 
