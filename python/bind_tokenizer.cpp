@@ -113,7 +113,8 @@ Tokenizer.gpt2(), Tokenizer.load(path) or Tokenizer.from_json(s).)doc")
         py::arg("name_or_path"),
         "corpus_path(name_or_path) -> str: the path of a corpus file. name_or_path (a str or os.PathLike) is\n"
         "a path to an existing file, returned as it is, or a corpus name of data/manifest.json ('shakespeare'),\n"
-        "fetched and verified as `gptbook data fetch` does ($GPTBOOK_DATA_MIRROR, then data/cache, then the URL).");
+        "found and verified as `gptbook data fetch` does (a shipped corpus in data/; others in data/cache, then\n"
+        "$GPTBOOK_DATA_MIRROR, then the URL).");
     m.def(
         "load_corpus", [](const std::filesystem::path& path) { return load_corpus(path.string()); }, py::arg("path"),
         "load_corpus(path) -> str: the text of a corpus file (path: a str or os.PathLike), checked to be\n"

@@ -96,7 +96,8 @@ TrainConfig.preset(name) returns a named recipe (Preset) with .model and .train.
         .def_readwrite("eval_interval", &TrainConfig::eval_interval,
                        "run() evaluates (and checkpoints) every this many steps")
         .def_readwrite("eval_iters", &TrainConfig::eval_iters, "batches averaged per evaluation of each split")
-        .def_readwrite("log_interval", &TrainConfig::log_interval, "progress line every this many steps")
+        .def_readwrite("log_interval", &TrainConfig::log_interval,
+                       "progress line every this many steps (kept ones on a terminal; from Python, always)")
         .def_readwrite("seed", &TrainConfig::seed, "initialisation, batches, dropout")
         .def_readwrite("threads", &TrainConfig::threads, "OpenMP and BLAS threads; 0 = leave as they are")
         .def("validate", &TrainConfig::validate, "Raises gptbook.Error naming the first invalid field.")
@@ -154,6 +155,7 @@ std::unique_ptr<PyTrainer> make_trainer(GPTConfig model, const TrainConfig& trai
     options.run_dir = run_dir.value_or("");
     options.resume = resume;
     options.progress = progress;
+    options.log_interval_chosen = true; // a Python user sets TrainConfig.log_interval: keep its lines
     options.on_eval = [self](const EvalRow& r) {
         py::gil_scoped_acquire gil;
         if (!self->on_eval || self->on_eval.is_none()) return;

@@ -39,8 +39,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-text="${GPTBOOK_DATA_MIRROR:-$repo/../shared/data}/tinyshakespeare.txt"
-[[ -f "$text" ]] || die "'$text' not found; set GPTBOOK_DATA_MIRROR to a directory holding tinyshakespeare.txt"
+text="$repo/data/tinyshakespeare.txt" # ships with gptbook
+[[ -f "$text" ]] || die "'$text' not found; restore it with \`git checkout data/tinyshakespeare.txt\`"
 command -v "$node" > /dev/null || die "node not found; run scripts/install-deps.sh (or set NODE=/path/to/node)"
 [[ -f "$repo/tools/tiktoken/node_modules/tiktoken/package.json" ]] ||
   die "tiktoken is not installed in tools/tiktoken/node_modules; run scripts/install-gpt2-files.sh"

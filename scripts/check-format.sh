@@ -20,6 +20,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! clang-format --dry-run --Werror "${files[@]}" 2> "$log"; then
   mapfile -t bad < <(grep -o '^[^:]*:[0-9]*:[0-9]*: error' "$log" | cut -d: -f1 | sort -u)
+  if [ ${#bad[@]} -eq 0 ]; then # not a formatting difference: clang-format itself failed
+    cat "$log" >&2
+    echo "check-format: clang-format failed (above); is it version 14 or newer?" >&2
+    exit 1
+  fi
   printf '  %s\n' "${bad[@]}" >&2
   echo "check-format: ${#bad[@]} of ${#files[@]} files differ from .clang-format (\`clang-format --dry-run FILE\`" \
        "shows where); run scripts/check-format.sh --fix" >&2

@@ -55,9 +55,12 @@ if [ "$1" = "--list" ]; then read_manifest --list; exit 0; fi
 entry=$(read_manifest "$1") || exit 1
 read -r file url bytes sha256 how <<< "$entry"
 if [ "$how" = shipped ]; then
-  verify "$repo/data/$file" || die "the copy of $file that ships in data/ is damaged; restore it with \`git checkout data/$file\`"
-  echo "$repo/data/$file"
-  exit 0
+  if verify "$repo/data/$file"; then
+    echo "$repo/data/$file"
+    exit 0
+  fi
+  echo "fetch-data: the copy of $file that ships in data/ is damaged; restore it with \`git checkout data/$file\`;" \
+       "looking in the other places" >&2
 fi
 target="$data_dir/$file"
 

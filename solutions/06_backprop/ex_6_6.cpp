@@ -3,6 +3,7 @@
 
 #include "gptbook/core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 

@@ -68,6 +68,23 @@ TEST_CASE("a bad argument is one line on stderr and exit code 1", "[ch08][cli]")
     }
 }
 
+TEST_CASE("hints name the command as it was typed, and a folder that is no run is not called one", "[ch08][cli]") {
+    Scratch s;
+    fs::create_directories(s.file("data"));
+    const Result r = run(s, "sample --run " + s.file("data"));
+    CHECK(r.code == 1);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains("is not a run directory") &&
+                          Catch::Contains(std::string("`") + GPTBOOK_EXE + " train --out runs/NAME`"));
+    CHECK_THAT(r.err, !Catch::Contains("--out " + s.file("data"))); // never: train into the data folder
+    // A run whose training stopped before its first evaluation has a config but no model or state.
+    fs::create_directories(s.file("runs/early"));
+    gptbook::write_file_atomic(s.file("runs/early/config.json"), "{}");
+    const Result early = run(s, "sample --run " + s.file("runs/early"));
+    CHECK(early.code == 1);
+    CHECK_THAT(early.err, Catch::Contains("has no model.safetensors yet") && !Catch::Contains("--resume"));
+}
+
 TEST_CASE("asking for the GPU says what to do where it cannot run", "[ch08][ch09][cli]") {
     // Depending on the build and the machine: no CUDA in this build, no GPU here, or (with a GPU)
     // the missing run; each is one line and exit code 1, never a crash.

@@ -181,8 +181,8 @@ def run_output(build_dir, command, cache):
 
 
 def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S, must_fail=False):
-    prefix = os.path.abspath(build_dir) + "/"
-    script = "\n".join(line.replace("build/release/", prefix) for line in script)
+    build = os.path.abspath(build_dir)
+    script = "\n".join(re.sub(r"(?<![\w/.-])build/release(?=/|\s|$)", build, line) for line in script)
     try:
         result = subprocess.run(["bash", "-e", "-c", script], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, timeout=timeout, check=False, cwd=workdir)
@@ -192,6 +192,9 @@ def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S, must_fail=Fals
         return f"ran longer than {timeout} s; mark it `<!-- run: slow (why) -->`"
     tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
     if must_fail:
+        # It must fail for its own reason: a missing program or file is not what the marker means.
+        if result.returncode in (126, 127) or "No such file or directory" in tail:
+            return f"could not run (exit code {result.returncode}): {tail}"
         return None if result.returncode != 0 else f"exited with code 0, but it is marked to fail: {tail}"
     if result.returncode != 0:
         return f"exited with code {result.returncode}: {tail}"

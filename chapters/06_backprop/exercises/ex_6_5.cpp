@@ -2,6 +2,7 @@
 #include "exercises.hpp"
 
 #include "gptbook/core/error.hpp"
+#include "gptbook/nn/layernorm.hpp" // layernorm_eps
 
 namespace gptbook::exercises {
 

@@ -161,7 +161,7 @@ TEST_CASE("6.4: it equals softmax_backward and a central difference on random sc
     softmax_backward(expected, Mat(g), p);
     const Vec ds = softmax_grad(p.col(0), g);
     CHECK(scaled_diff(Mat(ds), expected) < 1e-6f); // the same few float32 products: a few ulps
-    // L(s) = g . softmax(s) in double; eps = 1e-3 leaves a truncation error of ~1e-7 here.
+    // L(s) = g . softmax(s), summed in float32; eps = 1e-3 leaves a truncation error of ~1e-7 here.
     for (arma::uword j = 0; j < 6; ++j) {
         const auto L = [&](double shift) {
             Vec sd = arma::conv_to<Vec>::from(s.col(0));

@@ -48,7 +48,8 @@ void run_train(const TokenizeArgs& a) {
 // A tokenizer for encode/decode: "char" is built from the text itself, as it has no fixed vocabulary.
 Tokenizer tokenizer_for(const std::string& spec, std::string_view text) {
     GPTBOOK_CHECK(spec.rfind("bpe:", 0) != 0, "--tokenizer " << spec << ": train a BPE tokenizer first with "
-                                                             << "`gptbook tokenize train`, then pass its JSON file");
+                                                             << "`" << program_name()
+                                                             << " tokenize train`, then pass its JSON file");
     return make_tokenizer(spec, text);
 }
 

@@ -27,10 +27,14 @@ Run load_run(const std::string& dir_or_file) {
         model_path = (dir / "model.safetensors").string();
         // A run directory that training has not filled yet, or a folder that is no run at all (a
         // student who types `--run data` must not be told to train into the data folder).
-        GPTBOOK_CHECK(fs::exists(model_path) || !fs::exists(dir / "config.json"),
-                      dir_or_file << " has no model.safetensors yet: its training saves one at the first evaluation; "
-                                  << "continue it with `" << program_name() << " train --out " << dir_or_file
-                                  << " --resume`");
+        GPTBOOK_CHECK(
+            fs::exists(model_path) || !fs::exists(dir / "config.json"),
+            dir_or_file << " has no model.safetensors yet: training saves one at its first evaluation, "
+                        << "so this run is still starting or stopped before it; "
+                        << (fs::exists(dir / "train_state.safetensors")
+                                ? "continue it with `" + program_name() + " train --out " + dir_or_file + " --resume`"
+                                : "start it again with `" + program_name() + " train --out " + dir_or_file +
+                                      "` (after removing the folder)"));
         GPTBOOK_CHECK(fs::exists(model_path),
                       dir_or_file << " is not a run directory (it has no model.safetensors); expected a folder that "
                                   << "`" << program_name() << " train --out runs/NAME` wrote, such as runs/NAME");

@@ -28,7 +28,7 @@ struct TrainConfig {
     float grad_clip = 1.0f;    ///< max gradient norm; 0 disables clipping
     int eval_interval = 250;   ///< evaluate (and checkpoint) every this many steps
     int eval_iters = 20;       ///< batches averaged per evaluation of each split
-    int log_interval = 10;     ///< progress line every this many steps
+    int log_interval = 10;     ///< a kept progress line every this many steps (on a terminal, or when chosen)
     uint64_t seed = 1337;      ///< initialisation, batches, dropout
     int threads = 0;           ///< OpenMP and BLAS threads; 0 = all cores
 

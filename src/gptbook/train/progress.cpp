@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace gptbook {
@@ -35,10 +37,20 @@ void Progress::step(int step, float loss, float lr, float grad_norm, double toke
     const int steps = step - last_step_;
     const double tok_s = dt > 0 && steps > 0 ? steps * tokens_per_step / dt : 0.0;
     const double eta = dt > 0 && steps > 0 ? (max_iters_ - step) * dt / steps : 0.0;
-    if (style_.live) std::printf("\r");
-    std::printf("step %5d/%d | loss %.4f | lr %.2e | norm %.3f | %8.0f tok/s | ETA %s", step, max_iters_, loss, lr,
-                grad_norm, tok_s, format_duration(eta).c_str());
-    if (style_.live) std::printf("\033[K");
+    char line[160];
+    std::snprintf(line, sizeof line, "step %5d/%d | loss %.4f | lr %.2e | norm %.3f | %8.0f tok/s | ETA %s", step,
+                  max_iters_, loss, lr, grad_norm, tok_s, format_duration(eta).c_str());
+    if (style_.live) {
+        // A line wider than the terminal wraps, and "\r" returns only to the start of its last row:
+        // cut it to the width instead (the ETA comes last, so little is lost on 80 columns).
+        winsize ws{};
+        std::string text = line;
+        if (ioctl(fileno(stdout), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && text.size() >= ws.ws_col)
+            text.resize(ws.ws_col - 1);
+        std::printf("\r%s\033[K", text.c_str());
+    } else {
+        std::printf("%s", line);
+    }
     line_pending_ = !kept;
     if (kept) {
         std::printf("\n");
