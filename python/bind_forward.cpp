@@ -140,7 +140,12 @@ b*T + t; x.T.reshape(B, T, -1) is PyTorch's (B, T, features) view.)doc")
                                "'ln_1' (C, N), 'qkv' (3C, N), 'atty' (C, N), 'attproj' (C, N), 'res_2' (C, N),\n"
                                "'ln_2' (C, N), 'fch' (4C, N), 'fch_gelu' (4C, N), 'fcproj' (C, N), 'res_3' (C, N).\n"
                                "qkv rows [0, C) are the queries, [C, 2C) the keys, [2C, 3C) the values; head h\n"
-                               "uses rows [h*HS, (h+1)*HS) of each. res_3 is the block's output.")
+                               "uses rows [h*HS, (h+1)*HS) of each. res_3 is the block's output. Chapter 10's\n"
+                               "switches change some heights: qkv is (C + 2*KVH*HS, N) with n_kv_head = KVH (the\n"
+                               "keys and values are KVH*HS rows each; query head h reads key/value head\n"
+                               "h // (NH/KVH)), and with mlp='swiglu' fch is (2H, N) (gate, then up) and\n"
+                               "fch_gelu (H, N) the gated product, H = config.mlp_hidden. Under RoPE, the\n"
+                               "queries and keys in qkv are already turned by their positions.")
         .def("attention", &attention_of, py::arg("layer"),
              "attention(layer) -> np.ndarray (B, NH, T, T): the attention weights of one block, indexed\n"
              "[b, h, query, key]. Each row (fixed query) sums to 1; keys after the query are 0 (causal).")

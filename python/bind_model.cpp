@@ -24,8 +24,16 @@ namespace gptbook::python {
 namespace {
 
 GPTConfig make_config(int vocab_size, int block_size, int n_layer, int n_head, int n_embd, float dropout,
-                      const std::string& position) {
+                      const std::string& position, float rope_theta, const std::string& norm, const std::string& mlp,
+                      int multiple_of, int n_kv_head, bool bias, bool tie_head) {
     GPTConfig c;
+    c.rope_theta = rope_theta;
+    c.norm = norm_kind_from_string(norm);
+    c.mlp = mlp_kind_from_string(mlp);
+    c.multiple_of = multiple_of;
+    c.n_kv_head = n_kv_head;
+    c.bias = bias;
+    c.tie_head = tie_head;
     c.vocab_size = vocab_size;
     c.block_size = block_size;
     c.n_layer = n_layer;
@@ -41,7 +49,12 @@ std::string repr_of(const GPTConfig& c) {
     std::ostringstream os;
     os << "GPTConfig(n_layer=" << c.n_layer << ", n_head=" << c.n_head << ", n_embd=" << c.n_embd
        << ", block_size=" << c.block_size << ", vocab_size=" << c.vocab_size << ", dropout=" << c.dropout
-       << ", position='" << to_string(c.position) << "')";
+       << ", position='" << to_string(c.position) << "'";
+    if (c.position == PositionEncoding::rope) os << ", rope_theta=" << c.rope_theta;
+    os << ", norm='" << to_string(c.norm) << "', mlp='" << to_string(c.mlp) << "'";
+    if (c.mlp == MlpKind::swiglu) os << ", multiple_of=" << c.multiple_of;
+    os << ", n_kv_head=" << c.kv_heads() << ", bias=" << (c.bias ? "True" : "False")
+       << ", tie_head=" << (c.tie_head ? "True" : "False") << ")";
     return os.str();
 }
 
@@ -64,12 +77,19 @@ void bind_config(py::module_& m) {
     py::class_<GPTConfig>(m, "GPTConfig", R"doc(The hyper-parameters that fix a GPT's shape.
 
 V = vocab_size, T = block_size (the context), L = n_layer, NH = n_head, C = n_embd,
-HS = C / NH. position: 'learned' (GPT-2's wpe table) or 'sinusoidal' (fixed, no parameters).
+HS = C / NH. position: 'learned' (GPT-2's wpe table), 'sinusoidal' (fixed, no parameters) or
+'rope' (rotary, chapter 10). Chapter 10's switches: norm 'layernorm' or 'rmsnorm', mlp 'gelu' or
+'swiglu' (hidden size rounded up to multiple_of), n_kv_head (0 = n_head; fewer for grouped-query
+attention), bias, tie_head. The defaults are GPT-2's.
 Raises gptbook.Error naming the first invalid field.)doc")
         .def(
             py::init(&make_config), py::arg("vocab_size") = 65, py::arg("block_size") = 64, py::arg("n_layer") = 4,
             py::arg("n_head") = 4, py::arg("n_embd") = 128, py::arg("dropout") = 0.0f, py::arg("position") = "learned",
-            "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned')")
+            py::arg("rope_theta") = 10000.0f, py::arg("norm") = "layernorm", py::arg("mlp") = "gelu",
+            py::arg("multiple_of") = 256, py::arg("n_kv_head") = 0, py::arg("bias") = true, py::arg("tie_head") = true,
+            "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned', "
+            "rope_theta=10000.0, norm='layernorm', mlp='gelu', multiple_of=256, n_kv_head=0, bias=True, "
+            "tie_head=True)")
         .def_readwrite("vocab_size", &GPTConfig::vocab_size, "V: number of token ids")
         .def_readwrite("block_size", &GPTConfig::block_size, "T: the longest context the model sees")
         .def_readwrite("n_layer", &GPTConfig::n_layer, "L: transformer blocks")
@@ -79,8 +99,20 @@ Raises gptbook.Error naming the first invalid field.)doc")
         .def_property(
             "position", [](const GPTConfig& c) { return to_string(c.position); },
             [](GPTConfig& c, const std::string& p) { c.position = position_encoding_from_string(p); },
-            "'learned' or 'sinusoidal'")
+            "'learned', 'sinusoidal' or 'rope'")
+        .def_readwrite("rope_theta", &GPTConfig::rope_theta, "RoPE's base (10000 as Llama)")
+        .def_property(
+            "norm", [](const GPTConfig& c) { return to_string(c.norm); },
+            [](GPTConfig& c, const std::string& n) { c.norm = norm_kind_from_string(n); }, "'layernorm' or 'rmsnorm'")
+        .def_property(
+            "mlp", [](const GPTConfig& c) { return to_string(c.mlp); },
+            [](GPTConfig& c, const std::string& n) { c.mlp = mlp_kind_from_string(n); }, "'gelu' or 'swiglu'")
+        .def_readwrite("multiple_of", &GPTConfig::multiple_of, "SwiGLU's hidden size is a multiple of this")
+        .def_readwrite("n_kv_head", &GPTConfig::n_kv_head, "KVH: key/value heads (0 = n_head)")
+        .def_readwrite("bias", &GPTConfig::bias, "linear layers and LayerNorm have biases")
+        .def_readwrite("tie_head", &GPTConfig::tie_head, "the output head is wte (True) or its own lm_head")
         .def_property_readonly("head_size", &GPTConfig::head_size, "HS = n_embd / n_head")
+        .def_property_readonly("mlp_hidden", &GPTConfig::mlp_hidden, "H: the MLP's hidden size")
         .def("validate", &GPTConfig::validate, "Raises gptbook.Error naming the first invalid field.")
         .def(
             "to_json", [](const GPTConfig& c) { return nlohmann::json(c).dump(); },

@@ -285,3 +285,77 @@ TEST_CASE("forward and backward are deterministic: bit-identical logits and grad
         CHECK(bit_identical(s.model.grads, grads));
     }
 }
+
+// ---- Chapter 10: each switch alone, and all of them (Llama) ----
+
+namespace {
+GPTConfig with_switch(const std::string& which) {
+    GPTConfig c = tiny_config();
+    c.multiple_of = 8; // SwiGLU's hidden size: 2*32/3 = 21 rounded up to 24
+    if (which == "rope" || which == "llama") c.position = PositionEncoding::rope;
+    if (which == "rmsnorm" || which == "llama") c.norm = NormKind::rmsnorm;
+    if (which == "swiglu" || which == "llama") c.mlp = MlpKind::swiglu;
+    if (which == "mqa" || which == "llama") c.n_kv_head = 1;
+    if (which == "no bias" || which == "llama") c.bias = false;
+    if (which == "untied head" || which == "llama") c.tie_head = false;
+    return c;
+}
+} // namespace
+
+TEST_CASE("each of chapter 10's switches, and all of them together, pass the whole-model gradient check",
+          "[ch10][model][gpt][gradcheck]") {
+    for (const char* which : {"rope", "rmsnorm", "swiglu", "mqa", "no bias", "untied head", "llama"}) {
+        Setup s(with_switch(which), 2, 4);
+        INFO(which);
+        CHECK(check_model_gradient(s, which) == 0);
+    }
+}
+
+TEST_CASE("chapter 10's switches change the parameter table as the chapter says", "[ch10][model][parameters]") {
+    const GPTConfig llama = with_switch("llama");
+    const std::vector<ParamSpec> layout = parameter_layout(llama);
+    auto has = [&](const std::string& name) {
+        for (const ParamSpec& s : layout)
+            if (s.name == name) return true;
+        return false;
+    };
+    CHECK_FALSE(has("wpe.weight"));           // RoPE has no table
+    CHECK_FALSE(has("h.0.ln_1.bias"));        // RMSNorm has no shift
+    CHECK_FALSE(has("h.0.attn.c_attn.bias")); // no biases
+    CHECK(has("lm_head.weight"));             // untied head
+    CHECK(find_param(layout, "h.1.attn.c_attn.weight").shape == std::vector<size_t>{8 + 2 * 1 * 4, 8}); // C + 2 KVH HS
+    CHECK(find_param(layout, "h.1.mlp.c_fc.weight").shape == std::vector<size_t>{2 * 24, 8});           // gate and up
+    CHECK(find_param(layout, "h.1.mlp.c_proj.weight").shape == std::vector<size_t>{8, 24});
+    CHECK_THROWS_WITH(find_param(layout, "h.0.ln_1.bias"), Contains("no tensor 'h.0.ln_1.bias'"));
+    GPT model(llama);
+    CHECK(model.w.lm_head.n_rows == 8);
+    CHECK(model.w.lm_head.n_cols == 7);
+    CHECK(model.w.h[0].ln_1_b.is_empty());
+    CHECK(&model.w.head() == &model.w.lm_head);
+}
+
+TEST_CASE("a frozen tensor gets no gradient, the trainable ones get exactly the full model's",
+          "[ch10][ch11][model][gpt][values]") {
+    Setup s(tiny_config(), 2, 4);
+    s.backward_into_zeroed_grads();
+    const Vec full = s.model.grads;
+    const size_t n = s.model.set_trainable(
+        [](const std::string& name) { return name.starts_with("h.1.") || name.starts_with("ln_f."); });
+    CHECK(n == trainable_count(s.model.layout));
+    CHECK(n < parameter_count(s.model.layout));
+    CHECK(s.model.dw.h[0].attn_w.is_empty()); // no view: no gradient work
+    CHECK_FALSE(s.model.dw.h[1].attn_w.is_empty());
+    s.backward_into_zeroed_grads();
+    for (const ParamSpec& spec : s.model.layout) {
+        const Vec got = s.model.grads.subvec(spec.offset, spec.offset + spec.numel - 1);
+        const Vec want = full.subvec(spec.offset, spec.offset + spec.numel - 1);
+        INFO(spec.name);
+        if (spec.trainable) {
+            CHECK(bit_identical(got, want));
+        } else {
+            CHECK(arma::abs(got).max() == 0.0f);
+        }
+    }
+    CHECK_THROWS_WITH(s.model.set_trainable([](const std::string&) { return false; }),
+                      Contains("nothing would change"));
+}

@@ -2,7 +2,9 @@
 // PyTorch's row-major (B, T, X) is our column-major (X, N) byte for byte; see tensor.hpp.
 //
 // The end-to-end check of chapter 06: gptbook's GPT against PyTorch's on the golden tensors of
-// tools/reference/make_reference.py (V13 T8 L2 NH2 C16, batch B3 T8). Prints one row per tensor:
+// tools/reference/make_reference.py (V13 T8 L2 NH2 C16, batch B3 T8), and the same for chapter 10's
+// Llama (NH4 with 2 key/value heads, RoPE, RMSNorm, SwiGLU, no biases, untied head). Prints one row
+// per tensor:
 //   ctest --test-dir build/<dir> -R PyTorch -V   (or: test_model "[parity]")
 #include "gptbook/model/checkpoint.hpp"
 
@@ -23,9 +25,20 @@ using namespace gptbook;
 
 namespace {
 
+// The fixture the running test case compares with: GPT-2's architecture, or chapter 10's Llama
+// (every switch on), both from tools/reference/make_reference.py.
+const SafeTensors* current = nullptr;
+
 const SafeTensors& fixture() {
-    static const SafeTensors file = SafeTensors::load(GPTBOOK_SOURCE_DIR "/tests/fixtures/gpt_reference.safetensors");
-    return file;
+    REQUIRE(current != nullptr);
+    return *current;
+}
+
+void use_fixture(const std::string& variant) {
+    static const SafeTensors gpt2 = SafeTensors::load(GPTBOOK_SOURCE_DIR "/tests/fixtures/gpt_reference.safetensors");
+    static const SafeTensors llama =
+        SafeTensors::load(GPTBOOK_SOURCE_DIR "/tests/fixtures/llama_reference.safetensors");
+    current = variant == "llama" ? &llama : &gpt2;
 }
 
 /// The fixture's model with its initial parameters.
@@ -104,7 +117,10 @@ void compare_parameters(const GPT& model, const Vec& ours, const std::string& pr
 /// 10x margin (measured: <= 2.5e-7 * max). Elements well above that meet rtol = 1e-4, the issue's target.
 constexpr double grad_atol_of_max = 1e-5, grad_rtol = 1e-4;
 
-TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every parameter gradient", "[ch06][parity]") {
+TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every parameter gradient", "[ch06][ch10][parity]") {
+    const std::string variant = GENERATE(as<std::string>{}, "gpt2", "llama");
+    use_fixture(variant);
+    INFO("architecture " << variant);
     auto model = reference_model();
     const nlohmann::json batch = nlohmann::json::parse(fixture().meta("batch"));
     const int B = batch.at("B"), T = batch.at("T"), NH = model->config.n_head;
@@ -115,7 +131,7 @@ TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every paramete
     model->zero_grad();
     gpt_backward(*model, acts, inputs, targets);
 
-    print_header("parity with PyTorch: forward and backward");
+    print_header(("parity with PyTorch (" + variant + "): forward and backward").c_str());
     // Logits are O(0.1..1) and come out of ~10 float32 layers; PyTorch and OpenBLAS sum in other
     // orders, leaving a few ulps (~6e-8 relative) per layer. 1e-5 absolute is the issue's target
     // (measured: 4.5e-8).
@@ -143,7 +159,11 @@ TEST_CASE("the GPT matches PyTorch: logits, loss, activations and every paramete
     });
 }
 
-TEST_CASE("five AdamW steps with gradient clipping match PyTorch's losses, norms and parameters", "[ch06][parity]") {
+TEST_CASE("five AdamW steps with gradient clipping match PyTorch's losses, norms and parameters",
+          "[ch06][ch10][parity]") {
+    const std::string variant = GENERATE(as<std::string>{}, "gpt2", "llama");
+    use_fixture(variant);
+    INFO("architecture " << variant);
     const nlohmann::json hp = nlohmann::json::parse(fixture().meta("adamw"));
     const float lr = hp.at("lr"), max_norm = hp.at("grad_clip");
     const AdamWConfig adamw{hp.at("beta1"), hp.at("beta2"), hp.at("eps"), hp.at("weight_decay")};
@@ -163,7 +183,7 @@ TEST_CASE("five AdamW steps with gradient clipping match PyTorch's losses, norms
     }
     CHECK(state.step == steps);
 
-    print_header("parity with PyTorch: 5 AdamW steps, lr 1e-2, weight decay 0.1, clip 1.0");
+    print_header(("parity with PyTorch (" + variant + "): 5 AdamW steps, lr 1e-2, weight decay 0.1, clip 1.0").c_str());
     // The later losses see parameters that agree to the tolerance below (a few 1e-6 for all but
     // noise-driven elements), which moves an O(1) loss by far less than 1e-5 (measured: 2.4e-7).
     compare("adamw.losses", losses.data(), fixture().get_f32("adamw.losses"), absolute(steps, 1e-5));

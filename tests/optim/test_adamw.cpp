@@ -109,3 +109,26 @@ TEST_CASE("adamw_update rejects buffers of different sizes", "[ch06][optim][adam
                       Contains("adamw_update") && Contains("(3)") && Contains("(2, 2)"));
     CHECK(state.step == 0); // a refused update does not count
 }
+
+TEST_CASE("a frozen tensor keeps its values and has no moments; the trainable ones update as before",
+          "[ch06][ch11][optim][adamw]") {
+    std::vector<ParamSpec> layout = three_parameters();
+    const Vec start = {0.5f, -0.25f, 1.0f}, grads = {0.1f, -0.2f, 0.3f};
+    Vec all = start;
+    AdamWState all_state(3);
+    adamw_update(all, grads, all_state, layout, 0.1f, AdamWConfig{});
+    REQUIRE(layout.size() == 2);
+    layout[0].trainable = false; // freeze the weight, train the bias
+    REQUIRE(trainable_count(layout) == layout[1].numel);
+    Vec some = start;
+    AdamWState some_state(trainable_count(layout));
+    adamw_update(some, grads, some_state, layout, 0.1f, AdamWConfig{});
+    for (const ParamSpec& s : layout)
+        for (size_t i = s.offset; i < s.offset + s.numel; ++i) {
+            INFO(s.name << "[" << i - s.offset << "]");
+            CHECK(some[i] == (s.trainable ? all[i] : start[i]));
+        }
+    AdamWState too_many(3);
+    CHECK_THROWS_WITH(adamw_update(some, grads, too_many, layout, 0.1f, AdamWConfig{}),
+                      Contains("one per trainable parameter"));
+}

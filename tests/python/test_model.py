@@ -59,8 +59,10 @@ def test_attention_rows_sum_to_one_and_are_causal(tiny_model):
         assert np.all(att[..., 0, 0] == 1.0)  # the first token can only attend to itself
 
 
-def test_forward_matches_the_pytorch_reference_fixture():
-    tensors, meta = read_safetensors(os.path.join(REPO, "tests/fixtures/gpt_reference.safetensors"))
+@pytest.mark.parametrize("fixture", ["gpt_reference", "llama_reference"])
+def test_forward_matches_the_pytorch_reference_fixture(fixture):
+    # llama_reference: chapter 10's switches (RoPE, RMSNorm, SwiGLU, 2 kv heads, no bias, untied head)
+    tensors, meta = read_safetensors(os.path.join(REPO, "tests/fixtures", fixture + ".safetensors"))
     import json
 
     c = json.loads(meta["config"])
@@ -128,6 +130,20 @@ def test_positions_are_the_learned_table_or_the_sinusoids(tiny_config):
     table = gb.sinusoidal_table(C, T)
     t, i = 5, 3  # eq. (3.3): P[2i, t] = sin(t / 10000^(2i/C)); float32 sin of a float32 angle
     assert table[2 * i, t] == pytest.approx(np.sin(t / 10000 ** (2 * i / C)), abs=1e-6)
+
+
+def test_chapter_10_switches_are_config_fields_and_change_the_parameter_table(tiny_config):
+    llama = gb.GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=4, n_embd=16, position="rope",
+                         norm="rmsnorm", mlp="swiglu", multiple_of=8, n_kv_head=2, bias=False, tie_head=False)
+    assert "rope" in repr(llama) and "n_kv_head=2" in repr(llama)
+    assert llama.mlp_hidden == 48  # 2*64/3 = 42, rounded up to a multiple of 8
+    params = gb.GPT(llama, seed=1).parameters()
+    assert "wpe.weight" not in params and "h.0.ln_1.bias" not in params and "lm_head.weight" in params
+    assert params["h.0.attn.c_attn.weight"].shape == (16, 16 + 2 * 2 * 4)  # Armadillo (C, C + 2 KVH HS)
+    with pytest.raises(gb.Error, match="does not divide n_head"):
+        gb.GPTConfig(n_head=4, n_kv_head=3)
+    with pytest.raises(gb.Error, match="norm 'batchnorm' is unknown"):
+        gb.GPTConfig(norm="batchnorm")
 
 
 def test_the_module_docstring_example_runs_as_written():

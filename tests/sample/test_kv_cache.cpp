@@ -116,3 +116,65 @@ TEST_CASE("the cache refuses a step when full, a prompt that is empty or too lon
     CHECK_THROWS_WITH(cache.step(-1), Contains("outside"));
     CHECK_THROWS_AS(cache.prefill({1, 99}), Error);
 }
+
+namespace {
+/// cache_config with every switch of chapter 10 (RoPE, RMSNorm, SwiGLU, 2 key/value heads for 4
+/// query heads, no biases, an untied head), and `layers` blocks.
+GPTConfig llama_config(int layers) {
+    GPTConfig c = cache_config(PositionEncoding::rope);
+    c.n_layer = layers;
+    c.norm = NormKind::rmsnorm;
+    c.mlp = MlpKind::swiglu;
+    c.multiple_of = 16;
+    c.n_kv_head = 2;
+    c.bias = false;
+    c.tie_head = false;
+    return c;
+}
+} // namespace
+
+TEST_CASE("with chapter 10's switches the cache reproduces the full pass's logits at every position",
+          "[ch10][kv_cache]") {
+    GPT model(llama_config(2));
+    init_sharp(model, 7);
+    const int T = model.config.block_size;
+    const Tokens seq = random_tokens(T, model.config.vocab_size, 8);
+    ActivationTensors acts(model.config, 1, T);
+    gpt_forward(model, acts, seq, nullptr);
+    REQUIRE(acts.logits.max() - acts.logits.min() > 1.0f);
+    KVCache cache(model);
+    CHECK(cache.slides());
+    Vec logits = cache.prefill(Tokens(seq.begin(), seq.begin() + 2));
+    for (int t = 1; t < T; ++t) {
+        INFO("position " << t);
+        CHECK(arma::abs(logits - acts.logits.col(t)).max() < kTolerance);
+        if (t + 1 < T) logits = cache.step(seq[t + 1]);
+    }
+}
+
+TEST_CASE("a RoPE cache slides past block_size: one block attends to the last T tokens as a fresh pass over them",
+          "[ch10][kv_cache]") {
+    // With one block, a key is the token's own projection turned by its position, and a score
+    // depends only on the distance between positions: so the token at position p, attending to
+    // positions p-T+1..p, sees what a fresh pass over those T tokens (positions 0..T-1) sees.
+    GPT model(llama_config(1));
+    init_sharp(model, 9);
+    const int T = model.config.block_size;
+    const Tokens seq = random_tokens(3 * T, model.config.vocab_size, 10);
+    KVCache cache(model);
+    Vec logits = cache.prefill({seq[0]});
+    ActivationTensors window(model.config, 1, T);
+    for (int p = 1; p < 3 * T; ++p) {
+        logits = cache.step(seq[p]);
+        if (p < T - 1) continue;
+        gpt_forward(model, window, Tokens(seq.begin() + p - T + 1, seq.begin() + p + 1), nullptr);
+        INFO("position " << p);
+        // Angles up to 3T = 24 radians: sin and cos of the larger angles round a little more.
+        CHECK(arma::abs(logits - window.logits.col(T - 1)).max() < 1e-4f);
+    }
+    CHECK(cache.length() == 3 * T);
+    // A learned-position cache does not slide: it must be prefilled again.
+    GPT learned(cache_config(PositionEncoding::learned));
+    KVCache fixed(learned);
+    CHECK_FALSE(fixed.slides());
+}

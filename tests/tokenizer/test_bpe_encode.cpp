@@ -1,13 +1,20 @@
-// Tests for src/gptbook/tokenizer/bpe_encode.cpp: merge order, special tokens, round trips, bad bytes.
+// Tests for src/gptbook/tokenizer/bpe_encode.cpp: merge order, special tokens, round trips, bad bytes,
+// and encode_naive() against encode().
 #include "gptbook/core/error.hpp"
+#include "gptbook/core/file.hpp"
 #include "gptbook/tokenizer/bpe_tokenizer.hpp"
+#include "gptbook/tokenizer/utf8.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 using namespace gptbook;
 using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -168,4 +175,84 @@ TEST_CASE("repeated pieces encode the same as fresh ones (the per-call cache)", 
     Tokens three;
     for (int k = 0; k < 3; ++k) three.insert(three.end(), once.begin(), once.end());
     CHECK(tok.encode(" thesis thesis thesis") == three);
+}
+
+TEST_CASE("encode_naive and encode merge the lowest rank first, and the leftmost of two equal pairs",
+          "[ch01][bpe_encode]") {
+    // By hand: merge 0 is (b,c), merge 1 is (a,b), so "abc" -> a (bc) and "abd" -> (ab) d.
+    const auto tok = BpeTokenizer::from_merges({{'b', 'c'}, {'a', 'b'}}, BpePattern::gpt2, {});
+    CHECK(tok.encode_naive("abc") == Tokens{'a', 256});
+    CHECK(tok.encode_naive("abd") == Tokens{257, 'd'});
+    CHECK(tok.encode_naive("") == Tokens{});
+    // "aaa" has (a,a) twice, overlapping: the leftmost merges, (aa) a, never a (aa).
+    const auto aa = BpeTokenizer::from_merges({{'a', 'a'}}, BpePattern::gpt2, {});
+    CHECK(aa.encode_naive("aaa") == Tokens{256, 'a'});
+    CHECK(aa.encode_naive("aaaa") == Tokens{256, 256});
+    // 201 'a's are one piece, long enough for encode()'s heap loop: leftmost first makes 100 (aa)
+    // and leaves the last 'a', then 50 (aaaa); rightmost first would leave the first 'a' instead.
+    const auto runs = BpeTokenizer::from_merges({{'a', 'a'}, {256, 256}}, BpePattern::gpt2, {});
+    Tokens expected(50, 257);
+    expected.push_back('a');
+    CHECK(runs.encode_naive(std::string(201, 'a')) == expected);
+    CHECK(runs.encode(std::string(201, 'a')) == expected);
+}
+
+TEST_CASE("encode_naive gives encode's ids on tiny Shakespeare, a long piece and special tokens included",
+          "[ch01][bpe_encode]") {
+    const fs::path file = fs::path(GPTBOOK_SOURCE_DIR) / "data" / "tinyshakespeare.txt"; // ships in the repository
+    const std::string text = read_file(file.string());
+    REQUIRE(text.size() > 12'000);
+    const std::string train_text = text.substr(0, 4'000);
+    const std::string held_out = text.substr(4'000, 8'000); // words the merges were not learned on
+    // Letters without a space are one pre-token: encode() merges pieces over 128 bytes on its heap.
+    std::string letters;
+    for (const char c : text.substr(0, 3'000))
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letters.push_back(c);
+    const std::string eot = "<|endoftext|>";
+    const std::string with_specials = held_out.substr(0, 500) + eot + held_out.substr(500, 500) + eot + eot + letters;
+    for (const auto pattern : {BpePattern::gpt2, BpePattern::cl100k}) {
+        INFO("pattern " << bpe_pattern_name(pattern));
+        const auto tok = BpeTokenizer::train(train_text, 256 + 300 + 1, pattern, {eot}); // + 1: eot
+        REQUIRE(tok.merges().size() == 300);
+        REQUIRE(PreTokenizer(pattern).split(letters).size() == 1);
+        REQUIRE(letters.size() > 1'000);
+        for (const std::string& t : {train_text, held_out, letters}) {
+            const Tokens fast = tok.encode(t);
+            CHECK(tok.encode_naive(t) == fast);
+            // The merges did shorten the text, so the ids compared are not just bytes: 300 merges make
+            // these texts 0.40 to 0.53 as long (measured); 2/3 leaves room for a changed trainer.
+            CHECK(fast.size() < t.size() * 2 / 3);
+        }
+        const Tokens allowed = tok.encode(with_specials, SpecialTokens::allow);
+        CHECK(tok.encode_naive(with_specials, SpecialTokens::allow) == allowed);
+        CHECK(std::count(allowed.begin(), allowed.end(), *tok.special_id(eot)) == 3);
+        CHECK(tok.encode_naive(with_specials, SpecialTokens::ordinary) ==
+              tok.encode(with_specials, SpecialTokens::ordinary));
+        CHECK_THROWS_WITH(tok.encode_naive(with_specials), Contains("\"<|endoftext|>\" at byte 500"));
+        const std::string bad_bytes = "ab\xFF" + held_out.substr(0, 200) + "\xE2\x82";
+        CHECK(tok.encode_naive(bad_bytes) == tok.encode(bad_bytes));
+    }
+}
+
+TEST_CASE("encode_naive refuses a tokenizer that merges by bytes (tiktoken) and points at encode",
+          "[ch01][bpe_encode]") {
+    // The same vocabulary twice: trained (MergeRule::pairs), and re-read as GPT-2's files are
+    // (MergeRule::bytes, every token's bytes in GPT-2's alphabet).
+    const auto pairs = BpeTokenizer::from_merges({{'h', 'i'}}, BpePattern::gpt2, {"<|endoftext|>"});
+    nlohmann::json j = pairs.to_json();
+    j["merge_rule"] = "bytes";
+    j["vocab"] = nlohmann::json::array();
+    for (int32_t id = 0; id < 257; ++id) {
+        std::string token;
+        for (const char c : pairs.token_bytes(id))
+            utf8_append(token, gpt2_bytes_to_unicode()[static_cast<unsigned char>(c)]);
+        j["vocab"].push_back(token);
+    }
+    const auto bytes = BpeTokenizer::from_json(j);
+    REQUIRE(bytes.merge_rule() == MergeRule::bytes);
+    CHECK(bytes.encode("hi hi") == Tokens{256, ' ', 256}); // " hi" is no token: the space stays alone
+    CHECK(pairs.encode_naive("hi hi") == Tokens{256, ' ', 256});
+    CHECK_THROWS_AS(bytes.encode_naive("hi"), Error);
+    CHECK_THROWS_WITH(bytes.encode_naive("hi"),
+                      Contains("encode_naive") && Contains("MergeRule::bytes") && Contains("use encode()"));
 }

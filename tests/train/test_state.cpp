@@ -172,3 +172,23 @@ TEST_CASE("a training state with a damaged field names the field", "[ch08][state
         CHECK_THROWS_WITH(load_train_state(path), Contains("adam.v"));
     }
 }
+
+TEST_CASE("a state with frozen tensors keeps which ones are frozen and only the trainable moments",
+          "[ch10][ch11][state]") {
+    TempDir dir;
+    Fixture f;
+    const size_t PT = f.model.set_trainable([](const std::string& name) { return name.starts_with("h.1."); });
+    f.adam = AdamWState(PT);
+    f.adam.m.fill(0.5f);
+    const std::string path = dir.file("train_state.safetensors");
+    save_train_state(path, f.state(1.0f, 10));
+    const LoadedTrainState s = load_train_state(path);
+    CHECK(trainable_count(s.model->layout) == PT);
+    for (size_t i = 0; i < s.model->layout.size(); ++i) {
+        INFO(s.model->layout[i].name);
+        CHECK(s.model->layout[i].trainable == f.model.layout[i].trainable);
+    }
+    CHECK(s.adam.m.n_elem == PT);
+    CHECK(same_bits(s.adam.m, f.adam.m));
+    CHECK(s.model->dw.h[0].attn_w.is_empty()); // frozen: no gradient view
+}

@@ -345,3 +345,32 @@ TEST_CASE("training on the sort task brings the loss far below where it started"
     // recipe measured 0.016 to 0.052 over seeds 1-6, so 0.3 leaves a wide margin.
     CHECK(after < 0.3f);
 }
+
+TEST_CASE("chapter 10's architectures, alone and mixed, train and resume bit for bit", "[ch10][trainer]") {
+    struct Mix {
+        const char* name;
+        PositionEncoding position;
+        NormKind norm;
+        MlpKind mlp;
+        int n_kv_head;
+        bool bias, tie_head;
+    };
+    const Mix mixes[] = {
+        {"llama (every switch)", PositionEncoding::rope, NormKind::rmsnorm, MlpKind::swiglu, 1, false, false},
+        {"rope + layernorm + gelu", PositionEncoding::rope, NormKind::layernorm, MlpKind::gelu, 0, true, true},
+        {"learned + rmsnorm + swiglu, no bias", PositionEncoding::learned, NormKind::rmsnorm, MlpKind::swiglu, 0, false,
+         true},
+    };
+    for (const Mix& m : mixes) {
+        INFO(m.name);
+        GPTConfig model = tiny_model();
+        model.position = m.position;
+        model.norm = m.norm;
+        model.mlp = m.mlp;
+        model.multiple_of = 16;
+        model.n_kv_head = m.n_kv_head;
+        model.bias = m.bias;
+        model.tie_head = m.tie_head;
+        check_resume_is_exact(model, tiny_train(), {13});
+    }
+}

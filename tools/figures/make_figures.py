@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate every figure of the book (chapters 01-09) from the library's own numbers.
+"""Regenerate every figure of the book (chapters 01-10) from the library's own numbers.
 
     tools/figures/make_figures.py --build build/release              # into chapters/NN_name/figures/
     tools/figures/make_figures.py --build build/release --only ch04  # one chapter (repeat for more)
@@ -779,6 +779,96 @@ def fig_ch09_attention_intensity(book):
            title=f"Arithmetic intensity of causal attention, head size {HS}")
     ax.set_xticks(T, [str(t) for t in T])
     ax.legend(fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 10: from GPT-2 to Llama
+# ---------------------------------------------------------------------------------------------
+
+def library_rope(gb, q, k, T, theta=10000.0):
+    """rope_forward of the library on one query q and one key k (HS,) at positions 0..T-1, through
+    a one-head block: with c_attn's weight at 0, every token's qkv before the rotation is c_attn's
+    bias [q; k; 0], so the block's saved qkv (turned in place) holds q and k turned by each position.
+    Returns the turned queries and keys, each (HS, T)."""
+    import numpy as np
+    HS = len(q)
+    model = gb.GPT(gb.GPTConfig(vocab_size=2, block_size=T, n_layer=1, n_head=1, n_embd=HS, position="rope",
+                                rope_theta=theta, bias=True))
+    p = model.parameters()
+    p["h.0.attn.c_attn.weight"][:] = 0.0
+    p["h.0.attn.c_attn.bias"][:] = np.concatenate([q, k, np.zeros(HS)]).astype(np.float32)
+    qkv = model.forward(np.zeros(T, dtype=np.int32)).layers[0]["qkv"]     # (3HS, T)
+    return qkv[:HS].astype(np.float64), qkv[HS:2 * HS].astype(np.float64)
+
+
+def library_swiglu(gb, a, u):
+    """swiglu_forward of the library on gates a and ups u (H,) through a block's MLP: with c_fc's
+    weight at 0, fch = c_fc's bias [a; u] for every token, and fch_gelu = SiLU(a) * u (10.5). H must
+    be a multiple of 8: C = 3H/8 makes Llama's hidden size 8C/3 exactly H."""
+    import numpy as np
+    H = len(a)
+    model = gb.GPT(gb.GPTConfig(vocab_size=2, block_size=1, n_layer=1, n_head=1, n_embd=3 * H // 8, mlp="swiglu",
+                                multiple_of=H, bias=True))
+    assert model.config.mlp_hidden == H
+    p = model.parameters()
+    p["h.0.mlp.c_fc.weight"][:] = 0.0
+    p["h.0.mlp.c_fc.bias"][:] = np.concatenate([a, u]).astype(np.float32)
+    layer = model.forward(np.zeros(1, dtype=np.int32)).layers[0]
+    return layer["fch_gelu"][:, 0].astype(np.float64)
+
+
+@plot("10_llama", "ch10_rope_distance.png")
+def fig_ch10_rope_distance(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    HS, T = 32, 128
+    rng = np.random.default_rng(10)
+    q = rng.standard_normal(HS)
+    k = q + 0.5 * rng.standard_normal(HS)       # a key that resembles the query
+    qr, kr = library_rope(book.gb, q, k, T)       # (HS, T) each
+    scores = qr.T @ kr                            # (T, T): [m, n] = query at m . key at n
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    d = np.arange(64)
+    for n, style in zip([0, 32, 64], ["-", "--", ":"]):
+        ax1.plot(d, scores[n + d, n], style, lw=2 if n == 0 else 1.5, label=f"key at position n = {n}")
+    ax1.axhline(q @ k, color="0.6", lw=0.8)
+    ax1.text(63, q @ k - 0.2, "q . k: both at the same position (d = 0)", fontsize=8, color="0.4", ha="right",
+             va="top")
+    ax1.set(xlabel="distance d = m - n (query at m = n + d)", ylabel="score q_m . k_n",
+            title="RoPE: the score depends on the distance only (the curves coincide)")
+    ax1.legend(fontsize=9)
+    causal = np.tril(np.ones((T, T), dtype=bool))
+    im = ax2.imshow(np.where(causal, scores, np.nan)[:64, :64], cmap="viridis")
+    ax2.set(xlabel="key position n", ylabel="query position m",
+            title="The same scores for m, n < 64:\nconstant along every diagonal")
+    fig.colorbar(im, ax=ax2, label="q_m . k_n")
+    return fig
+
+
+@plot("10_llama", "ch10_swiglu_gate.png")
+def fig_ch10_swiglu_gate(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    H = 1024
+    a = np.linspace(-5, 5, H)
+    silu = library_swiglu(book.gb, a, np.ones(H))                    # u = 1: SiLU(a) itself
+    gelu = library_gelu(book.gb, a.astype(np.float32))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax1.plot(a, np.maximum(a, 0), color="0.5", ls="--", label="ReLU")
+    ax1.plot(a, gelu, color="C0", label="GELU (5.3)")
+    ax1.plot(a, silu, color="C3", lw=2, label="SiLU(a) = a sigma(a), swiglu_forward with u = 1")
+    ax1.set(xlabel="gate a", ylabel="output", title="The gate's non-linearity: SiLU, close to GELU")
+    ax1.legend(fontsize=9, loc="upper left")
+    ups = [2.0, 1.0, 0.5, -1.0]                                       # 4 x 256 values: one call of H = 1024
+    grid = np.linspace(-5, 5, H // len(ups))
+    y = library_swiglu(book.gb, np.tile(grid, len(ups)), np.repeat(ups, len(grid))).reshape(len(ups), -1)
+    for row, u in zip(y, ups):
+        ax2.plot(grid, row, lw=1.5, label=f"u = {u:g}")
+    ax2.axhline(0, color="grey", lw=0.5)
+    ax2.set(xlabel="gate a", ylabel="y = SiLU(a) u",
+            title="SwiGLU, eq. (10.5): the gate decides how much of u passes")
+    ax2.legend(fontsize=9, loc="upper left")
     return fig
 
 

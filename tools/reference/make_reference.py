@@ -10,7 +10,11 @@ Stored: the initial parameters (param.*), one batch (inputs, targets), logits, l
 (grad.*), a few activations (act.*), and 5 AdamW steps on that batch (adamw.losses,
 adamw.grad_norms, final.*). Metadata: config, adamw, batch, torch_version, generator.
 
-  /usr/bin/python3 tools/reference/make_reference.py [--out PATH]
+--variant llama writes tests/fixtures/llama_reference.safetensors instead: the same model with every
+switch of chapter 10 (rotary positions on queries and keys, RMSNorm, SwiGLU, 2 key/value heads for
+4 query heads, no biases, an untied lm_head), each written here from its paper's equations.
+
+  /usr/bin/python3 tools/reference/make_reference.py [--variant gpt2|llama] [--out PATH]
 """
 import argparse
 import hashlib
@@ -31,6 +35,9 @@ from read_safetensors import read_safetensors, write_safetensors  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"vocab_size": 13, "block_size": 8, "n_layer": 2, "n_head": 2, "n_embd": 16, "dropout": 0.0,
           "position": "learned"}
+LLAMA_CONFIG = {"vocab_size": 13, "block_size": 8, "n_layer": 2, "n_head": 4, "n_embd": 16, "dropout": 0.0,
+                "position": "rope", "rope_theta": 10000.0, "norm": "rmsnorm", "mlp": "swiglu", "multiple_of": 8,
+                "n_kv_head": 2, "bias": False, "tie_head": False}
 BATCH = {"B": 3, "T": 8}
 ADAMW = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "grad_clip": 1.0,
          "steps": 5}
@@ -57,6 +64,111 @@ class Attention(nn.Module):
         self.att = att.detach().clone()
         y = (att @ v).transpose(1, 2).reshape(B, T, C)
         return self.c_proj(y)
+
+
+class RMSNorm(nn.Module):
+    """y = w * x / sqrt(mean(x^2) + eps) over the channels (Zhang and Sennrich 2019), gain only."""
+
+    def __init__(self, C, eps=1e-5):
+        super().__init__()
+        self.weight, self.eps = nn.Parameter(torch.ones(C)), eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+
+def rope(x, theta):
+    """Turns channel pairs (2i, 2i+1) of x (B, heads, T, HS) at position t by t * theta^(-2i/HS) (Meta's pairing)."""
+    T, HS = x.size(-2), x.size(-1)
+    freq = theta ** (-torch.arange(0, HS, 2, dtype=torch.float64) / HS)            # (HS/2)
+    angle = (torch.arange(T, dtype=torch.float64)[:, None] * freq[None, :]).float()  # (T, HS/2)
+    cos, sin = angle.cos(), angle.sin()
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1).flatten(-2)
+
+
+class LlamaAttention(nn.Module):
+    """Grouped-query attention with rotary positions: c_attn rows are [q (C); k (KVH*HS); v (KVH*HS)],
+    query head h reads key/value head h // (NH/KVH)."""
+
+    def __init__(self, C, H, KVH, T, theta):
+        super().__init__()
+        self.H, self.KVH, self.theta = H, KVH, theta
+        HS = C // H
+        self.c_attn, self.c_proj = nn.Linear(C, C + 2 * KVH * HS, bias=False), nn.Linear(C, C, bias=False)
+        self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)), persistent=False)
+        self.att = None
+
+    def forward(self, x):
+        B, T, C = x.shape
+        HS = C // self.H
+        q, k, v = self.c_attn(x).split([C, self.KVH * HS, self.KVH * HS], dim=2)
+        q = q.view(B, T, self.H, HS).transpose(1, 2)
+        k, v = (t.view(B, T, self.KVH, HS).transpose(1, 2) for t in (k, v))
+        q, k = rope(q, self.theta), rope(k, self.theta)
+        group = self.H // self.KVH
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(HS))
+        att = att.masked_fill(~self.mask[:T, :T], float("-inf")).softmax(dim=-1)
+        self.att = att.detach().clone()
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        return self.c_proj(y)
+
+
+class SwiGLU(nn.Module):
+    """c_proj(silu(gate) * up) with [gate; up] = c_fc(x), hidden size H (Shazeer 2020)."""
+
+    def __init__(self, C, hidden):
+        super().__init__()
+        self.hidden = hidden
+        self.c_fc, self.c_proj = nn.Linear(C, 2 * hidden, bias=False), nn.Linear(hidden, C, bias=False)
+
+    def forward(self, x):
+        gate, up = self.c_fc(x).split(self.hidden, dim=-1)
+        return self.c_proj(F.silu(gate) * up)
+
+
+def llama_hidden(C, multiple_of):
+    """Llama's hidden size: two thirds of 4C, rounded up to a multiple of multiple_of."""
+    h = 2 * (4 * C) // 3
+    return multiple_of * ((h + multiple_of - 1) // multiple_of)
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        C, T = c["n_embd"], c["block_size"]
+        self.ln_1, self.ln_2 = RMSNorm(C), RMSNorm(C)
+        self.attn = LlamaAttention(C, c["n_head"], c["n_kv_head"], T, c["rope_theta"])
+        self.mlp = SwiGLU(C, llama_hidden(C, c["multiple_of"]))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class Llama(nn.Module):
+    """GPT with chapter 10's switches: no position table, an untied lm_head."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.wte = nn.Embedding(c["vocab_size"], c["n_embd"])
+        self.h = nn.ModuleList(LlamaBlock(c) for _ in range(c["n_layer"]))
+        self.ln_f = RMSNorm(c["n_embd"])
+        self.lm_head = nn.Linear(c["n_embd"], c["vocab_size"], bias=False)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+        self.acts = {}
+
+    def forward(self, idx, targets):
+        x = self.wte(idx)
+        for block in self.h:
+            x = block(x)
+        x = self.ln_f(x)
+        self.acts = {"act.ln_f": x.detach().clone(), "act.h0.att": self.h[0].attn.att}
+        logits = self.lm_head(x)
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
 class MLP(nn.Module):
@@ -129,11 +241,15 @@ def as_np(t):
     return t.detach().cpu().numpy().copy()
 
 
-def compute_reference():
+def compute_reference(variant):
     """Returns ({name: np.ndarray}, metadata) with everything the fixture holds."""
     torch.manual_seed(SEED)
-    c = CONFIG
-    model = GPT(c["vocab_size"], c["block_size"], c["n_layer"], c["n_head"], c["n_embd"])
+    if variant == "llama":
+        c = LLAMA_CONFIG
+        model = Llama(c)
+    else:
+        c = CONFIG
+        model = GPT(c["vocab_size"], c["block_size"], c["n_layer"], c["n_head"], c["n_embd"])
     perturb_affine_params(model)
     shape = (BATCH["B"], BATCH["T"])
     inputs = torch.randint(0, c["vocab_size"], shape, dtype=torch.int64)
@@ -163,7 +279,7 @@ def compute_reference():
     if out["adamw.losses"][0] != out["loss"]:
         raise RuntimeError(f"first AdamW loss {losses[0]} differs from the reference loss {out['loss']}")
 
-    metadata = {"config": json.dumps(CONFIG), "adamw": json.dumps(ADAMW), "batch": json.dumps(BATCH),
+    metadata = {"config": json.dumps(c), "adamw": json.dumps(ADAMW), "batch": json.dumps(BATCH),
                 "torch_version": torch.__version__, "generator": "tools/reference/make_reference.py"}
     return out, metadata
 
@@ -183,13 +299,19 @@ def check_round_trip(path, tensors, metadata):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(REPO_ROOT / "tests" / "fixtures" / "gpt_reference.safetensors"))
+    ap.add_argument("--variant", choices=["gpt2", "llama"], default="gpt2",
+                    help="gpt2 (GPT-2's architecture) or llama (every switch of chapter 10)")
+    ap.add_argument("--out", help="default tests/fixtures/gpt_reference.safetensors (gpt2) or "
+                                  "llama_reference.safetensors (llama)")
     args = ap.parse_args()
+    if args.out is None:
+        name = "gpt_reference.safetensors" if args.variant == "gpt2" else "llama_reference.safetensors"
+        args.out = str(REPO_ROOT / "tests" / "fixtures" / name)
 
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
-    tensors, metadata = compute_reference()
+    tensors, metadata = compute_reference(args.variant)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,8 +59,8 @@ Vec softmax_with_temperature(const Vec& scores, float temperature);
  * @brief Exercise 7.5: one decoding step of one attention head with a KV cache. Appends the new
  * token's key and value to the cache, then returns its attention output over every cached key:
  * eqs. (4.2), (4.1), (4.4) for a single query. No mask is needed: every key in the cache comes
- * before (or is) the new token. (Compare KVCache::step, which does this for every head of every
- * layer.)
+ * before (or is) the new token. (Compare attention_forward_cached in nn/attention.cpp, which does this for
+ * every head, and which KVCache::step runs in every layer.)
  * @param[in,out] k_cache (HS, t) the keys of the t tokens so far; becomes (HS, t+1)
  * @param[in,out] v_cache (HS, t) their values; becomes (HS, t+1)
  * @param[in]     q       (HS) the new token's query

@@ -54,8 +54,9 @@ void print_model_file(const std::string& path) {
     std::vector<std::string> names;
     if (f.metadata.count(meta_keys::config)) {
         const GPTConfig c = nlohmann::json::parse(f.meta(meta_keys::config)).get<GPTConfig>();
-        std::printf("config: L%d H%d C%d T%d V%d, %s positions, dropout %.2f\n", c.n_layer, c.n_head, c.n_embd,
-                    c.block_size, c.vocab_size, to_string(c.position).c_str(), c.dropout);
+        std::printf("config: L%d H%d C%d T%d V%d, %s positions%s, dropout %.2f\n", c.n_layer, c.n_head, c.n_embd,
+                    c.block_size, c.vocab_size, to_string(c.position).c_str(), architecture_notes(c).c_str(),
+                    c.dropout);
         for (const ParamSpec& spec : parameter_layout(c)) names.push_back(spec.name);
     }
     for (const char* key : {"gptbook.step", "gptbook.val_loss", "gptbook.data"})

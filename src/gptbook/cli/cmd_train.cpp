@@ -27,7 +27,7 @@ namespace gptbook::cli {
 namespace {
 
 struct TrainArgs {
-    std::string preset, data, task, out, device = "cpu", precision = "fp32", position, tokenizer = "char";
+    std::string preset, data, task, out, device = "cpu", precision = "fp32", position, norm, mlp, tokenizer = "char";
     bool resume = false;
     GPTConfig model; // holds overrides; applied only where the option was given
     TrainConfig train;
@@ -80,6 +80,8 @@ void run_train(TrainArgs& a) {
         train = preset.train;
         if (a.data.empty()) a.data = preset.data;
         if (!a.position.empty()) model.position = position_encoding_from_string(a.position);
+        if (!a.norm.empty()) model.norm = norm_kind_from_string(a.norm);
+        if (!a.mlp.empty()) model.mlp = mlp_kind_from_string(a.mlp);
         for (auto& [opt, apply] : a.overrides)
             if (opt->count() > 0) apply(model, train);
         data = make_training_data(a.data, model, a.tokenizer); // a task sets block_size; vocab_size from the tokenizer
@@ -91,12 +93,12 @@ void run_train(TrainArgs& a) {
     set_num_threads(train.threads);
 
     std::printf(
-        "gptbook train: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d, %s positions, dropout %.2f, %zu parameters\n"
+        "gptbook train: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d, %s positions%s, dropout %.2f, %zu parameters\n"
         "  train  B%d x%d accum, %d steps, lr %.1e -> %.1e, warmup %d, %d threads\n",
         a.preset.c_str(), a.out.c_str(), data->summary.c_str(), model.n_layer, model.n_head, model.n_embd,
-        model.block_size, model.vocab_size, to_string(model.position).c_str(), model.dropout,
-        parameter_count(parameter_layout(model)), train.batch_size, train.grad_accum, train.max_iters, train.lr,
-        train.min_lr, train.warmup_iters, num_threads());
+        model.block_size, model.vocab_size, to_string(model.position).c_str(), architecture_notes(model).c_str(),
+        model.dropout, parameter_count(parameter_layout(model)), train.batch_size, train.grad_accum, train.max_iters,
+        train.lr, train.min_lr, train.warmup_iters, num_threads());
 #ifdef GPTBOOK_HAS_CUDA
     if (a.device == "cuda")
         std::printf("  device cuda: %s, %s matmuls\n", cuda::device_info().name.c_str(), a.precision.c_str());
@@ -142,7 +144,9 @@ void add_train_command(CLI::App& app) {
     cmd->add_option(
         "--precision", a.precision,
         "Matmuls on cuda: fp32 (default; what the CPU computes, to rounding) or tf32 (tensor cores, faster)");
-    cmd->add_option("--position", a.position, "Positional encoding: learned or sinusoidal");
+    cmd->add_option("--position", a.position, "Positional encoding: learned, sinusoidal, or rope (rotary, chapter 10)");
+    cmd->add_option("--norm", a.norm, "Normalisation: layernorm (GPT-2) or rmsnorm (Llama, chapter 10)");
+    cmd->add_option("--mlp", a.mlp, "Feed-forward network: gelu (GPT-2) or swiglu (Llama, chapter 10)");
     cmd->add_option(
         "--tokenizer", a.tokenizer,
         "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "
@@ -152,6 +156,15 @@ void add_train_command(CLI::App& app) {
     add_override(cmd, a, "--n-embd", &GPTConfig::n_embd, "Channels (C)");
     add_override(cmd, a, "--block-size", &GPTConfig::block_size, "Context length (T)");
     add_override(cmd, a, "--dropout", &GPTConfig::dropout, "Dropout probability");
+    add_override(cmd, a, "--n-kv-head", &GPTConfig::n_kv_head,
+                 "Key/value heads (KVH): n_head (default) down to 1; fewer is grouped-query attention");
+    add_override(cmd, a, "--rope-theta", &GPTConfig::rope_theta, "RoPE's base (default 10000)");
+    add_override(cmd, a, "--multiple-of", &GPTConfig::multiple_of,
+                 "SwiGLU's hidden size is rounded up to a multiple of this (default 256, as Llama)");
+    add_override(cmd, a, "--bias", &GPTConfig::bias,
+                 "true (GPT-2) or false (Llama): biases in linear layers and LayerNorm");
+    add_override(cmd, a, "--tie-head", &GPTConfig::tie_head,
+                 "true (GPT-2: the output head is wte) or false (Llama: its own lm_head)");
     add_override(cmd, a, "--batch-size", &TrainConfig::batch_size, "Sequences per micro-batch (B)");
     add_override(cmd, a, "--grad-accum", &TrainConfig::grad_accum, "Micro-batches per optimizer step");
     add_override(cmd, a, "--max-iters", &TrainConfig::max_iters, "Optimizer steps");

@@ -6,16 +6,48 @@
 
 namespace gptbook {
 
-std::string to_string(PositionEncoding p) { return p == PositionEncoding::learned ? "learned" : "sinusoidal"; }
+std::string to_string(PositionEncoding p) {
+    switch (p) {
+    case PositionEncoding::learned: return "learned";
+    case PositionEncoding::sinusoidal: return "sinusoidal";
+    case PositionEncoding::rope: return "rope";
+    }
+    return "?";
+}
 
 PositionEncoding position_encoding_from_string(const std::string& s) {
     if (s == "learned") return PositionEncoding::learned;
     if (s == "sinusoidal") return PositionEncoding::sinusoidal;
-    GPTBOOK_FAIL("position encoding '" << s << "' is unknown; expected 'learned' or 'sinusoidal'");
+    if (s == "rope") return PositionEncoding::rope;
+    GPTBOOK_FAIL("position encoding '" << s << "' is unknown; expected 'learned', 'sinusoidal' or 'rope'");
+}
+
+std::string to_string(NormKind n) { return n == NormKind::layernorm ? "layernorm" : "rmsnorm"; }
+
+NormKind norm_kind_from_string(const std::string& s) {
+    if (s == "layernorm") return NormKind::layernorm;
+    if (s == "rmsnorm") return NormKind::rmsnorm;
+    GPTBOOK_FAIL("norm '" << s << "' is unknown; expected 'layernorm' or 'rmsnorm'");
+}
+
+std::string to_string(MlpKind m) { return m == MlpKind::gelu ? "gelu" : "swiglu"; }
+
+MlpKind mlp_kind_from_string(const std::string& s) {
+    if (s == "gelu") return MlpKind::gelu;
+    if (s == "swiglu") return MlpKind::swiglu;
+    GPTBOOK_FAIL("mlp '" << s << "' is unknown; expected 'gelu' or 'swiglu'");
+}
+
+int GPTConfig::mlp_hidden() const {
+    if (mlp == MlpKind::gelu) return 4 * n_embd;
+    // Llama (Touvron et al. 2023): two thirds of 4C, so that three matrices cost what GELU's two
+    // do, rounded up to a multiple of `multiple_of`.
+    const int h = 2 * (4 * n_embd) / 3;
+    return multiple_of * ((h + multiple_of - 1) / multiple_of);
 }
 
 void GPTConfig::validate() const {
-    auto positive = [](const char* name, int v) {
+    auto positive = [](const char* name, double v) {
         GPTBOOK_CHECK(v > 0, "GPTConfig: " << name << " is " << v << ", expected a positive number");
     };
     positive("vocab_size", vocab_size);
@@ -23,10 +55,29 @@ void GPTConfig::validate() const {
     positive("n_layer", n_layer);
     positive("n_head", n_head);
     positive("n_embd", n_embd);
+    positive("multiple_of", multiple_of);
+    positive("rope_theta", rope_theta);
     GPTBOOK_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd=" << n_embd << " is not divisible by n_head=" << n_head
                                                              << "; choose n_embd as a multiple of n_head");
+    GPTBOOK_CHECK(n_kv_head >= 0 && n_kv_head <= n_head && n_head % kv_heads() == 0,
+                  "GPTConfig: n_kv_head=" << n_kv_head << " does not divide n_head=" << n_head
+                                          << "; choose a divisor of n_head (n_head itself for multi-head attention, "
+                                          << "1 for multi-query, 0 for n_head)");
+    GPTBOOK_CHECK(position != PositionEncoding::rope || head_size() % 2 == 0,
+                  "GPTConfig: rotary positions turn pairs of channels, but the head size n_embd/n_head = "
+                      << head_size() << " is odd; choose an even head size");
     GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f,
                   "GPTConfig: dropout is " << dropout << ", expected a probability in [0, 1)");
+}
+
+std::string architecture_notes(const GPTConfig& c) {
+    std::string s;
+    if (c.norm != NormKind::layernorm) s += ", " + to_string(c.norm);
+    if (c.mlp != MlpKind::gelu) s += ", " + to_string(c.mlp) + " H" + std::to_string(c.mlp_hidden());
+    if (c.kv_heads() != c.n_head) s += ", " + std::to_string(c.kv_heads()) + " kv heads";
+    if (!c.bias) s += ", no bias";
+    if (!c.tie_head) s += ", untied head";
+    return s;
 }
 
 void to_json(nlohmann::json& j, const GPTConfig& c) {
@@ -36,7 +87,14 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
                        {"n_head", c.n_head},
                        {"n_embd", c.n_embd},
                        {"dropout", c.dropout},
-                       {"position", to_string(c.position)}};
+                       {"position", to_string(c.position)},
+                       {"rope_theta", c.rope_theta},
+                       {"norm", to_string(c.norm)},
+                       {"mlp", to_string(c.mlp)},
+                       {"multiple_of", c.multiple_of},
+                       {"n_kv_head", c.n_kv_head},
+                       {"bias", c.bias},
+                       {"tie_head", c.tie_head}};
 }
 
 void from_json(const nlohmann::json& j, GPTConfig& c) {
@@ -49,15 +107,33 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
             GPTBOOK_FAIL("model config: field '" << key << "' has the wrong type (" << j.at(key).type_name() << ")");
         }
     };
+    auto get_optional = [&](const char* key, auto& out) {
+        if (j.contains(key)) get(key, out);
+    };
     get("vocab_size", c.vocab_size);
     get("block_size", c.block_size);
     get("n_layer", c.n_layer);
     get("n_head", c.n_head);
     get("n_embd", c.n_embd);
     get("dropout", c.dropout);
-    std::string position = "learned";
-    if (j.contains("position")) get("position", position);
+    // Chapter 10's switches: a config written before them describes GPT-2.
+    std::string position = "learned", norm = "layernorm", mlp = "gelu";
+    c.rope_theta = 10000.0f;
+    c.multiple_of = 256;
+    c.n_kv_head = 0;
+    c.bias = true;
+    c.tie_head = true;
+    get_optional("position", position);
+    get_optional("rope_theta", c.rope_theta);
+    get_optional("norm", norm);
+    get_optional("mlp", mlp);
+    get_optional("multiple_of", c.multiple_of);
+    get_optional("n_kv_head", c.n_kv_head);
+    get_optional("bias", c.bias);
+    get_optional("tie_head", c.tie_head);
     c.position = position_encoding_from_string(position);
+    c.norm = norm_kind_from_string(norm);
+    c.mlp = mlp_kind_from_string(mlp);
     c.validate();
 }
 

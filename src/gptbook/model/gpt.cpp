@@ -1,4 +1,5 @@
-// Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens.
+// Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens,
+// QKV = C + 2 KVH HS, H the MLP's hidden size, FC = H (GELU) or 2H (SwiGLU).
 #include "gptbook/model/gpt.hpp"
 
 #include "gptbook/core/error.hpp"
@@ -11,6 +12,11 @@
 #include "gptbook/nn/linear.hpp"
 #include "gptbook/nn/positional.hpp"
 #include "gptbook/nn/residual.hpp"
+#include "gptbook/nn/rmsnorm.hpp"
+#include "gptbook/nn/rope.hpp"
+#include "gptbook/nn/swiglu.hpp"
+
+#include <memory>
 
 namespace gptbook {
 
@@ -23,12 +29,21 @@ GPT::GPT(const GPTConfig& cfg)
 
 const Mat& GPT::positions() const { return config.position == PositionEncoding::learned ? w.wpe : pos_table; }
 
+size_t GPT::set_trainable(const std::function<bool(const std::string&)>& pick) {
+    const size_t n = gptbook::set_trainable(layout, pick);
+    // Armadillo views cannot be re-pointed, so the gradient views are built again in place.
+    std::destroy_at(&dw);
+    std::construct_at(&dw, grads.memptr(), config, layout, /*only_trainable=*/true);
+    grads.zeros();
+    return n;
+}
+
 void gpt_init(GPT& model, Rng& rng) {
     for (const ParamSpec& s : model.layout) {
         float* p = model.params.memptr() + s.offset;
-        const bool layernorm_gain = s.shape.size() == 1 && s.name.ends_with(".weight"); // the only 1-D weights
+        const bool norm_gain = s.shape.size() == 1 && s.name.ends_with(".weight"); // the only 1-D weights
         for (size_t i = 0; i < s.numel; ++i)
-            p[i] = s.shape.size() >= 2 ? 0.02f * rng.normal() : (layernorm_gain ? 1.0f : 0.0f);
+            p[i] = s.shape.size() >= 2 ? 0.02f * rng.normal() : (norm_gain ? 1.0f : 0.0f);
     }
 }
 
@@ -38,19 +53,19 @@ ActivationTensors::ActivationTensors(const GPTConfig& config, int B_, int T_) : 
                   "ActivationTensors: batch (B=" << B << ", T=" << T << ") must have B >= 1 and 1 <= T <= block_size="
                                                  << config.block_size);
     const arma::uword C = config.n_embd, V = config.vocab_size, N = static_cast<arma::uword>(B) * T;
-    const arma::uword NH = config.n_head;
+    const arma::uword NH = config.n_head, QKV = config.qkv_dim(), H = config.mlp_hidden(), FC = config.mlp_fc_dim();
     encoded.set_size(C, N);
     h.resize(config.n_layer);
     for (LayerActivations& a : h) {
         a.ln_1.set_size(C, N);
-        a.qkv.set_size(3 * C, N);
+        a.qkv.set_size(QKV, N);
         a.att.set_size(T, T * B * NH);
         a.atty.set_size(C, N);
         a.attproj.set_size(C, N);
         a.res_2.set_size(C, N);
         a.ln_2.set_size(C, N);
-        a.fch.set_size(4 * C, N);
-        a.fch_gelu.set_size(4 * C, N);
+        a.fch.set_size(FC, N);
+        a.fch_gelu.set_size(H, N);
         a.fcproj.set_size(C, N);
         a.res_3.set_size(C, N);
     }
@@ -58,36 +73,96 @@ ActivationTensors::ActivationTensors(const GPTConfig& config, int B_, int T_) : 
     logits.set_size(V, N);
     probs.set_size(V, N);
     for (Mat* m : {&dresidual, &dln, &datty, &dbranch}) m->set_size(C, N);
-    dqkv.set_size(3 * C, N);
-    dfch.set_size(4 * C, N);
-    dfch_gelu.set_size(4 * C, N);
+    dqkv.set_size(QKV, N);
+    dfch.set_size(FC, N);
+    dfch_gelu.set_size(H, N);
     dlogits.set_size(V, N);
     dlosses.set_size(N);
 }
 
 namespace {
 
-// Every dropout site gets its own mask stream, derived from the step's seed.
-enum DropoutSite : uint64_t { site_embedding = 0, site_attention = 1, site_attn_residual = 2, site_mlp_residual = 3 };
-uint64_t site_seed(uint64_t seed, int layer, DropoutSite site) {
-    return rng_hash(seed, static_cast<uint64_t>(layer) * 4 + site);
+// ---- The pieces chapter 10 swaps. Each is chosen here, in one place. ----
+
+// The block's normalisation: LayerNorm (GPT-2; bias optional) or RMSNorm (Llama).
+void norm_forward(const GPTConfig& cfg, Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& w,
+                  const Vec& b) {
+    if (cfg.norm == NormKind::rmsnorm) {
+        rmsnorm_forward(out, rstd, inp, w); // eq. (10.1)
+    } else {
+        layernorm_forward(out, mean, rstd, inp, w, b); // eq. (5.1)
+    }
+}
+void norm_backward(const GPTConfig& cfg, Mat& dinp, Vec& dw, Vec& db, const Mat& dout, const Mat& inp, const Vec& w,
+                   const RowVec& mean, const RowVec& rstd) {
+    if (cfg.norm == NormKind::rmsnorm) {
+        rmsnorm_backward(dinp, dw, dout, inp, w, rstd); // eq. (10.2)
+    } else {
+        layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd); // eqs. (6.6), (6.7)
+    }
 }
 
-// One transformer block, pre-LN (GPT-2): x + attn(ln_1(x)), then + mlp(ln_2(.)).
-void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg, int B, int T,
-                   float dropout, uint64_t seed, int layer) {
-    layernorm_forward(a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b); // (C, N)
-    linear_forward(a.qkv, a.ln_1, p.attn_w, p.attn_b);                            // (3C, N)
-    attention_forward(a.atty, a.att, a.qkv, B, T, cfg.n_head, dropout,
-                      site_seed(seed, layer, site_attention));       // (C, N)
+// The MLP's non-linearity: GELU (GPT-2) or SwiGLU (Llama).
+void mlp_activation_forward(const GPTConfig& cfg, Mat& out, const Mat& inp) {
+    if (cfg.mlp == MlpKind::swiglu) {
+        swiglu_forward(out, inp); // eq. (10.5)
+    } else {
+        gelu_forward(out, inp); // eq. (5.3)
+    }
+}
+void mlp_activation_backward(const GPTConfig& cfg, Mat& dinp, const Mat& dout, const Mat& inp) {
+    if (cfg.mlp == MlpKind::swiglu) {
+        swiglu_backward(dinp, dout, inp); // eq. (10.6)
+    } else {
+        gelu_backward(dinp, dout, inp); // eq. (6.8)
+    }
+}
+
+// Positions turned into queries and keys (RoPE), when the model uses them.
+void positions_into_qkv(const GPTConfig& cfg, Mat& qkv, int B, int T, int pos0) {
+    if (cfg.position == PositionEncoding::rope)
+        rope_forward(qkv, B, T, cfg.n_head, cfg.head_size(), cfg.rope_theta, pos0); // eq. (10.3)
+}
+void positions_into_qkv_backward(const GPTConfig& cfg, Mat& dqkv, int B, int T) {
+    if (cfg.position == PositionEncoding::rope)
+        rope_backward(dqkv, B, T, cfg.n_head, cfg.head_size(), cfg.rope_theta); // eq. (10.4)
+}
+
+// ---- The block, once. ----
+
+// What a forward pass needs besides the weights: the batch, dropout, and for decoding the cache.
+struct Pass {
+    int B, T;
+    float dropout;
+    uint64_t seed;
+    int pos0 = 0;          // position of each sequence's first token
+    LayerKV* kv = nullptr; // this layer's cache when decoding
+};
+
+uint64_t site(const Pass& pass, int layer, DropoutSite s) { return dropout_site_seed(pass.seed, layer, s); }
+
+// One transformer block, pre-norm (GPT-2 and Llama alike): x + attn(norm_1(x)), then + mlp(norm_2(.)).
+void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg, const Pass& pass,
+                   int layer) {
+    norm_forward(cfg, a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b); // (C, N)
+    linear_forward(a.qkv, a.ln_1, p.attn_w, p.attn_b);                            // (QKV, N)
+    positions_into_qkv(cfg, a.qkv, pass.B, pass.T, pass.pos0);
+    if (pass.kv != nullptr) {
+        attention_forward_cached(a.atty, a.qkv, *pass.kv, pass.pos0, cfg.n_head); // (C, N), decoding
+    } else {
+        attention_forward(a.atty, a.att, a.qkv, pass.B, pass.T, cfg.n_head, pass.dropout,
+                          site(pass, layer, DropoutSite::attention)); // (C, N)
+    }
     linear_forward(a.attproj, a.atty, p.attn_proj_w, p.attn_proj_b); // (C, N)
-    if (dropout > 0.0f) dropout_forward(a.attproj, a.attproj, dropout, site_seed(seed, layer, site_attn_residual));
+    if (pass.dropout > 0.0f)
+        dropout_forward(a.attproj, a.attproj, pass.dropout, site(pass, layer, DropoutSite::attn_residual));
     residual_forward(a.res_2, inp, a.attproj); // (C, N)
-    layernorm_forward(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.res_2, p.ln_2_w, p.ln_2_b);
-    linear_forward(a.fch, a.ln_2, p.fc_w, p.fc_b);                  // (4C, N)
-    gelu_forward(a.fch_gelu, a.fch);                                // (4C, N)
+    norm_forward(cfg, a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.res_2, p.ln_2_w, p.ln_2_b);
+    linear_forward(a.fch, a.ln_2, p.fc_w, p.fc_b);                  // (FC, N)
+    mlp_activation_forward(cfg, a.fch_gelu, a.fch);                 // (H, N)
     linear_forward(a.fcproj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b); // (C, N)
-    if (dropout > 0.0f) dropout_forward(a.fcproj, a.fcproj, dropout, site_seed(seed, layer, site_mlp_residual));
+    if (pass.dropout > 0.0f)
+        dropout_forward(a.fcproj, a.fcproj, pass.dropout, site(pass, layer, DropoutSite::mlp_residual));
     residual_forward(a.res_3, a.res_2, a.fcproj); // (C, N)
 }
 
@@ -101,30 +176,65 @@ const Mat& branch_gradient(Mat& scratch, const Mat& dout, float dropout, uint64_
 
 // Backward of block_forward. On entry acts.dresidual holds dL/d(res_3); on exit dL/d(inp).
 // The stream's gradient passes through each residual sum unchanged (eq. 6.13), so the same buffer
-// keeps it while each branch adds its LayerNorm's input gradient on top.
+// keeps it while each branch adds its norm's input gradient on top.
 void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivations& a, const Mat& inp,
                     const LayerParams& p, const GPTConfig& cfg, int layer) {
     const float dropout = g.training ? cfg.dropout : 0.0f;
-    const Mat& dfcproj =
-        branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_mlp_residual));
+    auto seed = [&](DropoutSite s) { return dropout_site_seed(g.dropout_seed, layer, s); };
+    const Mat& dfcproj = branch_gradient(g.dbranch, g.dresidual, dropout, seed(DropoutSite::mlp_residual));
     g.dfch_gelu.zeros();
     linear_backward(g.dfch_gelu, dp.fc_proj_w, dp.fc_proj_b, dfcproj, a.fch_gelu, p.fc_proj_w);
     g.dfch.zeros();
-    gelu_backward(g.dfch, g.dfch_gelu, a.fch);
+    mlp_activation_backward(cfg, g.dfch, g.dfch_gelu, a.fch);
     g.dln.zeros();
     linear_backward(g.dln, dp.fc_w, dp.fc_b, g.dfch, a.ln_2, p.fc_w);
-    layernorm_backward(g.dresidual, dp.ln_2_w, dp.ln_2_b, g.dln, a.res_2, p.ln_2_w, a.ln_2_mean, a.ln_2_rstd);
+    norm_backward(cfg, g.dresidual, dp.ln_2_w, dp.ln_2_b, g.dln, a.res_2, p.ln_2_w, a.ln_2_mean, a.ln_2_rstd);
 
-    const Mat& dattproj =
-        branch_gradient(g.dbranch, g.dresidual, dropout, site_seed(g.dropout_seed, layer, site_attn_residual));
+    const Mat& dattproj = branch_gradient(g.dbranch, g.dresidual, dropout, seed(DropoutSite::attn_residual));
     g.datty.zeros();
     linear_backward(g.datty, dp.attn_proj_w, dp.attn_proj_b, dattproj, a.atty, p.attn_proj_w);
     g.dqkv.zeros();
-    attention_backward(g.dqkv, g.datty, a.qkv, a.att, g.B, g.T, cfg.n_head, dropout,
-                       site_seed(g.dropout_seed, layer, site_attention));
+    attention_backward(g.dqkv, g.datty, a.qkv, a.att, g.B, g.T, cfg.n_head, dropout, seed(DropoutSite::attention));
+    positions_into_qkv_backward(cfg, g.dqkv, g.B, g.T);
     g.dln.zeros();
     linear_backward(g.dln, dp.attn_w, dp.attn_b, g.dqkv, a.ln_1, p.attn_w);
-    layernorm_backward(g.dresidual, dp.ln_1_w, dp.ln_1_b, g.dln, inp, p.ln_1_w, a.ln_1_mean, a.ln_1_rstd);
+    norm_backward(cfg, g.dresidual, dp.ln_1_w, dp.ln_1_b, g.dln, inp, p.ln_1_w, a.ln_1_mean, a.ln_1_rstd);
+}
+
+void check_acts(const char* fn, const GPTConfig& cfg, const ActivationTensors& acts, const Tokens& inputs) {
+    GPTBOOK_CHECK(inputs.size() == static_cast<size_t>(acts.B) * acts.T,
+                  fn << ": " << inputs.size() << " input tokens, expected B*T = " << acts.B << "*" << acts.T);
+    GPTBOOK_CHECK(acts.h.size() == static_cast<size_t>(cfg.n_layer) &&
+                      acts.logits.n_rows == static_cast<arma::uword>(cfg.vocab_size) &&
+                      acts.h[0].qkv.n_rows == static_cast<arma::uword>(cfg.qkv_dim()) &&
+                      acts.h[0].fch.n_rows == static_cast<arma::uword>(cfg.mlp_fc_dim()),
+                  fn << ": activations were allocated for another config");
+}
+
+// Embeddings, every block, the final norm and the logits: what gpt_forward and
+// gpt_forward_cached share. `cache` is null for a batch, one LayerKV per layer for decoding.
+void forward_body(const GPT& model, ActivationTensors& acts, const Tokens& inputs, Pass pass,
+                  std::vector<LayerKV>* cache) {
+    const GPTConfig& cfg = model.config;
+    embedding_forward(acts.encoded, inputs, model.w.wte); // (C, N)  eq. (2.1)
+    if (cfg.position != PositionEncoding::rope) {         // eq. (3.1): positions pos0 .. pos0+T-1
+        const Mat& table = model.positions();
+        if (pass.pos0 == 0) {
+            positional_forward(acts.encoded, table, pass.B, pass.T);
+        } else {
+            positional_forward(acts.encoded, Mat(table.cols(pass.pos0, pass.pos0 + pass.T - 1)), pass.B, pass.T);
+        }
+    }
+    if (pass.dropout > 0.0f)
+        dropout_forward(acts.encoded, acts.encoded, pass.dropout, site(pass, 0, DropoutSite::embedding));
+    for (int l = 0; l < cfg.n_layer; ++l) {
+        const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
+        pass.kv = cache != nullptr ? &(*cache)[l] : nullptr;
+        block_forward(acts.h[l], inp, model.w.h[l], cfg, pass, l);
+    }
+    norm_forward(cfg, acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, acts.h.back().res_3, model.w.ln_f_w, model.w.ln_f_b);
+    // The LM head: tied to the token embedding (GPT-2) or its own matrix: logits = head^T ln_f, (V, N).
+    linear_forward(acts.logits, acts.ln_f, model.w.head(), Vec());
 }
 
 } // namespace
@@ -132,32 +242,31 @@ void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivation
 float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets, bool training,
                   uint64_t dropout_seed) {
     const GPTConfig& cfg = model.config;
-    const int B = acts.B, T = acts.T;
-    GPTBOOK_CHECK(inputs.size() == static_cast<size_t>(B) * T,
-                  "gpt_forward: " << inputs.size() << " input tokens, expected B*T = " << B << "*" << T);
-    GPTBOOK_CHECK(acts.h.size() == static_cast<size_t>(cfg.n_layer) &&
-                      acts.logits.n_rows == static_cast<arma::uword>(cfg.vocab_size),
-                  "gpt_forward: activations were allocated for another config");
+    check_acts("gpt_forward", cfg, acts, inputs);
     acts.training = training && cfg.dropout > 0.0f;
     acts.dropout_seed = dropout_seed;
-    const float dropout = acts.training ? cfg.dropout : 0.0f;
-
-    embedding_forward(acts.encoded, inputs, model.w.wte);      // (C, N)  eq. (2.1)
-    positional_forward(acts.encoded, model.positions(), B, T); // (C, N)  eq. (3.1)
-    if (dropout > 0.0f)
-        dropout_forward(acts.encoded, acts.encoded, dropout, site_seed(dropout_seed, 0, site_embedding));
-    for (int l = 0; l < cfg.n_layer; ++l) {
-        const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
-        block_forward(acts.h[l], inp, model.w.h[l], cfg, B, T, dropout, dropout_seed, l);
-    }
-    layernorm_forward(acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, acts.h.back().res_3, model.w.ln_f_w, model.w.ln_f_b);
-    // The LM head is tied to the token embedding: logits = wte^T ln_f, (V, N).
-    linear_forward(acts.logits, acts.ln_f, model.w.wte, Vec());
+    forward_body(model, acts, inputs, Pass{acts.B, acts.T, acts.training ? cfg.dropout : 0.0f, dropout_seed}, nullptr);
     if (targets == nullptr) {
         acts.losses.reset(); // no loss to backpropagate: gpt_backward must not use an older pass's
         return 0.0f;
     }
     return crossentropy_forward(acts.losses, acts.probs, acts.logits, *targets);
+}
+
+void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens& inputs, int pos0,
+                        std::vector<LayerKV>& cache) {
+    const GPTConfig& cfg = model.config;
+    check_acts("gpt_forward_cached", cfg, acts, inputs);
+    GPTBOOK_CHECK(acts.B == 1, "gpt_forward_cached: decodes one sequence; the activations are for B=" << acts.B);
+    GPTBOOK_CHECK(cache.size() == static_cast<size_t>(cfg.n_layer),
+                  "gpt_forward_cached: the cache has " << cache.size() << " layers, the model " << cfg.n_layer);
+    GPTBOOK_CHECK(pos0 >= 0 && (cfg.position == PositionEncoding::rope || pos0 + acts.T <= cfg.block_size),
+                  "gpt_forward_cached: tokens at positions "
+                      << pos0 << ".." << pos0 + acts.T - 1 << " but " << to_string(cfg.position)
+                      << " positions end at block_size=" << cfg.block_size << "; crop the context and prefill again");
+    acts.training = false;
+    acts.losses.reset();
+    forward_body(model, acts, inputs, Pass{1, acts.T, 0.0f, 0, pos0}, &cache);
 }
 
 void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets, float loss_scale) {
@@ -173,17 +282,18 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
     crossentropy_backward(acts.dlogits, acts.dlosses, acts.probs, targets); // eq. (6.2)
     acts.dln.zeros();
     Vec no_bias;
-    linear_backward(acts.dln, model.dw.wte, no_bias, acts.dlogits, acts.ln_f, model.w.wte); // tied head
+    Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
+    linear_backward(acts.dln, dhead, no_bias, acts.dlogits, acts.ln_f, model.w.head());
     acts.dresidual.zeros();
-    layernorm_backward(acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
-                       acts.ln_f_mean, acts.ln_f_rstd);
+    norm_backward(cfg, acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
+                  acts.ln_f_mean, acts.ln_f_rstd);
     for (int l = cfg.n_layer - 1; l >= 0; --l) {
         const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
         block_backward(acts, model.dw.h[l], acts.h[l], inp, model.w.h[l], cfg, l);
     }
     const float dropout = acts.training ? cfg.dropout : 0.0f;
-    const Mat& dencoded =
-        branch_gradient(acts.dbranch, acts.dresidual, dropout, site_seed(acts.dropout_seed, 0, site_embedding));
+    const Mat& dencoded = branch_gradient(acts.dbranch, acts.dresidual, dropout,
+                                          dropout_site_seed(acts.dropout_seed, 0, DropoutSite::embedding));
     embedding_backward(model.dw.wte, dencoded, inputs); // eq. (2.2)
     if (cfg.position == PositionEncoding::learned)
         positional_backward(model.dw.wpe, dencoded, acts.B, acts.T); // eq. (3.2)

@@ -3,8 +3,14 @@
  * @brief The GPT: parameters and gradients in flat buffers, activations, forward and backward
  *        (chapters 05, 06, 08).
  *
- * Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens; every
- * activation is (features, N) with token t of sequence b in column b*T + t.
+ * Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens, QKV =
+ * C + 2 KVH HS the fused query/key/value rows, H the MLP's hidden size and FC the rows of c_fc
+ * (H for GELU, 2H for SwiGLU); every activation is (features, N) with token t of sequence b in
+ * column b*T + t.
+ *
+ * The block is written once (block_forward and block_backward in gpt.cpp) and serves training,
+ * evaluation and cached decoding (gpt_forward_cached); chapter 10's switches in GPTConfig choose
+ * each piece of it (the norm, the positions, the MLP, the key/value heads, biases, the head).
  */
 #pragma once
 
@@ -12,7 +18,10 @@
 #include "gptbook/core/tensor.hpp"
 #include "gptbook/model/config.hpp"
 #include "gptbook/model/parameters.hpp"
+#include "gptbook/nn/attention.hpp"
 
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace gptbook {
@@ -26,39 +35,47 @@ struct GPT {
     Vec params;                    ///< all weights, flat
     Vec grads;                     ///< dL/d(params), same layout; backward accumulates into it
     ParameterTensors w;            ///< named views into params
-    ParameterTensors dw;           ///< named views into grads
-    Mat pos_table;                 ///< (C, T) sinusoidal positions; empty for learned positions
+    ParameterTensors dw;           ///< named views into grads; a frozen tensor's view is empty (no gradient work)
+    Mat pos_table;                 ///< (C, T) sinusoidal positions; empty for learned positions and RoPE
 
     /// Allocates zeroed parameters and gradients for `config` (validated).
     explicit GPT(const GPTConfig& config);
     GPT(const GPT&) = delete;
     GPT& operator=(const GPT&) = delete;
 
-    /// The position table used by the forward pass: the learned wpe or the fixed sinusoids.
+    /// The position table added to the embeddings: the learned wpe or the fixed sinusoids
+    /// (empty under RoPE, which turns queries and keys inside attention instead).
     const Mat& positions() const;
+    /**
+     * @brief Chooses which tensors train: those whose names satisfy `pick` (for example the last
+     * block and the head, chapter 11). The others are frozen: the backward pass computes no
+     * gradient for them (their dw views become empty, their grads stay 0) and AdamW keeps no
+     * moments for them. @return the number of trainable floats
+     */
+    size_t set_trainable(const std::function<bool(const std::string&)>& pick);
     /// Sets every gradient to zero (backward accumulates, so this starts each step).
     void zero_grad() { grads.zeros(); }
 };
 
 /// GPT-2 initialisation, as ../shared/bench/torch_gpt.py: every matrix (embeddings and linear
-/// weights) drawn from N(0, 0.02^2), biases 0, LayerNorm gains 1.
+/// weights, the untied head too) drawn from N(0, 0.02^2), biases 0, norm gains 1.
 void gpt_init(GPT& model, Rng& rng);
 
 /// What one transformer block computes and keeps for its backward pass.
 struct LayerActivations {
-    Mat ln_1;         ///< (C, N) LayerNorm of the block input
-    RowVec ln_1_mean, ///< (1, N) per-token mean saved by layernorm_forward
-        ln_1_rstd;    ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat qkv;          ///< (3C, N) queries, keys and values
-    Mat att;          ///< (T, T*B*NH) attention weights per sequence and head
+    Mat ln_1;         ///< (C, N) the norm of the block input (LayerNorm or RMSNorm)
+    RowVec ln_1_mean, ///< (1, N) per-token mean saved by layernorm_forward (unused by RMSNorm)
+        ln_1_rstd;    ///< (1, N) per-token 1/std (LayerNorm) or 1/rms (RMSNorm)
+    Mat qkv;          ///< (QKV, N) queries, keys and values (queries and keys turned, under RoPE)
+    Mat att;          ///< (T, T*B*NH) attention weights per sequence and head (unused when decoding)
     Mat atty;         ///< (C, N) attention output, heads side by side
     Mat attproj;      ///< (C, N) attention branch after projection and dropout
     Mat res_2;        ///< (C, N) stream after the attention branch
     Mat ln_2;         ///< (C, N)
     RowVec ln_2_mean, ///< (1, N) per-token mean saved by layernorm_forward
-        ln_2_rstd;    ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat fch;          ///< (4C, N) MLP hidden layer before GELU
-    Mat fch_gelu;     ///< (4C, N) after GELU
+        ln_2_rstd;    ///< (1, N) per-token 1/std or 1/rms
+    Mat fch;          ///< (FC, N) MLP hidden layer before the activation (SwiGLU: gate and up stacked)
+    Mat fch_gelu;     ///< (H, N) after the activation: GELU, or SwiGLU's gated product
     Mat fcproj;       ///< (C, N) MLP branch after projection and dropout
     Mat res_3;        ///< (C, N) block output
 };
@@ -70,7 +87,7 @@ struct ActivationTensors {
         T = 0;                       ///< tokens per sequence (N = B*T)
     Mat encoded;                     ///< (C, N) token + position embeddings (after dropout)
     std::vector<LayerActivations> h; ///< one entry per transformer block, bottom to top
-    Mat ln_f;                        ///< (C, N) final LayerNorm
+    Mat ln_f;                        ///< (C, N) final norm
     RowVec ln_f_mean,                ///< (1, N) per-token mean saved by layernorm_forward
         ln_f_rstd;                   ///< (1, N) per-token 1/std saved by layernorm_forward
     Mat logits;                      ///< (V, N)
@@ -85,9 +102,9 @@ struct ActivationTensors {
     Mat dln,        ///< (C, N) dL/d(LayerNorm output)
         datty,      ///< (C, N) dL/d(attention output before projection)
         dbranch;    ///< (C, N) dL/d(a branch before its dropout), reused by every branch
-    Mat dqkv;       ///< (3C, N)
-    Mat dfch,       ///< (4C, N) dL/d(MLP hidden layer before GELU)
-        dfch_gelu;  ///< (4C, N) dL/d(MLP hidden layer after GELU)
+    Mat dqkv;       ///< (QKV, N)
+    Mat dfch,       ///< (FC, N) dL/d(MLP hidden layer before the activation)
+        dfch_gelu;  ///< (H, N) dL/d(MLP hidden layer after the activation)
     Mat dlogits;    ///< (V, N)
     RowVec dlosses; ///< (1, N)
 
@@ -108,6 +125,21 @@ struct ActivationTensors {
  */
 float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets,
                   bool training = false, uint64_t dropout_seed = 0);
+
+/**
+ * @brief Runs one sequence's next tokens against a KV cache: the same blocks as gpt_forward, with
+ * attention_forward_cached in place of the batch's causal attention (chapter 07). The new
+ * tokens' keys and values are added to the cache.
+ * @param[in]     model  weights and config
+ * @param[out]    acts   sized (1, n) for the n new tokens; logits in acts.logits
+ * @param[in]     inputs n token ids, at positions pos0 .. pos0+n-1
+ * @param[in]     pos0   the first one's position: the number of tokens fed before. With learned or
+ *                       sinusoidal positions pos0 + n <= block_size; with RoPE any position (the
+ *                       cache slides, keeping the last block_size)
+ * @param[in,out] cache  one LayerKV per layer, (KVH*HS, block_size) each
+ */
+void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens& inputs, int pos0,
+                        std::vector<LayerKV>& cache);
 
 /**
  * @brief Backpropagates the loss of the last gpt_forward into model.grads (accumulating).

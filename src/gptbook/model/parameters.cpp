@@ -7,6 +7,8 @@ namespace gptbook {
 std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
     config.validate();
     const size_t V = config.vocab_size, T = config.block_size, C = config.n_embd;
+    const size_t QKV = config.qkv_dim(), H = config.mlp_hidden(), FC = config.mlp_fc_dim();
+    const bool norm_bias = config.bias && config.norm == NormKind::layernorm; // RMSNorm has no shift
     std::vector<ParamSpec> layout;
     size_t offset = 0;
     auto add = [&](std::string name, std::vector<size_t> shape) {
@@ -16,31 +18,33 @@ std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
         s.offset = offset;
         s.numel = 1;
         for (size_t d : s.shape) s.numel *= d;
-        s.decay = s.shape.size() >= 2; // matrices decay; biases and LayerNorm gains do not
+        s.decay = s.shape.size() >= 2; // matrices decay; biases and norm gains do not
         s.rows = s.shape.back();
         s.cols = s.shape.size() >= 2 ? s.shape.front() : 1;
         offset += s.numel;
         layout.push_back(std::move(s));
     };
+    auto linear = [&](const std::string& name, size_t out, size_t in) {
+        add(name + ".weight", {out, in});
+        if (config.bias) add(name + ".bias", {out});
+    };
+    auto norm = [&](const std::string& name) {
+        add(name + ".weight", {C});
+        if (norm_bias) add(name + ".bias", {C});
+    };
     add("wte.weight", {V, C});
     if (config.position == PositionEncoding::learned) add("wpe.weight", {T, C});
     for (int l = 0; l < config.n_layer; ++l) {
         const std::string p = "h." + std::to_string(l) + ".";
-        add(p + "ln_1.weight", {C});
-        add(p + "ln_1.bias", {C});
-        add(p + "attn.c_attn.weight", {3 * C, C});
-        add(p + "attn.c_attn.bias", {3 * C});
-        add(p + "attn.c_proj.weight", {C, C});
-        add(p + "attn.c_proj.bias", {C});
-        add(p + "ln_2.weight", {C});
-        add(p + "ln_2.bias", {C});
-        add(p + "mlp.c_fc.weight", {4 * C, C});
-        add(p + "mlp.c_fc.bias", {4 * C});
-        add(p + "mlp.c_proj.weight", {C, 4 * C});
-        add(p + "mlp.c_proj.bias", {C});
+        norm(p + "ln_1");
+        linear(p + "attn.c_attn", QKV, C);
+        linear(p + "attn.c_proj", C, C);
+        norm(p + "ln_2");
+        linear(p + "mlp.c_fc", FC, C);
+        linear(p + "mlp.c_proj", C, H);
     }
-    add("ln_f.weight", {C});
-    add("ln_f.bias", {C});
+    norm("ln_f");
+    if (!config.tie_head) add("lm_head.weight", {V, C});
     return layout;
 }
 
@@ -48,53 +52,46 @@ size_t parameter_count(const std::vector<ParamSpec>& layout) {
     return layout.empty() ? 0 : layout.back().offset + layout.back().numel;
 }
 
-namespace {
+size_t trainable_count(const std::vector<ParamSpec>& layout) {
+    size_t n = 0;
+    for (const ParamSpec& s : layout)
+        if (s.trainable) n += s.numel;
+    return n;
+}
 
-const ParamSpec& find_spec(const std::vector<ParamSpec>& layout, const std::string& name) {
-    for (const auto& s : layout)
+const ParamSpec& find_param(const std::vector<ParamSpec>& layout, const std::string& name) {
+    for (const ParamSpec& s : layout)
         if (s.name == name) return s;
-    GPTBOOK_FAIL("ParameterTensors: the layout has no tensor '" << name << "'");
-}
-Mat mat_view(float* base, const std::vector<ParamSpec>& layout, const std::string& name) {
-    const ParamSpec& s = find_spec(layout, name);
-    return view(base + s.offset, s.rows, s.cols);
-}
-Vec vec_view(float* base, const std::vector<ParamSpec>& layout, const std::string& name) {
-    const ParamSpec& s = find_spec(layout, name);
-    return Vec(base + s.offset, s.numel, /*copy_aux_mem=*/false, /*strict=*/true);
+    GPTBOOK_FAIL("the model has no tensor '" << name << "'; its tensors are " << layout.front().name << ", "
+                                             << (layout.size() > 1 ? layout[1].name : "") << ", ..., "
+                                             << layout.back().name << " (see `gptbook inspect`)");
 }
 
-// Armadillo views cannot be re-pointed after construction, so every view is built in place:
-// in the member initializer list, or moved (Armadillo moves keep aliasing the same memory).
-std::vector<LayerParams> layer_views(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout) {
-    std::vector<LayerParams> h;
-    h.reserve(config.n_layer);
-    for (int l = 0; l < config.n_layer; ++l) {
-        const std::string p = "h." + std::to_string(l) + ".";
-        h.push_back(LayerParams{
-            vec_view(base, layout, p + "ln_1.weight"),
-            vec_view(base, layout, p + "ln_1.bias"),
-            mat_view(base, layout, p + "attn.c_attn.weight"),
-            vec_view(base, layout, p + "attn.c_attn.bias"),
-            mat_view(base, layout, p + "attn.c_proj.weight"),
-            vec_view(base, layout, p + "attn.c_proj.bias"),
-            vec_view(base, layout, p + "ln_2.weight"),
-            vec_view(base, layout, p + "ln_2.bias"),
-            mat_view(base, layout, p + "mlp.c_fc.weight"),
-            vec_view(base, layout, p + "mlp.c_fc.bias"),
-            mat_view(base, layout, p + "mlp.c_proj.weight"),
-            vec_view(base, layout, p + "mlp.c_proj.bias"),
-        });
-    }
-    return h;
+size_t set_trainable(std::vector<ParamSpec>& layout, const std::function<bool(const std::string&)>& pick) {
+    for (ParamSpec& s : layout) s.trainable = pick(s.name);
+    const size_t n = trainable_count(layout);
+    GPTBOOK_CHECK(n > 0, "set_trainable: no tensor of the model was chosen to train; nothing would change");
+    return n;
 }
 
-} // namespace
+void check_all_named(const std::vector<ParamSpec>& layout, size_t named) {
+    if (named == layout.size()) return;
+    GPTBOOK_FAIL("make_model_views: the parameter table has " << layout.size() << " tensors but the views name "
+                                                              << named << "; a tensor was added to parameter_layout() "
+                                                              << "without a view, or a view's name is misspelt");
+}
 
-ParameterTensors::ParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout)
-    : wte(mat_view(base, layout, "wte.weight")),
-      wpe(config.position == PositionEncoding::learned ? mat_view(base, layout, "wpe.weight") : Mat()),
-      h(layer_views(base, config, layout)), ln_f_w(vec_view(base, layout, "ln_f.weight")),
-      ln_f_b(vec_view(base, layout, "ln_f.bias")) {}
+ParameterTensors::ParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout,
+                                   bool only_trainable)
+    : ModelTensors<Mat, Vec>(make_model_views<Mat, Vec>(
+          config, layout,
+          [=](const ParamSpec& s) {
+              return only_trainable && !s.trainable ? Mat() : view(base + s.offset, s.rows, s.cols);
+          },
+          [=](const ParamSpec& s) {
+              return only_trainable && !s.trainable
+                         ? Vec()
+                         : Vec(base + s.offset, s.numel, /*copy_aux_mem=*/false, /*strict=*/true);
+          })) {}
 
 } // namespace gptbook

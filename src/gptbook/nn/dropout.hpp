@@ -16,6 +16,21 @@ namespace gptbook {
 /// Whether element `index` survives dropout with probability `p` under stream `seed`.
 inline bool dropout_keep(uint64_t seed, uint64_t index, float p) { return rng_uniform_at(seed, index) >= p; }
 
+/// The places in a GPT where dropout applies. Each gets its own mask stream, derived from the
+/// pass's seed by dropout_site_seed(): the CPU and the GPU number them alike, so both devices
+/// draw the same masks.
+enum class DropoutSite : uint64_t {
+    embedding = 0,     ///< the token + position embeddings (layer 0)
+    attention = 1,     ///< a block's attention weights
+    attn_residual = 2, ///< a block's attention branch, before the residual sum
+    mlp_residual = 3,  ///< a block's MLP branch, before the residual sum
+};
+
+/// The seed of one site's mask in one layer, for a pass whose masks are named by `seed`.
+inline uint64_t dropout_site_seed(uint64_t seed, int layer, DropoutSite site) {
+    return rng_hash(seed, static_cast<uint64_t>(layer) * 4 + static_cast<uint64_t>(site));
+}
+
 /**
  * @brief Zeroes each element with probability p and scales the survivors.
  * @f[ y_i = \frac{m_i}{1-p}\,x_i,\qquad m_i \sim \mathrm{Bernoulli}(1-p) \qquad (5.5) @f]

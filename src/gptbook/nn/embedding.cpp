@@ -18,6 +18,7 @@ void embedding_forward(Mat& out, const Tokens& tokens, const Mat& wte) {
 }
 
 void embedding_backward(Mat& dwte, const Mat& dout, const Tokens& tokens) {
+    if (dwte.is_empty()) return; // a frozen embedding gets no gradient
     GPTBOOK_CHECK_SHAPE("embedding_backward", "dout", dout, dwte.n_rows, tokens.size());
     // Serial on purpose: two tokens with the same id add into the same column.
     for (arma::uword n = 0; n < tokens.size(); ++n) {

@@ -23,7 +23,7 @@ void embedding_forward(Mat& out, const Tokens& tokens, const Mat& wte);
 /**
  * @brief Scatters each token's gradient back into the row of the table it came from.
  * @f[ \frac{\partial L}{\partial W_{te}[:, v]} \mathrel{+}= \sum_{n:\,\mathrm{tok}_n = v} \frac{\partial L}{\partial x_n} \qquad (2.2) @f]
- * @param[in,out] dwte   (C, V) accumulated gradient of the table
+ * @param[in,out] dwte   (C, V) accumulated gradient of the table; empty (a frozen table): nothing to do
  * @param[in]     dout   (C, N) gradient of the embeddings
  * @param[in]     tokens N token ids
  */

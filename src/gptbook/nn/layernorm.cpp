@@ -12,7 +12,8 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
     const arma::uword C = inp.n_rows, N = inp.n_cols;
     GPTBOOK_CHECK_SHAPE("layernorm_forward", "out", out, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_forward", "weight", weight, C, 1);
-    GPTBOOK_CHECK_SHAPE("layernorm_forward", "bias", bias, C, 1);
+    if (!bias.is_empty()) GPTBOOK_CHECK_SHAPE("layernorm_forward", "bias", bias, C, 1);
+    const bool shift = !bias.is_empty();
     mean.set_size(N);
     rstd.set_size(N);
 #pragma omp parallel for schedule(static)
@@ -28,7 +29,7 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
         for (arma::uword i = 0; i < C; ++i) v += (x[i] - m) * (x[i] - m);
         v /= static_cast<float>(C); // biased variance, as PyTorch's LayerNorm
         const float r = 1.0f / std::sqrt(v + layernorm_eps);
-        for (arma::uword i = 0; i < C; ++i) y[i] = (x[i] - m) * r * weight[i] + bias[i]; // eq. (5.1)
+        for (arma::uword i = 0; i < C; ++i) y[i] = (x[i] - m) * r * weight[i] + (shift ? bias[i] : 0.0f); // eq. (5.1)
         mean[n] = m;
         rstd[n] = r;
     }
@@ -39,8 +40,9 @@ void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, co
     const arma::uword C = inp.n_rows, N = inp.n_cols;
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dinp", dinp, C, N);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "dout", dout, C, N);
-    GPTBOOK_CHECK_SHAPE("layernorm_backward", "dweight", dweight, C, 1);
-    GPTBOOK_CHECK_SHAPE("layernorm_backward", "dbias", dbias, C, 1);
+    // An empty dweight or dbias (a frozen norm, or one without a shift) gets no gradient.
+    if (!dweight.is_empty()) GPTBOOK_CHECK_SHAPE("layernorm_backward", "dweight", dweight, C, 1);
+    if (!dbias.is_empty()) GPTBOOK_CHECK_SHAPE("layernorm_backward", "dbias", dbias, C, 1);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "weight", weight, C, 1);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "mean", mean, 1, N);
     GPTBOOK_CHECK_SHAPE("layernorm_backward", "rstd", rstd, 1, N);
@@ -76,8 +78,8 @@ void layernorm_backward(Mat& dinp, Vec& dweight, Vec& dbias, const Mat& dout, co
         }
     }
     for (int t = 0; t < threads; ++t) {
-        dweight += dw_parts.col(t);
-        dbias += db_parts.col(t);
+        if (!dweight.is_empty()) dweight += dw_parts.col(t);
+        if (!dbias.is_empty()) dbias += db_parts.col(t);
     }
 }
 

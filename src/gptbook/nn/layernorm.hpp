@@ -20,7 +20,7 @@ constexpr float layernorm_eps = 1e-5f; ///< PyTorch's nn.LayerNorm default
  * @param[out] mean   (1, N) saved for backward: @f$\mu_n@f$
  * @param[out] rstd   (1, N) saved for backward: @f$1/\sqrt{\sigma_n^2+\epsilon}@f$
  * @param[in]  inp    (C, N)
- * @param[in]  weight (C) gain w; @param[in] bias (C) shift b
+ * @param[in]  weight (C) gain w; @param[in] bias (C) shift b, or empty for none (b = 0, chapter 10)
  * See chapters/05_feed_forward.
  */
 void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, const Vec& weight, const Vec& bias);
@@ -32,7 +32,8 @@ void layernorm_forward(Mat& out, RowVec& mean, RowVec& rstd, const Mat& inp, con
  * @f[ \frac{\partial L}{\partial w} \mathrel{+}= \textstyle\sum_n \frac{\partial L}{\partial y_n}\odot \hat x_n,\qquad
  *     \frac{\partial L}{\partial b} \mathrel{+}= \sum_n \frac{\partial L}{\partial y_n} \qquad (6.7) @f]
  * where the bar is the mean over channels.
- * @param[in,out] dinp (C, N); @param[in,out] dweight (C); @param[in,out] dbias (C)
+ * @param[in,out] dinp (C, N); @param[in,out] dweight (C); @param[in,out] dbias (C); an empty dweight
+ *                or dbias (a frozen norm, or one without a shift) is skipped
  * @param[in] dout (C, N); @param[in] inp (C, N); @param[in] weight (C)
  * @param[in] mean (1, N) as saved by layernorm_forward; @param[in] rstd (1, N) likewise
  * See chapters/06_backprop.

@@ -41,8 +41,9 @@ void linear_forward_naive(Mat& out, const Mat& inp, const Mat& weight, const Vec
 void linear_backward(Mat& dinp, Mat& dweight, Vec& dbias, const Mat& dout, const Mat& inp, const Mat& weight) {
     check_linear("linear_backward", dout, inp, weight, dbias, "dout", "dbias");
     GPTBOOK_CHECK_SHAPE("linear_backward", "dinp", dinp, inp.n_rows, inp.n_cols);
-    GPTBOOK_CHECK_SHAPE("linear_backward", "dweight", dweight, weight.n_rows, weight.n_cols);
     gemm(dinp, weight, false, dout, false, 1.0f, 1.0f); // eq. (6.3): dinp += w dout
+    if (dweight.is_empty()) return;                     // a frozen layer: no gradient for its weights
+    GPTBOOK_CHECK_SHAPE("linear_backward", "dweight", dweight, weight.n_rows, weight.n_cols);
     gemm(dweight, inp, false, dout, true, 1.0f, 1.0f);  // eq. (6.4): dw += inp dout^T
     if (!dbias.is_empty()) dbias += arma::sum(dout, 1); // eq. (6.5)
 }

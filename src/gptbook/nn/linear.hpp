@@ -33,7 +33,7 @@ void linear_forward_naive(Mat& out, const Mat& inp, const Mat& weight, const Vec
  *     \frac{\partial L}{\partial W} \mathrel{+}= X \left(\frac{\partial L}{\partial Y}\right)^{\!\top} \quad (6.4)\qquad
  *     \frac{\partial L}{\partial b} \mathrel{+}= \frac{\partial L}{\partial Y}\,\mathbf{1} \quad (6.5) @f]
  * @param[in,out] dinp    (C, N)
- * @param[in,out] dweight (C, OC)
+ * @param[in,out] dweight (C, OC), or empty for a frozen layer (then only dinp is computed)
  * @param[in,out] dbias   (OC), or empty when the layer has no bias
  * @param[in]     dout    (OC, N)
  * @param[in]     inp     (C, N); @param[in] weight (C, OC)

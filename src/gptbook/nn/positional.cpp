@@ -16,6 +16,7 @@ void positional_forward(Mat& out, const Mat& pos, int B, int T) {
 }
 
 void positional_backward(Mat& dpos, const Mat& dout, int B, int T) {
+    if (dpos.is_empty()) return; // a frozen table gets no gradient
     GPTBOOK_CHECK_SHAPE("positional_backward", "dout", dout, dpos.n_rows, B * T);
     GPTBOOK_CHECK(static_cast<arma::uword>(T) <= dpos.n_cols, "positional_backward: sequence of "
                                                                   << T << " tokens but the table has only "

@@ -23,7 +23,7 @@ void positional_forward(Mat& out, const Mat& pos, int B, int T);
 /**
  * @brief Gradient of the learned table: each position collects the gradient of every sequence.
  * @f[ \frac{\partial L}{\partial P[:, t]} \mathrel{+}= \sum_b \frac{\partial L}{\partial x_{b,t}} \qquad (3.2) @f]
- * @param[in,out] dpos (C, T_max) accumulated gradient of the table
+ * @param[in,out] dpos (C, T_max) accumulated gradient of the table; empty (frozen): nothing to do
  * @param[in]     dout (C, B*T) gradient of the sum
  * @param[in]     B    sequences
  * @param[in]     T    tokens per sequence

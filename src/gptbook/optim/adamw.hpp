@@ -3,8 +3,9 @@
  * @brief AdamW over the flat parameter buffer (Loshchilov & Hutter 2019), as PyTorch computes it
  *        (chapter 06).
  *
- * Shapes: P = the number of parameters; params, grads and both moments are (P) vectors of the
- * same layout.
+ * Shapes: P = the number of parameters, PT = the trainable ones; params and grads are (P)
+ * vectors of the parameter layout, the moments (PT): the trainable tensors in layout order
+ * (PT = P unless some tensors are frozen, ParamSpec::trainable).
  */
 #pragma once
 
@@ -27,23 +28,24 @@ struct AdamWConfig {
 /// The optimizer's memory: first and second moments and the step count. Saved in the training
 /// state so that a resumed run continues exactly.
 struct AdamWState {
-    Vec m;            ///< (P) first moment, running mean of gradients
-    Vec v;            ///< (P) second moment, running mean of squared gradients
+    Vec m;            ///< (PT) first moment, running mean of gradients
+    Vec v;            ///< (PT) second moment, running mean of squared gradients
     int64_t step = 0; ///< updates done so far
 
-    /// Zeroed moments for `num_params` parameters (P), step 0.
+    /// Zeroed moments for `num_params` trainable parameters (PT: trainable_count(layout)), step 0.
     explicit AdamWState(size_t num_params = 0) : m(num_params, arma::fill::zeros), v(num_params, arma::fill::zeros) {}
 };
 
 /**
- * @brief One AdamW update of every parameter, with decoupled weight decay on matrices only.
+ * @brief One AdamW update of every trainable parameter, with decoupled weight decay on matrices
+ * only; frozen tensors stay as they are.
  * For step t, gradient g, learning rate @f$\eta@f$ and decay @f$\lambda@f$ (0 for biases and
  * LayerNorm):
  * @f[ \theta \leftarrow \theta(1 - \eta\lambda) \quad (6.15) @f]
  * @f[ m \leftarrow \beta_1 m + (1-\beta_1) g,\qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \quad (6.16) @f]
  * @f[ \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\,\frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon} \quad (6.17) @f]
  * @param[in,out] params (P); @param[in] grads (P); @param[in,out] state moments and step
- * @param[in] layout which ranges decay; @param[in] lr learning rate of this step
+ * @param[in] layout which ranges decay and which train; @param[in] lr learning rate of this step
  * @param[in] config @f$\beta_1, \beta_2, \epsilon, \lambda@f$
  * See chapters/06_backprop.
  */

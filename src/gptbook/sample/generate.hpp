@@ -48,14 +48,18 @@ inline Tokens last_tokens(const Tokens& seq, size_t n) {
 /**
  * @brief The generation loop of generate(), for any KV cache: the CPU's KVCache and the GPU's
  *        CudaKVCache (chapter 09) run the same loop.
- * @tparam Cache has `Vec prefill(const Tokens&)`, `Vec step(int32_t)` and `int length() const`
+ * @tparam Cache has `Vec prefill(const Tokens&)`, `Vec step(int32_t)`, `int length() const` and
+ *         `bool slides() const`
  * @param[in,out] cache      empty; filled as tokens are generated
  * @param[in]     block_size T, the model's context
  * @param[in]     prompt, max_new_tokens, options, rng, on_token as for generate()
  * @return the new tokens only
- * The prompt is checked by the caller (check_generate_args). Past block_size the window slides:
- * absolute positions shift, so the cache is rebuilt from the last T-1 tokens and the newest is
- * stepped once (T columns per token instead of 1).
+ * The prompt is checked by the caller (check_generate_args). Past block_size the window slides.
+ * With learned or sinusoidal positions every token's position shifts, so the cache is rebuilt
+ * from the last T-1 tokens and the newest is stepped once (T columns per token instead of 1).
+ * With RoPE (chapter 10) the cache slides by itself: a key's rotation depends on its own
+ * position only and attention on the distance between positions, so the cached keys stay valid
+ * and each token still costs one column.
  */
 template <class Cache>
 Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, int max_new_tokens,
@@ -69,9 +73,9 @@ Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, i
         out.push_back(token);
         if (on_token && !on_token(token)) break;
         if (i + 1 == max_new_tokens) break;
-        if (cache.length() < block_size) {
-            logits = cache.step(token);
-        } else { // the window slides: rebuild from the T-1 tokens before the newest, then step it
+        if (cache.slides() || cache.length() < block_size) {
+            logits = cache.step(token); // a sliding cache (RoPE) drops its oldest token by itself
+        } else { // learned positions: rebuild from the T-1 tokens before the newest, then step it
             cache.prefill(Tokens(seq.end() - block_size, seq.end() - 1));
             logits = cache.step(token);
         }

@@ -1,12 +1,81 @@
-// BpeTokenizer::encode: special tokens, pre-tokenization, and the merge loop inside each piece.
+// BpeTokenizer::encode and encode_naive: special tokens, pre-tokenization, and the merge loop inside
+// each piece. The fast path's heap loop and piece cache are in bpe_merge_fast.cpp.
 #include "gptbook/core/error.hpp"
+#include "gptbook/tokenizer/bpe_merge_fast.hpp"
 #include "gptbook/tokenizer/bpe_model.hpp"
 #include "gptbook/tokenizer/bpe_tokenizer.hpp"
 
-#include <algorithm>
-#include <queue>
-
 namespace gptbook {
+
+namespace {
+
+// Cuts `text` at the special tokens that `special` asks for: calls encode_text(segment) for the
+// text between them and appends each special token's id to `out`. The regex never sees across a
+// special token: tiktoken splits the text the same way.
+template <class EncodeText>
+void split_at_specials(const BpeTokenizer::Model& m, std::string_view text, SpecialTokens special, Tokens& out,
+                       EncodeText&& encode_text) {
+    if (special == SpecialTokens::ordinary || m.specials.empty()) {
+        encode_text(text);
+        return;
+    }
+    SpecialFinder finder(m.specials);
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto found = finder.next(text, pos);
+        if (found.at == std::string_view::npos) break;
+        GPTBOOK_CHECK(special == SpecialTokens::allow,
+                      "encode: the text contains the special token \""
+                          << *found.text << "\" at byte " << found.at
+                          << "; pass SpecialTokens::allow to encode it as its id " << found.id
+                          << ", or SpecialTokens::ordinary to encode it as plain text");
+        encode_text(text.substr(pos, found.at - pos));
+        out.push_back(found.id);
+        pos = found.at + found.length;
+    }
+    encode_text(text.substr(pos));
+}
+
+// The merge loop of chapter 01 as first written: one token per byte, then merge the adjacent pair
+// of lowest merge rank until no adjacent pair is a merge. Merging one occurrence at a time (the
+// leftmost) gives what minbpe's "merge every occurrence" gives: the new token ranks after the
+// merge that made it, so the other occurrences of the pair are still the lowest-ranked.
+void merge_naive(const BpeTokenizer::Model& m, std::string_view piece, Tokens& out) {
+    Tokens ids;
+    for (const char c : piece) ids.push_back(static_cast<unsigned char>(c)); // ids 0..255 are the bytes
+    while (true) {
+        std::size_t best = 0;
+        BpeRanked best_merge; // rank none: no merge found yet
+        for (std::size_t k = 0; k + 1 < ids.size(); ++k) {
+            const auto it = m.pair_ranks.find(bpe_pair_key(ids[k], ids[k + 1]));
+            // `<`, not `<=`: of two occurrences of one pair, the leftmost merges first.
+            if (it != m.pair_ranks.end() && it->second.rank < best_merge.rank) {
+                best = k;
+                best_merge = it->second;
+            }
+        }
+        if (best_merge.rank == BpeRanked::none) break;
+        ids[best] = best_merge.id;
+        ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    }
+    out.insert(out.end(), ids.begin(), ids.end());
+}
+
+} // namespace
+
+Tokens BpeTokenizer::encode_naive(std::string_view text, SpecialTokens special) const {
+    GPTBOOK_CHECK(model_->rule == MergeRule::pairs,
+                  "encode_naive: this tokenizer merges by MergeRule::bytes (GPT-2's own files, as tiktoken), "
+                  "and encode_naive knows only MergeRule::pairs (trained tokenizers); use encode(), which "
+                  "handles both rules");
+    Tokens out;
+    split_at_specials(*model_, text, special, out, [&](std::string_view segment) {
+        pretokenizer_.for_each(segment, [&](std::string_view piece) { merge_naive(*model_, piece, out); });
+    });
+    return out;
+}
+
+// The fast path: the same merges, with fewer look-ups and the long pieces on a heap.
 
 namespace {
 
@@ -17,25 +86,11 @@ struct Part {
     BpeRanked next; ///< merging with the following part: rank (BpeRanked::none if it is no merge) and id
 };
 
-// Looks up the merge of two adjacent tokens: the left starts at byte `begin`, the right ends at `end`.
-struct Ranker {
-    const BpeTokenizer::Model& m;
-    std::string_view piece;
-    BpeRanked operator()(std::size_t begin, int32_t left, int32_t right, std::size_t end) const {
-        if (m.rule == MergeRule::pairs) {
-            const auto it = m.pair_ranks.find(bpe_pair_key(left, right));
-            return it == m.pair_ranks.end() ? BpeRanked{} : it->second;
-        }
-        // tiktoken: the pair merges when the bytes it covers are a token; the token's id is its rank.
-        const auto it = m.byte_ranks.find(piece.substr(begin, end - begin));
-        return it == m.byte_ranks.end() ? BpeRanked{} : BpeRanked{it->second, it->second};
-    }
-};
-
-// The readable loop (tiktoken's byte_pair_merge): find the lowest-ranked adjacent merge (the
-// leftmost of equals), apply it, re-rank its two neighbours, repeat. O(n^2) for an n-byte piece,
-// which is fastest for the short pieces of ordinary text.
-void merge_scan(std::string_view piece, const Ranker& rank_of, std::vector<Part>& parts, Tokens& out) {
+// merge_naive() for both merge rules and without its repeated look-ups (tiktoken's
+// byte_pair_merge): each part remembers the merge it would make with the next one, so a merge
+// re-ranks only its two neighbours. Still O(n^2) for an n-byte piece, which is fastest for the
+// short pieces of ordinary text.
+void merge_scan(std::string_view piece, const BpeRanker& rank_of, std::vector<Part>& parts, Tokens& out) {
     const std::size_t n_bytes = piece.size();
     parts.resize(n_bytes + 1); // parts[n] is a sentinel holding the end of the piece
     for (std::size_t k = 0; k < n_bytes; ++k)
@@ -61,123 +116,50 @@ void merge_scan(std::string_view piece, const Ranker& rank_of, std::vector<Part>
     for (std::size_t k = 0; k < n; ++k) out.push_back(parts[k].id);
 }
 
-// The same merges in O(n log n) for long pieces (a megabyte of letters without a space is one
-// piece): the tokens form a linked list and candidate merges wait in a heap ordered by (rank,
-// position), so the pick is the same lowest-rank, leftmost merge as merge_scan(). A merge bumps the
-// version of both tokens, which marks their old heap entries stale.
-void merge_heap(std::string_view piece, const Ranker& rank_of, Tokens& out) {
-    constexpr uint32_t nil = UINT32_MAX;
-    const auto n = static_cast<uint32_t>(piece.size());
-    std::vector<int32_t> id(n);
-    std::vector<uint32_t> start(n), next(n), prev(n), version(n, 0);
-    for (uint32_t k = 0; k < n; ++k) {
-        id[k] = rank_of.m.byte_ids[static_cast<unsigned char>(piece[k])];
-        start[k] = k;
-        next[k] = k + 1 < n ? k + 1 : nil;
-        prev[k] = k > 0 ? k - 1 : nil;
-    }
-    struct Candidate {
-        int32_t rank;
-        uint32_t left, right, left_version, right_version;
-        int32_t merged;
-        bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
-    };
-    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
-    auto push = [&](uint32_t left) {
-        const uint32_t right = next[left];
-        if (right == nil) return;
-        const std::size_t end = next[right] == nil ? n : start[next[right]];
-        const BpeRanked r = rank_of(start[left], id[left], id[right], end);
-        if (r.rank != BpeRanked::none) heap.push({r.rank, left, right, version[left], version[right], r.id});
-    };
-    for (uint32_t k = 0; k + 1 < n; ++k) push(k);
-    while (!heap.empty()) {
-        const Candidate c = heap.top();
-        heap.pop();
-        if (version[c.left] != c.left_version || version[c.right] != c.right_version) continue;
-        id[c.left] = c.merged;
-        ++version[c.left];
-        ++version[c.right];
-        next[c.left] = next[c.right];
-        if (next[c.right] != nil) prev[next[c.right]] = c.left;
-        push(c.left);
-        if (prev[c.left] != nil) push(prev[c.left]);
-    }
-    for (uint32_t k = 0; k != nil; k = next[k]) out.push_back(id[k]);
-}
-
-// Pieces longer than this go to merge_heap(): below it the quadratic scan is faster.
+// Pieces longer than this go to bpe_merge_heap(): below it the quadratic scan is faster.
 constexpr std::size_t long_piece_bytes = 128;
 
-} // namespace
-
-// Pieces already encoded in this call, keyed by their bytes, pointing at their first ids in the
-// output. The cache lives for one encode() call: a repeated word (" the") is merged once, the
-// memory is bounded by the input, and encode() stays const and thread-safe without a lock.
-struct BpeTokenizer::PieceCache {
-    std::unordered_map<std::string_view, std::pair<std::size_t, std::size_t>> seen; // piece -> (offset, count)
-    std::vector<Part> parts; // merge_scan() scratch, reused across pieces
+// What one encode() call reuses from piece to piece.
+struct EncodeState {
+    BpePieceCache cache;
+    std::vector<Part> parts; // merge_scan() scratch
 };
 
-void BpeTokenizer::encode_ordinary(std::string_view text, Tokens& out, PieceCache& cache) const {
-    const Model& m = *model_;
-    pretokenizer_.for_each(text, [&](std::string_view piece) {
+// encode() between special tokens: pre-tokenize, then merge each piece not seen before.
+void encode_ordinary(const BpeTokenizer::Model& m, const PreTokenizer& pretokenizer, std::string_view text,
+                     EncodeState& state, Tokens& out) {
+    pretokenizer.for_each(text, [&](std::string_view piece) {
         if (piece.size() == 1) {
             out.push_back(m.byte_ids[static_cast<unsigned char>(piece[0])]);
             return;
         }
-        const auto [it, inserted] = cache.seen.try_emplace(piece, out.size(), 0);
-        if (!inserted) {
-            const auto [offset, count] = it->second;
-            const std::size_t end = out.size();
-            out.resize(end + count); // copy after resizing: the source may move with the buffer
-            std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(offset), count,
-                        out.begin() + static_cast<std::ptrdiff_t>(end));
-            return;
-        }
-        const std::size_t before = out.size();
+        if (state.cache.replay(piece, out)) return;
         if (m.rule == MergeRule::bytes) {
             // tiktoken emits a piece that is itself a token directly, before any merging.
             if (const auto whole = m.byte_ranks.find(piece); whole != m.byte_ranks.end()) {
                 out.push_back(whole->second);
-                it->second.second = 1;
+                state.cache.remember(out);
                 return;
             }
         }
-        const Ranker rank_of{m, piece};
+        const BpeRanker rank_of{m, piece};
         if (piece.size() > long_piece_bytes) {
-            merge_heap(piece, rank_of, out);
+            bpe_merge_heap(piece, rank_of, out);
         } else {
-            merge_scan(piece, rank_of, cache.parts, out);
+            merge_scan(piece, rank_of, state.parts, out);
         }
-        it->second.second = out.size() - before;
+        state.cache.remember(out);
     });
 }
+
+} // namespace
 
 Tokens BpeTokenizer::encode(std::string_view text, SpecialTokens special) const {
     Tokens out;
     out.reserve(text.size() / 3 + 16); // about 4 bytes per token in English; a guess, not a bound
-    PieceCache cache;
-    if (special == SpecialTokens::ordinary || model_->specials.empty()) {
-        encode_ordinary(text, out, cache);
-        return out;
-    }
-    SpecialFinder finder(model_->specials);
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const auto found = finder.next(text, pos);
-        if (found.at == std::string_view::npos) break;
-        GPTBOOK_CHECK(special == SpecialTokens::allow,
-                      "encode: the text contains the special token \""
-                          << *found.text << "\" at byte " << found.at
-                          << "; pass SpecialTokens::allow to encode it as its id " << found.id
-                          << ", or SpecialTokens::ordinary to encode it as plain text");
-        // The regex never sees across a special token: tiktoken splits the text the same way.
-        encode_ordinary(text.substr(pos, found.at - pos), out, cache);
-        out.push_back(found.id);
-        pos = found.at + found.length;
-    }
-    encode_ordinary(text.substr(pos), out, cache);
+    EncodeState state;
+    split_at_specials(*model_, text, special, out,
+                      [&](std::string_view segment) { encode_ordinary(*model_, pretokenizer_, segment, state, out); });
     return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace gptbook {
@@ -42,6 +43,23 @@ struct BpeTokenizer::Model {
     Model() = default;
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
+};
+
+/// The merge of two adjacent tokens under the model's MergeRule, for the fast merge loops of
+/// encode(): the left token starts at byte `begin` of the piece, the right one ends at `end`.
+struct BpeRanker {
+    const BpeTokenizer::Model& m; ///< the tables
+    std::string_view piece;       ///< the piece being merged
+    /// The merge (rank, id) of `left` and `right`, or rank BpeRanked::none when they never merge.
+    BpeRanked operator()(std::size_t begin, int32_t left, int32_t right, std::size_t end) const {
+        if (m.rule == MergeRule::pairs) {
+            const auto it = m.pair_ranks.find(bpe_pair_key(left, right));
+            return it == m.pair_ranks.end() ? BpeRanked{} : it->second;
+        }
+        // tiktoken: the pair merges when the bytes it covers are a token; the token's id is its rank.
+        const auto it = m.byte_ranks.find(piece.substr(begin, end - begin));
+        return it == m.byte_ranks.end() ? BpeRanked{} : BpeRanked{it->second, it->second};
+    }
 };
 
 /**

@@ -96,9 +96,25 @@ public:
      * @param[in] special how special-token texts in `text` are treated
      * @return (N) ids in [0, V)
      *
-     * Pieces seen twice in one call are merged once (a cache local to the call; see the .cpp).
+     * Pieces seen twice in one call are merged once (a cache local to the call), and long pieces
+     * merge on a heap in O(n log n) (bpe_merge_fast.hpp); encode_naive() is the same without either.
      */
     Tokens encode(std::string_view text, SpecialTokens special = SpecialTokens::disallow) const;
+
+    /**
+     * @brief The reference for encode(), and the version to read first: the same ids, by the
+     *        plainest merge loop (MergeRule::pairs only).
+     * @param[in] text    any bytes, split at special tokens and pre-tokenized exactly as by encode()
+     * @param[in] special how special-token texts in `text` are treated
+     * @return (N) ids in [0, V), equal to encode(text, special)
+     *
+     * Inside each piece: start from one token per byte, find the adjacent pair (a, b) whose merge
+     * has the lowest rank m (the leftmost of equals), replace it by its token 256 + m, and repeat
+     * until no adjacent pair is a merge. O(n^2) merge look-ups for an n-byte piece, no cache.
+     * Throws gptbook::Error for a tokenizer that merges by MergeRule::bytes (GPT-2's own files):
+     * use encode() there.
+     */
+    Tokens encode_naive(std::string_view text, SpecialTokens special = SpecialTokens::disallow) const;
 
     /// The raw bytes of the tokens (N). Throws gptbook::Error naming an id out of range.
     std::string decode_bytes(const Tokens& ids) const;
@@ -145,9 +161,7 @@ public:
     struct Model; ///< the immutable tables (bpe_model.hpp)
 
 private:
-    struct PieceCache;
     explicit BpeTokenizer(std::shared_ptr<const Model> model);
-    void encode_ordinary(std::string_view text, Tokens& out, PieceCache& cache) const;
 
     std::shared_ptr<const Model> model_;
     PreTokenizer pretokenizer_;

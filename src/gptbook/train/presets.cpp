@@ -74,6 +74,20 @@ Preset make(std::string name, std::string description, int L, int NH, int C, int
     return p;
 }
 
+// shakespeare-char-cpu's shape with every switch of chapter 10 turned to Llama's side. SwiGLU's
+// hidden size 384 (8C/3 = 341 rounded up to a multiple of 64) and two key/value heads keep the
+// parameter count within 1% of the GPT-2 model's (804,224 against 809,856).
+Preset llama(Preset p) {
+    p.model.position = PositionEncoding::rope;
+    p.model.norm = NormKind::rmsnorm;
+    p.model.mlp = MlpKind::swiglu;
+    p.model.multiple_of = 64;
+    p.model.n_kv_head = 2;
+    p.model.bias = false;
+    p.model.tie_head = false;
+    return p;
+}
+
 std::vector<Preset> make_presets() {
     TrainConfig cpu; // the defaults are nanoGPT's CPU recipe for tiny Shakespeare
     TrainConfig baby;
@@ -96,6 +110,10 @@ std::vector<Preset> make_presets() {
     return {
         make("shakespeare-char-cpu", "L4 H4 C128 T64 B12, 2000 steps: tiny Shakespeare on a laptop CPU in minutes", 4,
              4, 128, 64, 0.0f, cpu, "shakespeare"),
+        llama(make("llama-char-cpu",
+                   "L4 H4 C128 T64 B12, 2000 steps, as a Llama: RoPE, RMSNorm, SwiGLU, 2 kv heads, no biases, "
+                   "untied head (chapter 10)",
+                   4, 4, 128, 64, 0.0f, cpu, "shakespeare")),
         make("shakespeare-char", "L6 H6 C384 T256 B64, 5000 steps, dropout 0.2: the classic baby GPT (GPU)", 6, 6, 384,
              256, 0.2f, baby, "shakespeare"),
         make("sort", "L2 H4 C64: learns to sort digits in seconds", 2, 4, 64, 12, 0.0f, sort, "task:sort"),

@@ -3,6 +3,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/safetensors.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -43,11 +44,15 @@ uint64_t parse_u64(const SafeTensors& f, const std::string& key) {
 
 void save_train_state(const std::string& path, const TrainState& s) {
     SafeTensors f;
-    const size_t P = s.model->params.n_elem;
+    const size_t P = s.model->params.n_elem, PT = trainable_count(s.model->layout);
     f.add_f32("params", {P}, s.model->params.memptr());
-    f.add_f32("adam.m", {P}, s.adam->m.memptr());
-    f.add_f32("adam.v", {P}, s.adam->v.memptr());
+    f.add_f32("adam.m", {PT}, s.adam->m.memptr()); // the moments of the trainable tensors only
+    f.add_f32("adam.v", {PT}, s.adam->v.memptr());
+    nlohmann::json frozen = nlohmann::json::array();
+    for (const ParamSpec& spec : s.model->layout)
+        if (!spec.trainable) frozen.push_back(spec.name);
     f.metadata = {
+        {"gptbook.frozen", frozen.dump()},
         {"gptbook.model_config", nlohmann::json(s.model->config).dump()},
         {"gptbook.train_config", nlohmann::json(*s.train).dump()},
         {"gptbook.tokenizer", s.tokenizer_json},
@@ -74,11 +79,24 @@ LoadedTrainState load_train_state(const std::string& path) {
         GPTBOOK_FAIL(path << ": a config in the metadata is not valid JSON (" << e.what() << "); the file is damaged");
     }
     s.model = std::make_unique<GPT>(config);
-    const size_t P = s.model->params.n_elem;
-    s.adam = AdamWState(P);
+    if (f.metadata.contains("gptbook.frozen")) { // absent in states written before frozen tensors existed
+        std::vector<std::string> frozen;
+        try {
+            frozen = nlohmann::json::parse(f.meta("gptbook.frozen")).get<std::vector<std::string>>();
+        } catch (const nlohmann::json::exception& e) {
+            GPTBOOK_FAIL(path << ": metadata 'gptbook.frozen' is not a JSON list of names (" << e.what()
+                              << "); the file is damaged");
+        }
+        for (const std::string& name : frozen) find_param(s.model->layout, name); // each must exist
+        if (!frozen.empty())
+            s.model->set_trainable(
+                [&](const std::string& name) { return std::find(frozen.begin(), frozen.end(), name) == frozen.end(); });
+    }
+    const size_t P = s.model->params.n_elem, PT = trainable_count(s.model->layout);
+    s.adam = AdamWState(PT);
     f.copy_f32("params", {P}, s.model->params.memptr());
-    f.copy_f32("adam.m", {P}, s.adam.m.memptr());
-    f.copy_f32("adam.v", {P}, s.adam.v.memptr());
+    f.copy_f32("adam.m", {PT}, s.adam.m.memptr());
+    f.copy_f32("adam.v", {PT}, s.adam.v.memptr());
     s.adam.step = static_cast<int64_t>(parse_u64(f, "adam_step"));
     s.step = static_cast<int>(parse_u64(f, "step"));
     s.evaluated_step = static_cast<int>(parse_u64(f, "evaluated_step")) - 1;

@@ -3,13 +3,9 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/model/checkpoint.hpp"
-#include "gptbook/optim/clip.hpp"
 #include "gptbook/optim/schedule.hpp"
 #include "gptbook/train/progress.hpp"
 #include "gptbook/train/state.hpp"
-#ifdef GPTBOOK_HAS_CUDA
-#include "gptbook/cuda/cuda_gpt.hpp"
-#endif
 
 #include <atomic>
 #include <chrono>
@@ -61,33 +57,6 @@ uint64_t dropout_seed_of(const TrainConfig& c, int step, int micro) {
 
 } // namespace
 
-void check_device(const std::string& device, const std::string& precision) {
-    GPTBOOK_CHECK(device == "cpu" || device == "cuda", "--device " << device << " is unknown; expected cpu or cuda");
-#ifndef GPTBOOK_HAS_CUDA
-    (void)precision;
-    GPTBOOK_CHECK(device == "cpu", "--device cuda: this gptbook was built without CUDA (GPTBOOK_CUDA=OFF or no toolkit "
-                                       << "found); rebuild with the CUDA toolkit installed");
-#else
-    if (device == "cuda") {
-        cuda::matmul_precision_from_string(precision);
-        cuda::require_device();
-    }
-#endif
-}
-
-// The GPU side of a cuda run: the model with its gradients and AdamW moments, and the
-// activations, all on the device for the whole run. model_ and adam_ on the host are refreshed
-// from it for evaluation rows, checkpoints and resume (pull_from_device).
-struct Trainer::Gpu {
-#ifdef GPTBOOK_HAS_CUDA
-    CudaGPT model;
-    CudaActivations acts;
-    Gpu(const GPT& host, const AdamWState& adam, int B, const std::string& precision)
-        : model(host, cuda::matmul_precision_from_string(precision), true, &adam),
-          acts(host.config, B, host.config.block_size) {}
-#endif
-};
-
 Trainer::~Trainer() = default;
 
 void install_interrupt_handler() {
@@ -108,7 +77,7 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
         model_ = std::make_unique<GPT>(model_config);
         Rng init_rng(rng_hash(train_.seed, 0));
         gpt_init(*model_, init_rng);
-        adam_ = AdamWState(model_->params.n_elem);
+        adam_ = AdamWState(trainable_count(model_->layout));
         data_rng_ = Rng(rng_hash(train_.seed, 1));
         eval_rng_ = Rng(rng_hash(train_.seed, 2));
         best_val_ = std::numeric_limits<float>::infinity();
@@ -125,13 +94,9 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
                               "step,lr,train_loss,val_loss,tokens_per_s,grad_norm,train_seconds\n");
         }
     }
-#ifdef GPTBOOK_HAS_CUDA
-    if (options_.device == "cuda") {
-        gpu_ = std::make_unique<Gpu>(*model_, adam_, train_.batch_size, options_.precision);
-        return;
-    }
-#endif
-    acts_ = std::make_unique<ActivationTensors>(model_->config, train_.batch_size, model_->config.block_size);
+    // A cuda engine copies the model and moments to the GPU here and refreshes model_ and adam_
+    // from there (copy_to_host) for evaluation rows, checkpoints and resume.
+    engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision);
 }
 
 Batch Trainer::next_batch(int split, Rng& rng) {
@@ -145,75 +110,29 @@ Batch Trainer::next_batch(int split, Rng& rng) {
     return batch;
 }
 
+// On the GPU each engine call only queues work, and the host waits once a step, when the gradient
+// norm is read (the update already queued). So the loss is checked once the step is done, on both
+// devices: a diverged step ends run() with the error before anything is saved.
 float Trainer::train_step() {
     const float lr = learning_rate(schedule_of(train_), step_);
-    if (gpu_) return train_step_gpu(lr);
-    model_->zero_grad();
-    float loss_sum = 0.0f;
+    engine_->zero_grad();
     for (int micro = 0; micro < train_.grad_accum; ++micro) {
         const Batch batch = next_batch(0, data_rng_);
-        const uint64_t dropout_seed = dropout_seed_of(train_, step_, micro);
-        const float loss = gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, true, dropout_seed);
-        GPTBOOK_CHECK(std::isfinite(loss), "training diverged: the loss is " << loss << " at step " << step_
-                                                                             << "; lower --lr or raise --warmup-iters");
-        gpt_backward(*model_, *acts_, batch.inputs, batch.targets, 1.0f / static_cast<float>(train_.grad_accum));
-        loss_sum += loss;
+        engine_->forward_backward(batch, 1.0f / static_cast<float>(train_.grad_accum),
+                                  dropout_seed_of(train_, step_, micro));
     }
-    last_grad_norm_ = clip_grad_norm(model_->grads, train_.grad_clip);
     const AdamWConfig adam_config{train_.beta1, train_.beta2, 1e-8f, train_.weight_decay};
-    adamw_update(model_->params, model_->grads, adam_, model_->layout, lr, adam_config);
-    ++step_;
-    return loss_sum / static_cast<float>(train_.grad_accum);
-}
-
-// The same step with everything queued on the GPU; the host waits once, for the loss.
-float Trainer::train_step_gpu(float lr) {
-#ifdef GPTBOOK_HAS_CUDA
-    CudaGPT& gpu = gpu_->model;
-    cuda_zero_grad(gpu);
-    for (int micro = 0; micro < train_.grad_accum; ++micro) {
-        const Batch batch = next_batch(0, data_rng_);
-        cuda_gpt_forward(gpu, gpu_->acts, batch.inputs, &batch.targets, batch.B, batch.T, true,
-                         dropout_seed_of(train_, step_, micro));
-        cuda_gpt_backward(gpu, gpu_->acts, 1.0f / static_cast<float>(train_.grad_accum));
-    }
-    cuda_clip_grad_norm(gpu, train_.grad_clip);
-    const AdamWConfig adam_config{train_.beta1, train_.beta2, 1e-8f, train_.weight_decay};
-    cuda_adamw_update(gpu, lr, adam_config);
-    const float loss_sum = static_cast<float>(cuda_take_loss(gpu_->acts));
-    last_grad_norm_ = cuda_grad_norm(gpu);
+    last_grad_norm_ = engine_->clip_and_update(lr, train_.grad_clip, adam_config);
+    const float loss_sum = static_cast<float>(engine_->take_loss());
     GPTBOOK_CHECK(std::isfinite(loss_sum), "training diverged: the loss is " << loss_sum << " at step " << step_
                                                                              << "; lower --lr or raise --warmup-iters");
     ++step_;
     return loss_sum / static_cast<float>(train_.grad_accum);
-#else
-    (void)lr;
-    GPTBOOK_FAIL("Trainer: this gptbook was built without CUDA");
-#endif
-}
-
-void Trainer::pull_from_device() {
-#ifdef GPTBOOK_HAS_CUDA
-    if (gpu_) cuda_copy_to_host(gpu_->model, *model_, &adam_);
-#endif
 }
 
 float Trainer::estimate_loss(int split) {
-    double total = 0.0;
-    for (int i = 0; i < train_.eval_iters; ++i) {
-        const Batch batch = next_batch(split, eval_rng_);
-#ifdef GPTBOOK_HAS_CUDA
-        if (gpu_) { // queued; the batches' mean losses add up on the device
-            cuda_gpt_forward(gpu_->model, gpu_->acts, batch.inputs, &batch.targets, batch.B, batch.T, false);
-            continue;
-        }
-#endif
-        total += gpt_forward(*model_, *acts_, batch.inputs, &batch.targets, false);
-    }
-#ifdef GPTBOOK_HAS_CUDA
-    if (gpu_) total = cuda_take_loss(gpu_->acts);
-#endif
-    return static_cast<float>(total / train_.eval_iters);
+    for (int i = 0; i < train_.eval_iters; ++i) engine_->add_eval_loss(next_batch(split, eval_rng_));
+    return static_cast<float>(engine_->take_loss() / train_.eval_iters);
 }
 
 EvalRow Trainer::evaluate() {
@@ -241,7 +160,7 @@ TrainSummary Trainer::run() {
     while (true) {
         const bool eval_due = step_ % train_.eval_interval == 0 || step_ == train_.max_iters;
         if (eval_due && evaluated_step_ != step_) {
-            pull_from_device(); // the rows' callbacks and the checkpoints read the host model
+            engine_->copy_to_host(); // the rows' callbacks and the checkpoints read the host model
             EvalRow row = evaluate();
             const double dt = train_seconds_ - seconds_at_last_eval;
             row.tokens_per_s = dt > 0 ? (step_ - step_at_last_eval) * tokens_per_step / dt : 0.0;
@@ -258,7 +177,7 @@ TrainSummary Trainer::run() {
         }
         if (step_ >= train_.max_iters) break;
         if (interrupt_requested || step_ == options_.stop_at) {
-            pull_from_device();
+            engine_->copy_to_host();
             save_state();
             summary.interrupted = true;
             progress.interrupted(step_, options_.run_dir);

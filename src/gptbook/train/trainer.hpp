@@ -9,6 +9,7 @@
 #include "gptbook/data/batch.hpp"
 #include "gptbook/model/gpt.hpp"
 #include "gptbook/optim/adamw.hpp"
+#include "gptbook/train/device.hpp"
 #include "gptbook/train/presets.hpp"
 
 #include <functional>
@@ -63,12 +64,17 @@ struct TrainSummary {
 /// Owns a model and everything needed to train it. Invariant: the model, the optimizer moments,
 /// the step and both random streams always describe one consistent point of the run, which is
 /// what the training-state file captures and resume restores.
+///
+/// The trainer decides what a step computes (batches, learning rate, dropout masks) and leaves the
+/// computing to a StepEngine for options.device (make_step_engine): the CPU engine trains model()
+/// in place; the GPU engine keeps its own copy, which the trainer copies back to model() before
+/// each evaluation and checkpoint.
 class Trainer {
 public:
     /// Starts a fresh run (model initialised from train.seed), or, with options.resume, loads
     /// the run's training state; then the configs stored in the run are used.
     Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data, TrainerOptions options);
-    ~Trainer(); ///< waits for and frees the GPU model of a cuda run
+    ~Trainer(); ///< frees the step engine (a cuda run's: waits for the GPU and frees its model)
 
     /// Trains until max_iters, Ctrl-C, or stop_at. Evaluates every eval_interval steps and at the
     /// end, keeping model.safetensors as the best-validation model.
@@ -89,8 +95,6 @@ public:
 
 private:
     Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
-    float train_step_gpu(float lr);        // train_step() on the GPU (options.device == "cuda")
-    void pull_from_device();               // GPU model and moments -> model_, adam_ (no-op on the CPU)
     EvalRow evaluate();
     void save_state() const; // run_dir/train_state.safetensors
     void load_state();
@@ -101,22 +105,16 @@ private:
     DataSource data_;
     TrainerOptions options_;
     std::unique_ptr<GPT> model_;
-    std::unique_ptr<ActivationTensors> acts_; // CPU runs only
-    struct Gpu;                               // the model and activations on the GPU (defined in trainer.cpp)
-    std::unique_ptr<Gpu> gpu_;                // GPU runs only
     AdamWState adam_;
-    Rng data_rng_;            // training batches
-    Rng eval_rng_;            // evaluation batches
-    int step_ = 0;            // optimizer steps done
-    int evaluated_step_ = -1; // the step whose evaluation is already done
+    std::unique_ptr<StepEngine> engine_; // runs the steps on options.device; refers to model_ and adam_
+    Rng data_rng_;                       // training batches
+    Rng eval_rng_;                       // evaluation batches
+    int step_ = 0;                       // optimizer steps done
+    int evaluated_step_ = -1;            // the step whose evaluation is already done
     float best_val_ = 0;
     float last_grad_norm_ = 0;
     double train_seconds_ = 0;
 };
-
-/// Throws gptbook::Error unless work can run on `device` here: "cpu" always; "cuda" when this
-/// gptbook was built with CUDA (GPTBOOK_CUDA) and a GPU is present, with `precision` fp32 or tf32.
-void check_device(const std::string& device, const std::string& precision = "fp32");
 
 /// Installs a SIGINT handler that asks running trainers to save and stop at the next step
 /// boundary (a second Ctrl-C, a second or more later, ends the process at once).

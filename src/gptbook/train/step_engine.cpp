@@ -1,0 +1,56 @@
+// The CPU step engine: the training step of chapter 06 on the host model itself.
+// Shapes: B batch, T time (block_size), N = B*T tokens, P parameters.
+#include "gptbook/train/step_engine.hpp"
+
+#include "gptbook/optim/clip.hpp"
+
+namespace gptbook {
+
+namespace {
+
+class CpuStepEngine final : public StepEngine {
+public:
+    CpuStepEngine(GPT& model, AdamWState& adam, int batch_size)
+        : model_(model), adam_(adam), acts_(model.config, batch_size, model.config.block_size) {}
+
+    void zero_grad() override { model_.zero_grad(); }
+
+    void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
+        const float loss = gpt_forward(model_, acts_, batch.inputs, &batch.targets, true, dropout_seed);
+        gpt_backward(model_, acts_, batch.inputs, batch.targets, loss_scale);
+        loss_sum_ += loss;
+    }
+
+    void add_eval_loss(const Batch& batch) override {
+        loss_sum_ += gpt_forward(model_, acts_, batch.inputs, &batch.targets, false);
+    }
+
+    double take_loss() override {
+        const double sum = loss_sum_;
+        loss_sum_ = 0.0;
+        return sum;
+    }
+
+    float clip_and_update(float lr, float grad_clip, const AdamWConfig& config) override {
+        const float norm = clip_grad_norm(model_.grads, grad_clip);
+        adamw_update(model_.params, model_.grads, adam_, model_.layout, lr, config);
+        return norm;
+    }
+
+    void copy_to_host() override {} // model_ and adam_ are the host's
+
+private:
+    GPT& model_;
+    AdamWState& adam_;
+    ActivationTensors acts_; // (B, T) batches, allocated once
+    // In double, as the GPU engine sums on the device: a long evaluation adds no rounding of its own.
+    double loss_sum_ = 0.0;
+};
+
+} // namespace
+
+std::unique_ptr<StepEngine> make_cpu_step_engine(GPT& model, AdamWState& adam, int batch_size) {
+    return std::make_unique<CpuStepEngine>(model, adam, batch_size);
+}
+
+} // namespace gptbook
