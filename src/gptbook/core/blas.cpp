@@ -22,6 +22,13 @@ void gemm(Mat& out, const Mat& a, bool trans_a, const Mat& b, bool trans_b, floa
                                                                   << " x " << n << ")");
     GPTBOOK_CHECK_SHAPE("gemm", "out", out, m, n);
     if (m == 0 || n == 0) return;
+    if (n == 1 && !trans_b) { // one column (decoding one token): a matrix-vector product; sgemm would
+                              // repack the whole matrix on every call, which cost ~5x the arithmetic
+        cblas_sgemv(CblasColMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(a.n_rows),
+                    static_cast<int>(a.n_cols), alpha, a.memptr(), static_cast<int>(a.n_rows), b.memptr(), 1, beta,
+                    out.memptr(), 1);
+        return;
+    }
     gemm(trans_a, trans_b, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.memptr(),
          static_cast<int>(a.n_rows), b.memptr(), static_cast<int>(b.n_rows), beta, out.memptr(),
          static_cast<int>(out.n_rows));
