@@ -218,3 +218,126 @@ TEST_CASE("the GPU model refuses bad batches with the CPU's messages", "[ch09][g
     CHECK_THROWS_WITH(cuda_gpt_forward(gpu, acts, Tokens(B * 20, 1), nullptr, B, 20), Contains("does not fit"));
     CHECK_THROWS_WITH(cuda_gpt_backward(gpu, acts), Contains("with targets"));
 }
+
+// ---- Chapter 10: the switches on the GPU ----
+
+namespace {
+
+// Every switch on (a small Llama): RoPE, RMSNorm, SwiGLU, grouped-query attention (KVH query
+// heads of 4 share each key/value head; 1 is multi-query), no biases, an untied head.
+GPTConfig llama(int n_kv_head, float dropout) {
+    GPTConfig c = tiny(PositionEncoding::rope, dropout);
+    c.n_head = 4; // HS = 8
+    c.n_kv_head = n_kv_head;
+    c.norm = NormKind::rmsnorm;
+    c.mlp = MlpKind::swiglu;
+    c.multiple_of = 16; // H = 96: 2/3 of 4C = 85, rounded up
+    c.bias = false;
+    c.tie_head = false;
+    return c;
+}
+
+// RoPE with GPT-2's other pieces: LayerNorm, GELU, biases, a tied head.
+GPTConfig mixed(float dropout) { return tiny(PositionEncoding::rope, dropout); }
+
+std::vector<GPTConfig> chapter_10_configs(float dropout) {
+    return {llama(2, dropout), llama(1, dropout), mixed(dropout)};
+}
+
+} // namespace
+
+TEST_CASE("with chapter 10's switches, a forward pass on the GPU gives the CPU's logits and loss", "[ch10][gpu]") {
+    for (const GPTConfig& cfg : chapter_10_configs(0.0f)) {
+        INFO(to_string(cfg.position) << " positions" << architecture_notes(cfg));
+        GPT cpu(cfg);
+        Rng rng(26);
+        gpt_init(cpu, rng);
+        const int T = cfg.block_size;
+        const Batch3 batch = random_batch(cfg, T, 27);
+        ActivationTensors acts(cfg, B, T);
+        const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets);
+        CudaGPT gpu(cpu);
+        CudaActivations gpu_acts(cfg, B, T);
+        cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T);
+        // As GPT-2's: every intermediate a sum in another order, relative ~1e-6 through 2 layers.
+        CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
+        CHECK(rel_diff(to_host(gpu_acts.logits, cfg.vocab_size, B * T), acts.logits) <= 1e-5f);
+    }
+}
+
+TEST_CASE("with chapter 10's switches, a training step on the GPU gives the CPU's loss and every gradient",
+          "[ch10][gpu]") {
+    for (float dropout : {0.0f, 0.1f}) {
+        for (const GPTConfig& cfg : chapter_10_configs(dropout)) {
+            INFO("dropout " << dropout << ", " << to_string(cfg.position) << " positions" << architecture_notes(cfg));
+            GPT cpu(cfg);
+            Rng rng(28);
+            gpt_init(cpu, rng);
+            const int T = cfg.block_size;
+            const Batch3 batch = random_batch(cfg, T, 29);
+            ActivationTensors acts(cfg, B, T);
+            const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, 777);
+            gpt_backward(cpu, acts, batch.inputs, batch.targets, 0.5f);
+
+            CudaGPT gpu(cpu);
+            CudaActivations gpu_acts(cfg, B, T);
+            cuda_zero_grad(gpu);
+            cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T, true, 777);
+            cuda_gpt_backward(gpu, gpu_acts, 0.5f);
+            GPT back(cfg);
+            cuda_grads_to_host(gpu, back);
+            CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
+            std::printf("GPU vs CPU gradients, dropout %.1f, %s positions%s:\n", dropout,
+                        to_string(cfg.position).c_str(), architecture_notes(cfg).c_str());
+            // As GPT-2's: sums in other orders through two layers and back, relative ~1e-6 per
+            // tensor (a shared key/value head sums its group's gradients); 1e-4 still catches any
+            // wrong term.
+            CHECK(worst_gradient_error(cpu, back, true) <= 1e-4f);
+        }
+    }
+}
+
+TEST_CASE("training steps of a small Llama on the GPU follow the CPU's losses, and repeat bit for bit", "[ch10][gpu]") {
+    const GPTConfig cfg = llama(2, 0.1f);
+    GPT cpu(cfg);
+    Rng rng(30);
+    gpt_init(cpu, rng);
+    CudaGPT gpu(cpu), again(cpu);
+    const int T = cfg.block_size;
+    ActivationTensors acts(cfg, B, T);
+    CudaActivations gpu_acts(cfg, B, T), again_acts(cfg, B, T);
+    AdamWState adam(cpu.params.n_elem);
+    const AdamWConfig config{0.9f, 0.99f, 1e-8f, 0.1f};
+    for (int step = 0; step < 5; ++step) {
+        const Batch3 batch = random_batch(cfg, T, 200 + step);
+        cpu.zero_grad();
+        const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, step);
+        gpt_backward(cpu, acts, batch.inputs, batch.targets);
+        const float norm = clip_grad_norm(cpu.grads, 0.5f);
+        adamw_update(cpu.params, cpu.grads, adam, cpu.layout, 1e-3f, config);
+        for (auto [g, a] : {std::pair{&gpu, &gpu_acts}, std::pair{&again, &again_acts}}) {
+            cuda_zero_grad(*g);
+            cuda_gpt_forward(*g, *a, batch.inputs, &batch.targets, B, T, true, step);
+            cuda_gpt_backward(*g, *a);
+            cuda_clip_grad_norm(*g, 0.5f);
+            cuda_adamw_update(*g, 1e-3f, config);
+        }
+        INFO("step " << step);
+        // As GPT-2's: steps compound the rounding differences, and Adam may move a parameter
+        // whose true gradient is ~0 by +-lr on one side only: losses agree to ~1e-4.
+        CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-3));
+        cuda_take_loss(again_acts);
+        CHECK(cuda_grad_norm(gpu) == Approx(norm).epsilon(1e-3));
+    }
+    GPT a(cfg), b(cfg);
+    cuda_copy_to_host(gpu, a);
+    cuda_copy_to_host(again, b);
+    CHECK(arma::approx_equal(a.params, b.params, "absdiff", 0.0f)); // no atomics anywhere: the same bits
+    CHECK(arma::abs(a.params - cpu.params).max() <= 1e-2f);         // and near the CPU's: at most a few lr steps apart
+}
+
+TEST_CASE("the GPU model refuses a model with frozen tensors", "[ch10][gpu]") {
+    GPT cpu(llama(2, 0.0f));
+    cpu.set_trainable([](const std::string& name) { return name == "lm_head.weight"; });
+    CHECK_THROWS_WITH(CudaGPT(cpu), Contains("frozen tensors") && Contains("--device cpu"));
+}

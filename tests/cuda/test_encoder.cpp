@@ -36,6 +36,19 @@ TEST_CASE("encoder_forward adds token and position embeddings as the CPU does", 
     }
 }
 
+TEST_CASE("encoder_forward with no position table (RoPE) gives the token embeddings alone", "[ch10][gpu]") {
+    Rng rng(3);
+    const Mat wte = random_mat(C, V, rng);
+    const Tokens tokens = random_tokens(N, V, rng);
+    Mat expected(C, N);
+    embedding_forward(expected, tokens, wte);
+    auto d_wte = to_device(wte);
+    auto d_tokens = to_device(tokens);
+    cuda::DeviceArray<float> out(C * N);
+    cuda::encoder_forward(out.data(), d_tokens.data(), d_wte.data(), nullptr, B, T, C, 0.0f, 99, nullptr);
+    CHECK(arma::approx_equal(to_host(out, C, N), expected, "absdiff", 0.0f)); // copies: exactly the same
+}
+
 TEST_CASE("embedding_backward and positional_backward accumulate the CPU's gradients", "[ch09][gpu]") {
     Rng rng(2);
     const Mat dout = random_mat(C, N, rng);

@@ -65,3 +65,63 @@ TEST_CASE("cuda_generate picks the CPU's tokens, greedy and sampled, past the co
         CHECK(got == expected);
     }
 }
+
+namespace {
+
+// Every chapter 10 switch: RoPE, RMSNorm, SwiGLU, 2 key/value heads for 4 query heads, no
+// biases, an untied head.
+GPTConfig tiny_llama() {
+    GPTConfig c = tiny(PositionEncoding::rope);
+    c.n_kv_head = 2;
+    c.norm = NormKind::rmsnorm;
+    c.mlp = MlpKind::swiglu;
+    c.multiple_of = 16;
+    c.bias = false;
+    c.tie_head = false;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("with every chapter 10 switch, the GPU cache follows the CPU's and slides past the context", "[ch10][gpu]") {
+    const GPTConfig cfg = tiny_llama();
+    GPT cpu(cfg);
+    Rng rng(33);
+    gpt_init(cpu, rng);
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
+    KVCache cpu_cache(cpu);
+    CudaKVCache gpu_cache(gpu);
+    CHECK(gpu_cache.slides());
+    const Tokens prompt = {3, 1, 4, 1, 5, 9};
+    // Sums in another order through two layers: logits of order 0.1 agree to ~1e-7.
+    CHECK(rel_diff(gpu_cache.prefill(prompt), cpu_cache.prefill(prompt)) <= 1e-5f);
+    Rng tokens(34);
+    for (int i = 0; i < 3 * cfg.block_size; ++i) { // to position 35: the ring of 10 turns three times
+        const auto token = static_cast<int32_t>(tokens.below(cfg.vocab_size));
+        INFO("position " << cpu_cache.length());
+        CHECK(rel_diff(gpu_cache.step(token), cpu_cache.step(token)) <= 1e-5f);
+    }
+    CHECK(gpu_cache.length() == cpu_cache.length());
+    // A prefill starts the ring again from position 0.
+    CHECK(rel_diff(gpu_cache.prefill(prompt), cpu_cache.prefill(prompt)) <= 1e-5f);
+    CHECK(gpu_cache.length() == static_cast<int>(prompt.size()));
+}
+
+TEST_CASE("cuda_generate picks the CPU's tokens with every chapter 10 switch, sliding past the context",
+          "[ch10][gpu]") {
+    const GPTConfig cfg = tiny_llama();
+    GPT cpu(cfg);
+    Rng init(35);
+    gpt_init(cpu, init);
+    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
+    for (float temperature : {0.0f, 1.0f}) {
+        INFO("temperature " << temperature);
+        SamplingOptions options;
+        options.temperature = temperature;
+        Rng a(36), b(36);
+        // 30 tokens with a context of 10: both caches slide (one column per token).
+        const Tokens expected = generate(cpu, {7, 7, 2}, 30, options, a);
+        const Tokens got = cuda_generate(gpu, {7, 7, 2}, 30, options, b);
+        CHECK(got == expected);
+    }
+}

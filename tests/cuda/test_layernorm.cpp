@@ -81,3 +81,29 @@ TEST_CASE("layernorm_backward gives the same bits on every run", "[ch09][gpu]") 
     }
     CHECK(arma::approx_equal(runs[0], runs[1], "absdiff", 0.0f)); // no atomics: exactly equal
 }
+
+TEST_CASE("layernorm without a shift (a null bias) matches the CPU's, forward and backward", "[ch10][gpu]") {
+    const int C = 64, N = 37;
+    Rng rng(6);
+    const Mat inp = random_mat(C, N, rng), dout = random_mat(C, N, rng);
+    const Vec weight = random_mat(C, 1, rng);
+    Mat out(C, N);
+    RowVec mean, rstd;
+    layernorm_forward(out, mean, rstd, inp, weight, Vec()); // an empty bias: no shift
+    Mat dinp(C, N, arma::fill::zeros);
+    Vec dweight(C, arma::fill::zeros), no_dbias;
+    layernorm_backward(dinp, dweight, no_dbias, dout, inp, weight, mean, rstd);
+    auto d_inp = to_device(inp), d_w = to_device(weight), d_dout = to_device(dout);
+    cuda::DeviceArray<float> d_out(C * N), d_mean(N), d_rstd(N), d_dinp(C * N), d_dw(C);
+    d_dinp.zero();
+    d_dw.zero();
+    cuda::DeviceArray<float> scratch(cuda::layernorm_backward_scratch_floats(C));
+    cuda::layernorm_forward(d_out.data(), d_mean.data(), d_rstd.data(), d_inp.data(), d_w.data(), nullptr, N, C,
+                            nullptr);
+    cuda::layernorm_backward(d_dinp.data(), d_dw.data(), nullptr, scratch.data(), d_dout.data(), d_inp.data(),
+                             d_w.data(), d_mean.data(), d_rstd.data(), N, C, nullptr);
+    // As the tests with a bias above: sums of C or N order-1 terms in another order.
+    CHECK(rel_diff(to_host(d_out, C, N), out) <= 1e-5f);
+    CHECK(rel_diff(to_host(d_dinp, C, N), dinp) <= 1e-5f);
+    CHECK(rel_diff(to_host(d_dw, C, 1), dweight) <= 1e-5f);
+}

@@ -69,3 +69,20 @@ TEST_CASE("matmul_backward gives the CPU's gradients: dinp overwritten, dweight 
     CHECK(rel_diff(to_host(d_dw, C, OC), dweight) <= 1e-5f);
     CHECK(rel_diff(to_host(d_db, OC, 1), dbias) <= 1e-5f);
 }
+
+TEST_CASE("matmul_backward without a bias (a null dbias) gives the CPU's gradients", "[ch10][gpu]") {
+    const Inputs in;
+    Rng rng(8);
+    const Mat dout = random_mat(OC, N, rng);
+    Mat dinp(C, N, arma::fill::zeros), dweight = random_mat(C, OC, rng);
+    Vec no_dbias;
+    cuda::Context ctx;
+    auto d_inp = to_device(in.inp), d_w = to_device(in.weight), d_dout = to_device(dout);
+    cuda::DeviceArray<float> d_dinp(C * N);
+    auto d_dw = to_device(dweight);
+    cuda::matmul_backward(ctx, d_dinp.data(), d_dw.data(), nullptr, d_dout.data(), d_inp.data(), d_w.data(), N, C, OC);
+    linear_backward(dinp, dweight, no_dbias, dout, in.inp, in.weight);
+    // As above: sums of OC = 96 and N = 50 order-1 products in another order.
+    CHECK(rel_diff(to_host(d_dinp, C, N), dinp) <= 1e-5f);
+    CHECK(rel_diff(to_host(d_dw, C, OC), dweight) <= 1e-5f);
+}

@@ -1,4 +1,5 @@
-// Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens, P parameters.
+// Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens, P parameters,
+// QKV = C + 2 KVH HS, H the MLP's hidden size, FC = H (GELU) or 2H (SwiGLU).
 #include "gptbook/cuda/cuda_gpt.hpp"
 
 #include "gptbook/core/error.hpp"
@@ -9,18 +10,14 @@
 #include "gptbook/cuda/context.hpp"
 #include "gptbook/cuda/encoder.hpp"
 #include "gptbook/cuda/layernorm.hpp"
+#include "gptbook/cuda/rmsnorm.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace gptbook {
 
 namespace {
-
-float* tensor(float* base, const std::vector<ParamSpec>& layout, const std::string& name) {
-    for (const ParamSpec& s : layout)
-        if (s.name == name) return base + s.offset;
-    GPTBOOK_FAIL("CudaParameterTensors: the layout has no tensor '" << name << "'");
-}
 
 std::vector<float> to_vector(const Mat& m) { return std::vector<float>(m.begin(), m.end()); }
 
@@ -42,38 +39,23 @@ void check_trainable(const char* fn, const CudaGPT& model) {
 
 } // namespace
 
-CudaParameterTensors::CudaParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout)
-    : wte(tensor(base, layout, "wte.weight")),
-      wpe(config.position == PositionEncoding::learned ? tensor(base, layout, "wpe.weight") : nullptr),
-      ln_f_w(tensor(base, layout, "ln_f.weight")), ln_f_b(tensor(base, layout, "ln_f.bias")) {
-    for (int l = 0; l < config.n_layer; ++l) {
-        const std::string p = "h." + std::to_string(l) + ".";
-        h.push_back(CudaLayerParams{
-            tensor(base, layout, p + "ln_1.weight"),
-            tensor(base, layout, p + "ln_1.bias"),
-            tensor(base, layout, p + "attn.c_attn.weight"),
-            tensor(base, layout, p + "attn.c_attn.bias"),
-            tensor(base, layout, p + "attn.c_proj.weight"),
-            tensor(base, layout, p + "attn.c_proj.bias"),
-            tensor(base, layout, p + "ln_2.weight"),
-            tensor(base, layout, p + "ln_2.bias"),
-            tensor(base, layout, p + "mlp.c_fc.weight"),
-            tensor(base, layout, p + "mlp.c_fc.bias"),
-            tensor(base, layout, p + "mlp.c_proj.weight"),
-            tensor(base, layout, p + "mlp.c_proj.bias"),
-        });
-    }
+CudaParameterTensors cuda_parameter_views(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout) {
+    return make_model_views<float*, float*>(
+        config, layout, [base](const ParamSpec& s) { return base + s.offset; },
+        [base](const ParamSpec& s) { return base + s.offset; });
 }
 
 CudaGPT::CudaGPT(const GPT& host, cuda::MatmulPrecision precision, bool trainable, const AdamWState* adam)
     : config(host.config), layout(host.layout),
       ctx(std::make_unique<cuda::Context>(precision)), // first: says "no CUDA device found" before anything else
       params(host.params.n_elem) {
+    GPTBOOK_CHECK(trainable_count(layout) == parameter_count(layout),
+                  "the GPU model trains every tensor; this model has frozen tensors. Use --device cpu");
     const size_t P = params.size();
     params.upload(host.params.memptr(), P); // the whole model in one copy
     if (config.position == PositionEncoding::sinusoidal)
         pos_table = cuda::DeviceArray<float>(to_vector(host.pos_table));
-    w = CudaParameterTensors(params.data(), config, layout);
+    w = cuda_parameter_views(params.data(), config, layout);
     if (!trainable) return;
     std::vector<uint8_t> mask(P, 0);
     for (const ParamSpec& s : layout)
@@ -94,7 +76,7 @@ CudaGPT::CudaGPT(const GPT& host, cuda::MatmulPrecision precision, bool trainabl
         adam_m.zero();
         adam_v.zero();
     }
-    dw = CudaParameterTensors(grads.data(), config, layout);
+    dw = cuda_parameter_views(grads.data(), config, layout);
     norm = cuda::DeviceArray<float>(1);
     norm.zero();
     norm_scratch = cuda::DeviceArray<double>(cuda::grad_norm_scratch_doubles());
@@ -105,7 +87,12 @@ CudaGPT::~CudaGPT() {
 }
 
 const float* CudaGPT::positions() const {
-    return config.position == PositionEncoding::learned ? w.wpe : pos_table.data();
+    switch (config.position) {
+    case PositionEncoding::learned: return w.wpe;
+    case PositionEncoding::sinusoidal: return pos_table.data();
+    case PositionEncoding::rope: break; // turned into the queries and keys instead
+    }
+    return nullptr;
 }
 
 CudaActivations::CudaActivations(const GPTConfig& config, int B_, int T_, bool for_training) : max_B(B_), max_T(T_) {
@@ -115,6 +102,7 @@ CudaActivations::CudaActivations(const GPTConfig& config, int B_, int T_, bool f
                                                << ") must have B >= 1 and 1 <= T <= block_size=" << config.block_size);
     cuda::require_device();
     const size_t C = config.n_embd, V = config.vocab_size, N = static_cast<size_t>(max_B) * max_T;
+    const size_t QKV = config.qkv_dim(), H = config.mlp_hidden(), FC = config.mlp_fc_dim();
     const size_t TTBH = static_cast<size_t>(max_T) * max_T * max_B * config.n_head;
     using Floats = cuda::DeviceArray<float>;
     d_inputs = cuda::DeviceArray<int32_t>(N);
@@ -124,10 +112,10 @@ CudaActivations::CudaActivations(const GPTConfig& config, int B_, int T_, bool f
     for (CudaLayerActivations& a : h) {
         for (Floats* m : {&a.ln_1, &a.atty, &a.res_2, &a.ln_2, &a.res_3}) *m = Floats(C * N);
         for (Floats* m : {&a.ln_1_mean, &a.ln_1_rstd, &a.ln_2_mean, &a.ln_2_rstd}) *m = Floats(N);
-        a.qkv = Floats(3 * C * N);
+        a.qkv = Floats(QKV * N);
         a.att = Floats(TTBH);
-        a.fch = Floats(4 * C * N);
-        a.fch_gelu = Floats(4 * C * N);
+        a.fch = Floats(FC * N);
+        a.fch_gelu = Floats(H * N);
     }
     ln_f = Floats(C * N);
     ln_f_mean = Floats(N);
@@ -141,9 +129,12 @@ CudaActivations::CudaActivations(const GPTConfig& config, int B_, int T_, bool f
     attention_scratch = Floats(cuda::attention_scratch_floats(max_B, max_T, config.n_embd, config.n_head));
     if (!for_training) return;
     for (Floats* m : {&dresidual, &dln, &datty, &dbranch}) *m = Floats(C * N);
-    dqkv = Floats(3 * C * N);
-    dfch = Floats(4 * C * N);
-    layernorm_scratch = Floats(cuda::layernorm_backward_scratch_floats(config.n_embd));
+    dqkv = Floats(QKV * N);
+    dfch = Floats(FC * N);
+    dfch_gelu = Floats(H * N);
+    // One buffer for either norm's partial gain (and shift) gradients.
+    norm_scratch = Floats(std::max(cuda::layernorm_backward_scratch_floats(config.n_embd),
+                                   cuda::rmsnorm_backward_scratch_floats(config.n_embd)));
     d_plan = cuda::DeviceArray<int32_t>(cuda::embedding_plan_capacity(static_cast<int>(N)));
 }
 
@@ -196,7 +187,7 @@ void cuda_copy_to_host(const CudaGPT& model, GPT& host, AdamWState* adam) {
     model.params.download(host.params.memptr(), model.num_params());
     if (adam == nullptr) return;
     check_trainable("cuda_copy_to_host", model);
-    *adam = AdamWState(model.num_params());
+    *adam = AdamWState(model.num_params()); // every tensor trains on the GPU (CudaGPT refuses frozen ones)
     model.adam_m.download(adam->m.memptr(), model.num_params());
     model.adam_v.download(adam->v.memptr(), model.num_params());
     adam->step = model.adam_step;

@@ -3,8 +3,11 @@
  * @brief The GPT on the GPU: parameters, gradients and AdamW moments in flat device buffers of
  *        the CPU's layout, the activations, forward, backward and the optimizer (chapter 09).
  *
- * Shapes: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B*T tokens; every
- * activation is (features, N), column-major, exactly the bytes of the CPU's Armadillo matrix.
+ * Shapes: B batch, T time, C channels, NH query heads, KVH key/value heads, HS head size, V
+ * vocabulary, L layers, N = B*T tokens, QKV = C + 2 KVH HS, H the MLP's hidden size, FC = H (GELU)
+ * or 2H (SwiGLU); every activation is (features, N), column-major, exactly the bytes of the CPU's
+ * Armadillo matrix. Chapter 10's switches (GPTConfig) choose each piece of the block as on the
+ * CPU (cuda_gpt_step.cpp chooses them in one place).
  * Plain C++ with no CUDA types: the trainer and the command line include it with any compiler.
  *
  * The functions mirror gpt_forward / gpt_backward / adamw_update / clip_grad_norm, with one
@@ -28,35 +31,16 @@ namespace cuda {
 class Context;
 } // namespace cuda
 
-/// Device pointers to one transformer block's tensors: the GPU twin of LayerParams.
-struct CudaLayerParams {
-    float* ln_1_w = nullptr;      ///< (C)
-    float* ln_1_b = nullptr;      ///< (C)
-    float* attn_w = nullptr;      ///< (C, 3C): PyTorch (3C, C)
-    float* attn_b = nullptr;      ///< (3C)
-    float* attn_proj_w = nullptr; ///< (C, C)
-    float* attn_proj_b = nullptr; ///< (C)
-    float* ln_2_w = nullptr;      ///< (C)
-    float* ln_2_b = nullptr;      ///< (C)
-    float* fc_w = nullptr;        ///< (C, 4C): PyTorch (4C, C)
-    float* fc_b = nullptr;        ///< (4C)
-    float* fc_proj_w = nullptr;   ///< (4C, C): PyTorch (C, 4C)
-    float* fc_proj_b = nullptr;   ///< (C)
-};
+/// Device pointers to one transformer block's tensors: the CPU's BlockTensors with float*.
+using CudaLayerParams = BlockTensors<float*, float*>;
 
-/// Device pointers into a flat device buffer laid out by parameter_layout(): the GPU twin of
-/// ParameterTensors (the same table, so the whole model moves in one copy).
-struct CudaParameterTensors {
-    float* wte = nullptr;           ///< (C, V): token embedding, also the LM head
-    float* wpe = nullptr;           ///< (C, T): learned positions; nullptr if sinusoidal
-    std::vector<CudaLayerParams> h; ///< L blocks
-    float* ln_f_w = nullptr;        ///< (C)
-    float* ln_f_b = nullptr;        ///< (C)
+/// Device pointers into a flat device buffer laid out by parameter_layout(): the CPU's
+/// ModelTensors with float* (the same table, so the whole model moves in one copy).
+using CudaParameterTensors = ModelTensors<float*, float*>;
 
-    CudaParameterTensors() = default;
-    /// Names the tensors of `layout` inside the device buffer at `base` (not dereferenced).
-    CudaParameterTensors(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout);
-};
+/// Names the tensors of `layout` inside the device buffer at `base` (not dereferenced), by name
+/// from the parameter table, as ParameterTensors does on the CPU.
+CudaParameterTensors cuda_parameter_views(float* base, const GPTConfig& config, const std::vector<ParamSpec>& layout);
 
 /// A GPT on the GPU, and what training it needs there. Invariant: params, grads and both moments
 /// are laid out by `layout`, which is parameter_layout(config), exactly as the CPU model's.
@@ -69,15 +53,17 @@ struct CudaGPT {
     cuda::DeviceArray<float> adam_m;        ///< (P) AdamW first moment; empty for inference only
     cuda::DeviceArray<float> adam_v;        ///< (P) AdamW second moment; empty for inference only
     cuda::DeviceArray<uint8_t> decay_mask;  ///< (P) 1 where weight decay applies
-    cuda::DeviceArray<float> pos_table;     ///< (C, T) sinusoids; empty for learned positions
+    cuda::DeviceArray<float> pos_table;     ///< (C, T) sinusoids; empty for learned positions and RoPE
     cuda::DeviceArray<float> norm;          ///< the last gradient norm (one float)
     cuda::DeviceArray<double> norm_scratch; ///< partial sums of the gradient norm
-    CudaParameterTensors w;                 ///< named views into params
-    CudaParameterTensors dw;                ///< named views into grads
+    CudaParameterTensors w{};               ///< named views into params
+    CudaParameterTensors dw{};              ///< named views into grads
     int64_t adam_step = 0;                  ///< AdamW updates done (AdamWState::step)
 
     /**
-     * @brief Copies `host` (and, if given, its optimizer state) to device 0.
+     * @brief Copies `host` (and, if given, its optimizer state) to device 0. Every architecture
+     * switch of chapter 10 has its kernels; a model with frozen tensors (chapter 11) gets a
+     * gptbook::Error saying to use the CPU, as the GPU trains every tensor.
      * @param[in] host      the model; its config and parameters
      * @param[in] precision fp32 (matches the CPU to rounding) or tf32 (tensor cores)
      * @param[in] trainable allocate gradients and AdamW moments (false: sampling only)
@@ -90,7 +76,8 @@ struct CudaGPT {
     CudaGPT(const CudaGPT&) = delete;
     CudaGPT& operator=(const CudaGPT&) = delete;
 
-    /// @return the position table the forward pass adds: wpe, or the sinusoids
+    /// @return the position table the forward pass adds: wpe, or the sinusoids; nullptr under
+    /// RoPE (which turns queries and keys inside attention instead)
     const float* positions() const;
     /// @return the number of parameters P
     size_t num_params() const { return params.size(); }
@@ -98,18 +85,18 @@ struct CudaGPT {
 
 /// Device buffers of one transformer block's forward pass (the twin of LayerActivations).
 struct CudaLayerActivations {
-    cuda::DeviceArray<float> ln_1;      ///< (C, N) LayerNorm of the block input
-    cuda::DeviceArray<float> ln_1_mean; ///< (N)
-    cuda::DeviceArray<float> ln_1_rstd; ///< (N)
-    cuda::DeviceArray<float> qkv;       ///< (3C, N)
+    cuda::DeviceArray<float> ln_1;      ///< (C, N) the norm of the block input (LayerNorm or RMSNorm)
+    cuda::DeviceArray<float> ln_1_mean; ///< (N) LayerNorm's mean (unused by RMSNorm)
+    cuda::DeviceArray<float> ln_1_rstd; ///< (N) 1/std (LayerNorm) or 1/rms (RMSNorm)
+    cuda::DeviceArray<float> qkv;       ///< (QKV, N), QKV = C + 2 KVH HS (queries and keys turned, under RoPE)
     cuda::DeviceArray<float> att;       ///< (T, T*B*NH) attention weights before dropout
     cuda::DeviceArray<float> atty;      ///< (C, N) attention output
     cuda::DeviceArray<float> res_2;     ///< (C, N) stream after the attention branch
     cuda::DeviceArray<float> ln_2;      ///< (C, N)
     cuda::DeviceArray<float> ln_2_mean; ///< (N)
     cuda::DeviceArray<float> ln_2_rstd; ///< (N)
-    cuda::DeviceArray<float> fch;       ///< (4C, N) before GELU
-    cuda::DeviceArray<float> fch_gelu;  ///< (4C, N)
+    cuda::DeviceArray<float> fch;       ///< (FC, N) before the activation: H rows (GELU), 2H (SwiGLU: gate, then up)
+    cuda::DeviceArray<float> fch_gelu;  ///< (H, N) after the activation: GELU, or SwiGLU's gated product
     cuda::DeviceArray<float> res_3;     ///< (C, N) block output
 };
 
@@ -130,7 +117,7 @@ struct CudaActivations {
     cuda::DeviceArray<int32_t> d_targets;       ///< (N) its targets on the device
     cuda::DeviceArray<float> encoded;           ///< (C, N) embeddings after dropout
     std::vector<CudaLayerActivations> h;        ///< L blocks
-    cuda::DeviceArray<float> ln_f;              ///< (C, N) final LayerNorm
+    cuda::DeviceArray<float> ln_f;              ///< (C, N) final norm
     cuda::DeviceArray<float> ln_f_mean;         ///< (N)
     cuda::DeviceArray<float> ln_f_rstd;         ///< (N)
     cuda::DeviceArray<float> logits;            ///< (V, N)
@@ -140,14 +127,15 @@ struct CudaActivations {
     cuda::DeviceArray<float> branch;            ///< (C, N) a branch's projection before its dropout
     cuda::DeviceArray<float> attention_scratch; ///< see attention_scratch_floats
     // Backward only (empty when allocated for inference):
-    cuda::DeviceArray<float> dresidual;         ///< (C, N) dL/d(stream) at the current depth
-    cuda::DeviceArray<float> dln;               ///< (C, N) dL/d(a LayerNorm's output)
-    cuda::DeviceArray<float> datty;             ///< (C, N) dL/d(attention output)
-    cuda::DeviceArray<float> dbranch;           ///< (C, N) dL/d(a branch before its dropout)
-    cuda::DeviceArray<float> dqkv;              ///< (3C, N)
-    cuda::DeviceArray<float> dfch;              ///< (4C, N) dL/d(fch_gelu), then in place dL/d(fch)
-    cuda::DeviceArray<float> layernorm_scratch; ///< see layernorm_backward_scratch_floats
-    cuda::DeviceArray<int32_t> d_plan;          ///< the embedding gradient's plan (see EmbeddingPlan)
+    cuda::DeviceArray<float> dresidual;    ///< (C, N) dL/d(stream) at the current depth
+    cuda::DeviceArray<float> dln;          ///< (C, N) dL/d(a norm's output)
+    cuda::DeviceArray<float> datty;        ///< (C, N) dL/d(attention output)
+    cuda::DeviceArray<float> dbranch;      ///< (C, N) dL/d(a branch before its dropout)
+    cuda::DeviceArray<float> dqkv;         ///< (QKV, N)
+    cuda::DeviceArray<float> dfch;         ///< (FC, N) dL/d(fch)
+    cuda::DeviceArray<float> dfch_gelu;    ///< (H, N) dL/d(fch_gelu)
+    cuda::DeviceArray<float> norm_scratch; ///< the larger of layernorm_ and rmsnorm_backward_scratch_floats
+    cuda::DeviceArray<int32_t> d_plan;     ///< the embedding gradient's plan (see EmbeddingPlan)
 
     /**
      * @brief Allocates every buffer for batches of up to (B, T) of a model with `config`.
@@ -171,6 +159,23 @@ struct CudaActivations {
  */
 void cuda_gpt_forward(CudaGPT& model, CudaActivations& acts, const Tokens& inputs, const Tokens* targets, int B, int T,
                       bool training = false, uint64_t dropout_seed = 0);
+
+/**
+ * @brief Queues one sequence's next tokens against a KV cache: the same blocks as
+ * cuda_gpt_forward, with attention_decode over the cached keys in place of the batch's causal
+ * attention (chapters 07, 09, 10): gpt_forward_cached on the GPU. The new tokens' keys and
+ * values are added to the cache.
+ * @param[in,out] model  weights
+ * @param[in,out] acts   allocated for (1, >= n); the logits of the n tokens in acts.logits
+ * @param[in]     inputs n token ids at positions pos0 .. pos0+n-1. With learned or sinusoidal
+ *                       positions pos0 + n <= block_size; with RoPE any position (the ring
+ *                       keeps the last block_size)
+ * @param[in]     pos0   the number of tokens fed before
+ * @param[in,out] k, v   per layer, the (KVH*HS, T) device caches, T = block_size: a ring,
+ *                       position p in column p % T
+ */
+void cuda_gpt_forward_cached(CudaGPT& model, CudaActivations& acts, const Tokens& inputs, int pos0,
+                             std::vector<cuda::DeviceArray<float>>& k, std::vector<cuda::DeviceArray<float>>& v);
 
 /**
  * @brief Queues the backward pass of the last cuda_gpt_forward (with targets), accumulating into

@@ -16,9 +16,9 @@ __global__ void encoder_forward_kernel(float* out, const int32_t* tokens, const 
     const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= NC) return;
     const unsigned n = i / C, c = i % C, t = n % T;
-    const float x =
-        wte[static_cast<size_t>(tokens[n]) * C + c] + pos[static_cast<size_t>(t) * C + c]; // eqs. (2.1), (3.1)
-    out[i] = p > 0.0f ? (dropout_keep(seed, i, p) ? x * keep_scale : 0.0f) : x;            // eq. (5.5)
+    float x = wte[static_cast<size_t>(tokens[n]) * C + c];                      // eq. (2.1)
+    if (pos != nullptr) x += pos[static_cast<size_t>(t) * C + c];               // eq. (3.1); RoPE adds none here
+    out[i] = p > 0.0f ? (dropout_keep(seed, i, p) ? x * keep_scale : 0.0f) : x; // eq. (5.5)
 }
 
 // Stage 1 of the embedding gradient: thread (segment s, channel c) sums its segment's columns.

@@ -20,7 +20,8 @@ namespace gptbook::cuda {
  * @param[out] out    (C, N)
  * @param[in]  tokens (N) ids in [0, V) (checked by the caller, on the host)
  * @param[in]  wte    (C, V) token embedding
- * @param[in]  pos    (C, >= T) position table: the learned wpe or the fixed sinusoids
+ * @param[in]  pos    (C, >= T) position table: the learned wpe or the fixed sinusoids; nullptr
+ *                    for none (RoPE turns queries and keys inside attention instead)
  * @param[in]  B, T, C sizes
  * @param[in]  dropout probability (0: none); element (c, n) uses draw n*C + c of `seed`, as
  *             dropout_forward on the CPU matrix

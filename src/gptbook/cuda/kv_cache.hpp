@@ -3,9 +3,10 @@
  * @brief Generation on the GPU with the KV cache in device memory (chapters 07, 09): the mirror
  *        of sample/kv_cache and sample/generate.
  *
- * Shapes: C channels, T block_size, V vocabulary. Each new token runs one column through every
- * layer on the GPU; only its (V) logits come back to the host, where the sampler picks the next
- * token exactly as on the CPU.
+ * Shapes: C channels, T block_size, V vocabulary, KV = KVH*HS the rows of the keys. Each new token
+ * runs one column through every layer on the GPU; only its (V) logits come back to the host,
+ * where the sampler picks the next token exactly as on the CPU. With RoPE the cache slides past
+ * T tokens (chapter 10), as the CPU's.
  */
 #pragma once
 
@@ -17,7 +18,7 @@
 namespace gptbook {
 
 /// One sequence's decoding state on the GPU. Invariant: the cache holds the keys and values of
-/// exactly the tokens fed so far, at positions 0..length()-1.
+/// the last min(length(), T) tokens fed, at their positions, position p in column p % T.
 class CudaKVCache {
 public:
     /// An empty cache for `model`, which must outlive it.
@@ -25,10 +26,13 @@ public:
 
     /// Forgets every token.
     void reset() { length_ = 0; }
-    /// @return the tokens in the cache
+    /// @return the tokens fed since the last prefill (with RoPE, may exceed capacity())
     int length() const { return length_; }
-    /// @return the model's context length T: the cache is full at T tokens
+    /// @return the model's context length T: the cache holds at most T tokens
     int capacity() const { return model_.config.block_size; }
+    /// @return whether the cache keeps going past T tokens by dropping the oldest (RoPE), rather
+    /// than needing a rebuild (learned and sinusoidal positions): KVCache::slides on the GPU
+    bool slides() const { return model_.config.position == PositionEncoding::rope; }
 
     /**
      * @brief Runs the prompt through the batched GPU forward pass and keeps its keys and values.
@@ -40,7 +44,7 @@ public:
 
     /**
      * @brief Appends one token at position length() and returns the logits for the next one.
-     * Requires length() < T.
+     * Requires length() < T unless the cache slides().
      * @param[in] token the id to append
      * @return (V) logits
      */
@@ -49,10 +53,8 @@ public:
 private:
     CudaGPT& model_;
     int length_ = 0;
-    CudaActivations acts_;                        // (1, T), for prefill
-    std::vector<cuda::DeviceArray<float>> k_, v_; // per layer (C, T): one column per position
-    cuda::DeviceArray<float> x_, ln_, mean_, rstd_, qkv_, atty_, proj_, fch_, fch_gelu_, logits_; // one token
-    cuda::DeviceArray<int32_t> token_;
+    CudaActivations acts_;                        // (1, <= T): the prefill's tokens, or one token
+    std::vector<cuda::DeviceArray<float>> k_, v_; // per layer (KV, T): position p in column p % T
     Vec host_logits_;
 };
 

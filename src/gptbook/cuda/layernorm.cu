@@ -30,7 +30,11 @@ __global__ void layernorm_forward_kernel(float* out, float* mean, float* rstd, c
     for (int i = lane; i < C; i += warp_size) sq += (x[i] - m) * (x[i] - m);
     const float v = warp_sum(sq) / static_cast<float>(C); // biased variance, as PyTorch
     const float r = 1.0f / sqrtf(v + layernorm_eps);
-    for (int i = lane; i < C; i += warp_size) y[i] = (x[i] - m) * r * weight[i] + bias[i]; // eq. (5.1)
+    if (bias != nullptr) {
+        for (int i = lane; i < C; i += warp_size) y[i] = (x[i] - m) * r * weight[i] + bias[i]; // eq. (5.1)
+    } else {
+        for (int i = lane; i < C; i += warp_size) y[i] = (x[i] - m) * r * weight[i]; // eq. (5.1) without the shift
+    }
     if (lane == 0) {
         mean[n] = m;
         rstd[n] = r;
@@ -80,17 +84,18 @@ __global__ void layernorm_backward_kernel(float* dinp, float* partial_w, float* 
     }
 }
 
-// Thread i adds the blocks' partial sums of channel i, in block order.
+// Thread i adds the blocks' partial sums of channel i, in block order. dbias is null for a
+// LayerNorm without a shift (config.bias = false): its sums are then left unused.
 __global__ void layernorm_params_kernel(float* dweight, float* dbias, const float* partial_w, const float* partial_b,
                                         int blocks, int C) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= C) return;
-    float acc_w = dweight[i], acc_b = dbias[i];
-    for (int b = 0; b < blocks; ++b) {
-        acc_w += partial_w[static_cast<size_t>(b) * C + i];
-        acc_b += partial_b[static_cast<size_t>(b) * C + i];
-    }
+    float acc_w = dweight[i];
+    for (int b = 0; b < blocks; ++b) acc_w += partial_w[static_cast<size_t>(b) * C + i];
     dweight[i] = acc_w;
+    if (dbias == nullptr) return;
+    float acc_b = dbias[i];
+    for (int b = 0; b < blocks; ++b) acc_b += partial_b[static_cast<size_t>(b) * C + i];
     dbias[i] = acc_b;
 }
 

@@ -24,7 +24,7 @@ constexpr float layernorm_eps = 1e-5f;
  * @param[out] rstd   (N) saved for backward: 1/sqrt(var + eps)
  * @param[in]  inp    (C, N)
  * @param[in]  weight (C) gain
- * @param[in]  bias   (C) shift
+ * @param[in]  bias   (C) shift, or nullptr for none (config.bias = false: y = w (x - mean) rstd)
  * @param[in]  N, C   sizes
  * @param[in]  stream where the work is queued
  */
@@ -41,7 +41,7 @@ size_t layernorm_backward_scratch_floats(int C);
  * same on every run.
  * @param[in,out] dinp    (C, N)
  * @param[in,out] dweight (C)
- * @param[in,out] dbias   (C)
+ * @param[in,out] dbias   (C), or nullptr for a LayerNorm without a shift
  * @param[out]    scratch layernorm_backward_scratch_floats(C) floats
  * @param[in]     dout    (C, N)
  * @param[in]     inp     (C, N) the forward input

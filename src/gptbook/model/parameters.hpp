@@ -136,27 +136,30 @@ ModelTensors<M, W> make_model_views(const GPTConfig& config, const std::vector<P
         const ParamSpec* s = find(name);
         return s ? vec(*s) : W{};
     };
-    ModelTensors<M, W> t{.wte = m("wte.weight"), .wpe = m("wpe.weight")};
-    t.h.reserve(config.n_layer);
+    std::vector<BlockTensors<M, W>> h;
+    h.reserve(config.n_layer);
     for (int l = 0; l < config.n_layer; ++l) {
         const std::string p = "h." + std::to_string(l) + ".";
-        t.h.push_back(BlockTensors<M, W>{.ln_1_w = v(p + "ln_1.weight"),
-                                         .ln_1_b = v(p + "ln_1.bias"),
-                                         .attn_w = m(p + "attn.c_attn.weight"),
-                                         .attn_b = v(p + "attn.c_attn.bias"),
-                                         .attn_proj_w = m(p + "attn.c_proj.weight"),
-                                         .attn_proj_b = v(p + "attn.c_proj.bias"),
-                                         .ln_2_w = v(p + "ln_2.weight"),
-                                         .ln_2_b = v(p + "ln_2.bias"),
-                                         .fc_w = m(p + "mlp.c_fc.weight"),
-                                         .fc_b = v(p + "mlp.c_fc.bias"),
-                                         .fc_proj_w = m(p + "mlp.c_proj.weight"),
-                                         .fc_proj_b = v(p + "mlp.c_proj.bias")});
+        h.push_back(BlockTensors<M, W>{.ln_1_w = v(p + "ln_1.weight"),
+                                       .ln_1_b = v(p + "ln_1.bias"),
+                                       .attn_w = m(p + "attn.c_attn.weight"),
+                                       .attn_b = v(p + "attn.c_attn.bias"),
+                                       .attn_proj_w = m(p + "attn.c_proj.weight"),
+                                       .attn_proj_b = v(p + "attn.c_proj.bias"),
+                                       .ln_2_w = v(p + "ln_2.weight"),
+                                       .ln_2_b = v(p + "ln_2.bias"),
+                                       .fc_w = m(p + "mlp.c_fc.weight"),
+                                       .fc_b = v(p + "mlp.c_fc.bias"),
+                                       .fc_proj_w = m(p + "mlp.c_proj.weight"),
+                                       .fc_proj_b = v(p + "mlp.c_proj.bias")});
     }
-    t.ln_f_w = v("ln_f.weight");
-    t.ln_f_b = v("ln_f.bias");
-    t.lm_head = m("lm_head.weight");
-    t.tie_head = config.tie_head;
+    ModelTensors<M, W> t{.wte = m("wte.weight"),
+                         .wpe = m("wpe.weight"),
+                         .h = std::move(h),
+                         .ln_f_w = v("ln_f.weight"),
+                         .ln_f_b = v("ln_f.bias"),
+                         .lm_head = m("lm_head.weight"),
+                         .tie_head = config.tie_head};
     check_all_named(layout, named);
     return t;
 }

@@ -1,0 +1,55 @@
+// The GPU step engine: the trainer's step queued on the GPU, kernel after kernel, with one wait.
+// Shapes: B batch, T time, N = B*T tokens, P parameters.
+#include "gptbook/cuda/step_engine.hpp"
+
+#include "gptbook/cuda/cuda_gpt.hpp"
+
+namespace gptbook {
+
+namespace {
+
+// The model with its gradients and AdamW moments, and the activations, all on the device for the
+// whole run. The host model and moments are refreshed from it for evaluation rows, checkpoints and
+// resume (copy_to_host).
+class CudaStepEngine final : public StepEngine {
+public:
+    CudaStepEngine(GPT& host, AdamWState& adam, int batch_size, const std::string& precision)
+        : host_(host), adam_(adam), model_(host, cuda::matmul_precision_from_string(precision), true, &adam),
+          acts_(host.config, batch_size, host.config.block_size) {}
+
+    void zero_grad() override { cuda_zero_grad(model_); }
+
+    void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
+        cuda_gpt_forward(model_, acts_, batch.inputs, &batch.targets, batch.B, batch.T, true, dropout_seed);
+        cuda_gpt_backward(model_, acts_, loss_scale);
+    }
+
+    void add_eval_loss(const Batch& batch) override { // queued; the mean losses add up on the device
+        cuda_gpt_forward(model_, acts_, batch.inputs, &batch.targets, batch.B, batch.T, false);
+    }
+
+    double take_loss() override { return cuda_take_loss(acts_); }
+
+    float clip_and_update(float lr, float grad_clip, const AdamWConfig& config) override {
+        cuda_clip_grad_norm(model_, grad_clip);
+        cuda_adamw_update(model_, lr, config);
+        return cuda_grad_norm(model_); // the step's one wait: the update is already queued
+    }
+
+    void copy_to_host() override { cuda_copy_to_host(model_, host_, &adam_); }
+
+private:
+    GPT& host_;
+    AdamWState& adam_;
+    CudaGPT model_;
+    CudaActivations acts_;
+};
+
+} // namespace
+
+std::unique_ptr<StepEngine> make_cuda_step_engine(GPT& model, AdamWState& adam, int batch_size,
+                                                  const std::string& precision) {
+    return std::make_unique<CudaStepEngine>(model, adam, batch_size, precision);
+}
+
+} // namespace gptbook
