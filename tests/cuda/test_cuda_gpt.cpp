@@ -129,11 +129,12 @@ TEST_CASE("a training step on the GPU gives the CPU's loss and every gradient", 
     }
 }
 
-TEST_CASE("training steps on the GPU follow the CPU's losses, and repeat bit for bit", "[ch09][gpu]") {
-    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.1f);
-    GPT cpu(cfg);
-    Rng rng(22);
-    gpt_init(cpu, rng);
+namespace {
+/// Five AdamW steps with dropout on the CPU and on two GPU models from the same start: the GPU's
+/// losses and gradient norms follow the CPU's, the two GPU runs end with the same bits, and the
+/// GPU's parameters end up in `gpu_result` (the CPU's in `cpu`).
+void train_five_steps(GPT& cpu, GPT& gpu_result, uint64_t batch_seed) {
+    const GPTConfig& cfg = cpu.config;
     CudaGPT gpu(cpu), again(cpu);
     const int T = cfg.block_size;
     ActivationTensors acts(cfg, B, T);
@@ -141,7 +142,7 @@ TEST_CASE("training steps on the GPU follow the CPU's losses, and repeat bit for
     AdamWState adam(cpu.params.n_elem);
     const AdamWConfig config{0.9f, 0.99f, 1e-8f, 0.1f};
     for (int step = 0; step < 5; ++step) {
-        const Batch3 batch = random_batch(cfg, T, 100 + step);
+        const Batch3 batch = random_batch(cfg, T, batch_seed + step);
         cpu.zero_grad();
         const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, step);
         gpt_backward(cpu, acts, batch.inputs, batch.targets);
@@ -161,10 +162,19 @@ TEST_CASE("training steps on the GPU follow the CPU's losses, and repeat bit for
         cuda_take_loss(again_acts);
         CHECK(cuda_grad_norm(gpu) == Approx(norm).epsilon(1e-3));
     }
-    GPT a(cfg), b(cfg);
-    cuda_copy_to_host(gpu, a);
+    GPT b(cfg);
+    cuda_copy_to_host(gpu, gpu_result);
     cuda_copy_to_host(again, b);
-    CHECK(arma::approx_equal(a.params, b.params, "absdiff", 0.0f)); // no atomics anywhere: the same bits
+    CHECK(arma::approx_equal(gpu_result.params, b.params, "absdiff", 0.0f)); // no atomics anywhere: the same bits
+}
+} // namespace
+
+TEST_CASE("training steps on the GPU follow the CPU's losses, and repeat bit for bit", "[ch09][gpu]") {
+    const GPTConfig cfg = tiny(PositionEncoding::learned, 0.1f);
+    GPT cpu(cfg), gpu(cfg);
+    Rng rng(22);
+    gpt_init(cpu, rng);
+    train_five_steps(cpu, gpu, 100);
 }
 
 TEST_CASE("parameters and AdamW moments go to the GPU and back unchanged", "[ch09][gpu]") {
@@ -299,41 +309,11 @@ TEST_CASE("with chapter 10's switches, a training step on the GPU gives the CPU'
 
 TEST_CASE("training steps of a small Llama on the GPU follow the CPU's losses, and repeat bit for bit", "[ch10][gpu]") {
     const GPTConfig cfg = llama(2, 0.1f);
-    GPT cpu(cfg);
+    GPT cpu(cfg), gpu(cfg);
     Rng rng(30);
     gpt_init(cpu, rng);
-    CudaGPT gpu(cpu), again(cpu);
-    const int T = cfg.block_size;
-    ActivationTensors acts(cfg, B, T);
-    CudaActivations gpu_acts(cfg, B, T), again_acts(cfg, B, T);
-    AdamWState adam(cpu.params.n_elem);
-    const AdamWConfig config{0.9f, 0.99f, 1e-8f, 0.1f};
-    for (int step = 0; step < 5; ++step) {
-        const Batch3 batch = random_batch(cfg, T, 200 + step);
-        cpu.zero_grad();
-        const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, step);
-        gpt_backward(cpu, acts, batch.inputs, batch.targets);
-        const float norm = clip_grad_norm(cpu.grads, 0.5f);
-        adamw_update(cpu.params, cpu.grads, adam, cpu.layout, 1e-3f, config);
-        for (auto [g, a] : {std::pair{&gpu, &gpu_acts}, std::pair{&again, &again_acts}}) {
-            cuda_zero_grad(*g);
-            cuda_gpt_forward(*g, *a, batch.inputs, &batch.targets, B, T, true, step);
-            cuda_gpt_backward(*g, *a);
-            cuda_clip_grad_norm(*g, 0.5f);
-            cuda_adamw_update(*g, 1e-3f, config);
-        }
-        INFO("step " << step);
-        // As GPT-2's: steps compound the rounding differences, and Adam may move a parameter
-        // whose true gradient is ~0 by +-lr on one side only: losses agree to ~1e-4.
-        CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-3));
-        cuda_take_loss(again_acts);
-        CHECK(cuda_grad_norm(gpu) == Approx(norm).epsilon(1e-3));
-    }
-    GPT a(cfg), b(cfg);
-    cuda_copy_to_host(gpu, a);
-    cuda_copy_to_host(again, b);
-    CHECK(arma::approx_equal(a.params, b.params, "absdiff", 0.0f)); // no atomics anywhere: the same bits
-    CHECK(arma::abs(a.params - cpu.params).max() <= 1e-2f);         // and near the CPU's: at most a few lr steps apart
+    train_five_steps(cpu, gpu, 200);
+    CHECK(arma::abs(gpu.params - cpu.params).max() <= 1e-2f); // near the CPU's: at most a few lr steps apart
 }
 
 TEST_CASE("the GPU model refuses a model with frozen tensors", "[ch10][gpu]") {
