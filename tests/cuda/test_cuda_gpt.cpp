@@ -99,32 +99,40 @@ TEST_CASE("a batch smaller than the activations were allocated for runs as on th
     CHECK(rel_diff(to_host(gpu_acts.logits, cfg.vocab_size, B * T), acts.logits) <= 1e-5f);
 }
 
+namespace {
+/// One training micro-step (dropout seeded, loss scale 0.5) on the CPU and the GPU from the same
+/// weights: the loss and every gradient must agree. Sums over N = 30 tokens and C = 32..128
+/// channels in other orders, through two layers and back: relative ~1e-6 per tensor (a shared
+/// key/value head sums its group's gradients); 1e-4 still catches any wrong term.
+void check_training_step(const GPTConfig& cfg, uint64_t init_seed, uint64_t batch_seed, uint64_t dropout_seed) {
+    GPT cpu(cfg);
+    Rng rng(init_seed);
+    gpt_init(cpu, rng);
+    const int T = cfg.block_size;
+    const Batch3 batch = random_batch(cfg, T, batch_seed);
+    ActivationTensors acts(cfg, B, T);
+    const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, dropout_seed);
+    gpt_backward(cpu, acts, batch.inputs, batch.targets, 0.5f);
+
+    CudaGPT gpu(cpu);
+    CudaActivations gpu_acts(cfg, B, T);
+    cuda_zero_grad(gpu);
+    cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T, true, dropout_seed);
+    cuda_gpt_backward(gpu, gpu_acts, 0.5f);
+    GPT back(cfg);
+    cuda_grads_to_host(gpu, back);
+    CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
+    std::printf("GPU vs CPU gradients, dropout %.1f, %s positions%s:\n", cfg.dropout, to_string(cfg.position).c_str(),
+                architecture_notes(cfg).c_str());
+    CHECK(worst_gradient_error(cpu, back, true) <= 1e-4f);
+}
+} // namespace
+
 TEST_CASE("a training step on the GPU gives the CPU's loss and every gradient", "[ch09][gpu]") {
     for (float dropout : {0.0f, 0.1f}) {
         for (PositionEncoding position : {PositionEncoding::learned, PositionEncoding::sinusoidal}) {
             INFO("dropout " << dropout << ", positions " << to_string(position));
-            const GPTConfig cfg = tiny(position, dropout);
-            GPT cpu(cfg);
-            Rng rng(20);
-            gpt_init(cpu, rng);
-            const int T = cfg.block_size;
-            const Batch3 batch = random_batch(cfg, T, 21);
-            ActivationTensors acts(cfg, B, T);
-            const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, 555);
-            gpt_backward(cpu, acts, batch.inputs, batch.targets, 0.5f);
-
-            CudaGPT gpu(cpu);
-            CudaActivations gpu_acts(cfg, B, T);
-            cuda_zero_grad(gpu);
-            cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T, true, 555);
-            cuda_gpt_backward(gpu, gpu_acts, 0.5f);
-            GPT back(cfg);
-            cuda_grads_to_host(gpu, back);
-            CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
-            std::printf("GPU vs CPU gradients, dropout %.1f, %s positions:\n", dropout, to_string(position).c_str());
-            // Sums over N = 30 tokens and C = 32..128 channels in other orders, through two
-            // layers and back: relative ~1e-6 per tensor; 1e-4 still catches any wrong term.
-            CHECK(worst_gradient_error(cpu, back, true) <= 1e-4f);
+            check_training_step(tiny(position, dropout), 20, 21, 555);
         }
     }
 }
@@ -280,29 +288,7 @@ TEST_CASE("with chapter 10's switches, a training step on the GPU gives the CPU'
     for (float dropout : {0.0f, 0.1f}) {
         for (const GPTConfig& cfg : chapter_10_configs(dropout)) {
             INFO("dropout " << dropout << ", " << to_string(cfg.position) << " positions" << architecture_notes(cfg));
-            GPT cpu(cfg);
-            Rng rng(28);
-            gpt_init(cpu, rng);
-            const int T = cfg.block_size;
-            const Batch3 batch = random_batch(cfg, T, 29);
-            ActivationTensors acts(cfg, B, T);
-            const float loss = gpt_forward(cpu, acts, batch.inputs, &batch.targets, true, 777);
-            gpt_backward(cpu, acts, batch.inputs, batch.targets, 0.5f);
-
-            CudaGPT gpu(cpu);
-            CudaActivations gpu_acts(cfg, B, T);
-            cuda_zero_grad(gpu);
-            cuda_gpt_forward(gpu, gpu_acts, batch.inputs, &batch.targets, B, T, true, 777);
-            cuda_gpt_backward(gpu, gpu_acts, 0.5f);
-            GPT back(cfg);
-            cuda_grads_to_host(gpu, back);
-            CHECK(static_cast<float>(cuda_take_loss(gpu_acts)) == Approx(loss).epsilon(1e-5));
-            std::printf("GPU vs CPU gradients, dropout %.1f, %s positions%s:\n", dropout,
-                        to_string(cfg.position).c_str(), architecture_notes(cfg).c_str());
-            // As GPT-2's: sums in other orders through two layers and back, relative ~1e-6 per
-            // tensor (a shared key/value head sums its group's gradients); 1e-4 still catches any
-            // wrong term.
-            CHECK(worst_gradient_error(cpu, back, true) <= 1e-4f);
+            check_training_step(cfg, 28, 29, 777);
         }
     }
 }
