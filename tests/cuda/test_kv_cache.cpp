@@ -48,22 +48,28 @@ TEST_CASE("the GPU KV cache gives the CPU cache's logits for the prompt and ever
     }
 }
 
-TEST_CASE("cuda_generate picks the CPU's tokens, greedy and sampled, past the context window", "[ch09][gpu]") {
-    const GPTConfig cfg = tiny(PositionEncoding::learned);
+namespace {
+/// cuda_generate against generate for 30 tokens past a context of 10, greedy and sampled: the same
+/// tokens from the same random draws.
+void check_generate_matches_cpu(const GPTConfig& cfg, uint64_t init_seed, uint64_t sample_seed) {
     GPT cpu(cfg);
-    Rng init(31);
+    Rng init(init_seed);
     gpt_init(cpu, init);
     CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
     for (float temperature : {0.0f, 1.0f}) {
         INFO("temperature " << temperature);
         SamplingOptions options;
         options.temperature = temperature;
-        Rng a(32), b(32);
-        // 30 tokens with a context of 10: the window slides and the cache is rebuilt.
+        Rng a(sample_seed), b(sample_seed);
         const Tokens expected = generate(cpu, {7, 7, 2}, 30, options, a);
         const Tokens got = cuda_generate(gpu, {7, 7, 2}, 30, options, b);
         CHECK(got == expected);
     }
+}
+} // namespace
+
+TEST_CASE("cuda_generate picks the CPU's tokens, greedy and sampled, past the context window", "[ch09][gpu]") {
+    check_generate_matches_cpu(tiny(PositionEncoding::learned), 31, 32); // the cache is rebuilt past T
 }
 
 namespace {
@@ -109,19 +115,5 @@ TEST_CASE("with every chapter 10 switch, the GPU cache follows the CPU's and sli
 
 TEST_CASE("cuda_generate picks the CPU's tokens with every chapter 10 switch, sliding past the context",
           "[ch10][gpu]") {
-    const GPTConfig cfg = tiny_llama();
-    GPT cpu(cfg);
-    Rng init(35);
-    gpt_init(cpu, init);
-    CudaGPT gpu(cpu, cuda::MatmulPrecision::fp32, false);
-    for (float temperature : {0.0f, 1.0f}) {
-        INFO("temperature " << temperature);
-        SamplingOptions options;
-        options.temperature = temperature;
-        Rng a(36), b(36);
-        // 30 tokens with a context of 10: both caches slide (one column per token).
-        const Tokens expected = generate(cpu, {7, 7, 2}, 30, options, a);
-        const Tokens got = cuda_generate(gpu, {7, 7, 2}, 30, options, b);
-        CHECK(got == expected);
-    }
+    check_generate_matches_cpu(tiny_llama(), 35, 36); // both caches slide: one column per token
 }
