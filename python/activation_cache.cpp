@@ -41,8 +41,10 @@ void track(const GPT* model) {
 /// Buffers the model's config and (B, T) fit: the config is fixed for a model's lifetime, so this
 /// only guards against a stale entry.
 bool fits(const ActivationTensors& a, const GPTConfig& c, int B, int T) {
-    return a.B == B && a.T == T && a.h.size() == static_cast<size_t>(c.n_layer) &&
-           a.logits.n_rows == static_cast<arma::uword>(c.vocab_size) &&
+    // A classifier has no (V, N) logits, only (K, B) class scores.
+    const arma::uword V = c.n_classes > 0 ? 0 : static_cast<arma::uword>(c.vocab_size);
+    return a.B == B && a.T == T && a.h.size() == static_cast<size_t>(c.n_layer) && a.logits.n_rows == V &&
+           a.cls_logits.n_rows == static_cast<arma::uword>(c.n_classes) &&
            a.encoded.n_rows == static_cast<arma::uword>(c.n_embd);
 }
 

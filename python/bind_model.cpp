@@ -9,6 +9,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/model/checkpoint.hpp"
 #include "gptbook/nn/positional.hpp"
+#include "gptbook/train/finetune_data.hpp" // classes_of
 
 #include <filesystem>
 #include <memory>
@@ -25,8 +26,14 @@ namespace {
 
 GPTConfig make_config(int vocab_size, int block_size, int n_layer, int n_head, int n_embd, float dropout,
                       const std::string& position, float rope_theta, const std::string& norm, const std::string& mlp,
-                      int multiple_of, int n_kv_head, bool bias, bool tie_head) {
+                      int multiple_of, int n_kv_head, bool bias, bool tie_head, int n_classes, const std::string& pool,
+                      int lora_rank, float lora_alpha, const std::string& lora_targets) {
     GPTConfig c;
+    c.n_classes = n_classes;
+    c.pool = pooling_from_string(pool);
+    c.lora_rank = lora_rank;
+    c.lora_alpha = lora_alpha;
+    c.lora_targets = lora_targets;
     c.rope_theta = rope_theta;
     c.norm = norm_kind_from_string(norm);
     c.mlp = mlp_kind_from_string(mlp);
@@ -54,7 +61,12 @@ std::string repr_of(const GPTConfig& c) {
     os << ", norm='" << to_string(c.norm) << "', mlp='" << to_string(c.mlp) << "'";
     if (c.mlp == MlpKind::swiglu) os << ", multiple_of=" << c.multiple_of;
     os << ", n_kv_head=" << c.kv_heads() << ", bias=" << (c.bias ? "True" : "False")
-       << ", tie_head=" << (c.tie_head ? "True" : "False") << ")";
+       << ", tie_head=" << (c.tie_head ? "True" : "False");
+    if (c.n_classes > 0) os << ", n_classes=" << c.n_classes << ", pool='" << to_string(c.pool) << "'";
+    if (c.lora_rank > 0)
+        os << ", lora_rank=" << c.lora_rank << ", lora_alpha=" << c.lora_alpha << ", lora_targets='" << c.lora_targets
+           << "'";
+    os << ")";
     return os.str();
 }
 
@@ -81,15 +93,23 @@ HS = C / NH. position: 'learned' (GPT-2's wpe table), 'sinusoidal' (fixed, no pa
 'rope' (rotary, chapter 10). Chapter 10's switches: norm 'layernorm' or 'rmsnorm', mlp 'gelu' or
 'swiglu' (hidden size rounded up to multiple_of), n_kv_head (0 = n_head; fewer for grouped-query
 attention), bias, tie_head. The defaults are GPT-2's.
+Chapter 11 (fine-tuning): n_classes K > 0 makes a classifier (a head cls (K, C) on one vector per
+sequence, read as pool says: 'last' real token or the 'mean' of the real tokens; no next-token
+head); lora_rank r > 0 adds low-rank adapters .lora_A (r, in) and .lora_B (out, r) to the block
+linears named in lora_targets (comma-separated: attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj),
+their output scaled by lora_alpha / r.
 Raises gptbook.Error naming the first invalid field.)doc")
         .def(
             py::init(&make_config), py::arg("vocab_size") = 65, py::arg("block_size") = 64, py::arg("n_layer") = 4,
             py::arg("n_head") = 4, py::arg("n_embd") = 128, py::arg("dropout") = 0.0f, py::arg("position") = "learned",
             py::arg("rope_theta") = 10000.0f, py::arg("norm") = "layernorm", py::arg("mlp") = "gelu",
             py::arg("multiple_of") = 256, py::arg("n_kv_head") = 0, py::arg("bias") = true, py::arg("tie_head") = true,
+            py::arg("n_classes") = 0, py::arg("pool") = "last", py::arg("lora_rank") = 0, py::arg("lora_alpha") = 16.0f,
+            py::arg("lora_targets") = GPTConfig{}.lora_targets,
             "GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, position='learned', "
             "rope_theta=10000.0, norm='layernorm', mlp='gelu', multiple_of=256, n_kv_head=0, bias=True, "
-            "tie_head=True)")
+            "tie_head=True, n_classes=0, pool='last', lora_rank=0, lora_alpha=16.0, "
+            "lora_targets='attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj')")
         .def_readwrite("vocab_size", &GPTConfig::vocab_size, "V: number of token ids")
         .def_readwrite("block_size", &GPTConfig::block_size, "T: the longest context the model sees")
         .def_readwrite("n_layer", &GPTConfig::n_layer, "L: transformer blocks")
@@ -111,12 +131,40 @@ Raises gptbook.Error naming the first invalid field.)doc")
         .def_readwrite("n_kv_head", &GPTConfig::n_kv_head, "KVH: key/value heads (0 = n_head)")
         .def_readwrite("bias", &GPTConfig::bias, "linear layers and LayerNorm have biases")
         .def_readwrite("tie_head", &GPTConfig::tie_head, "the output head is wte (True) or its own lm_head")
+        .def_readwrite("n_classes", &GPTConfig::n_classes, "K: a classifier's classes; 0 = a language model")
+        .def_property(
+            "pool", [](const GPTConfig& c) { return to_string(c.pool); },
+            [](GPTConfig& c, const std::string& p) { c.pool = pooling_from_string(p); },
+            "what a classifier's head reads: 'last' (the last real token) or 'mean' (of the real tokens)")
+        .def_readwrite("lora_rank", &GPTConfig::lora_rank, "r: rank of the LoRA adapters; 0 = none")
+        .def_readwrite("lora_alpha", &GPTConfig::lora_alpha, "the adapters' output is scaled by lora_alpha / r")
+        .def_readwrite("lora_targets", &GPTConfig::lora_targets,
+                       "the block linears with adapters, comma-separated ('attn.c_attn,attn.c_proj,mlp.c_fc,"
+                       "mlp.c_proj')")
+        .def_property_readonly(
+            "lora_scale", [](const GPTConfig& c) { return c.lora_rank > 0 ? c.lora_scale() : 0.0f; },
+            "s = lora_alpha / lora_rank (0 without adapters)")
         .def_property_readonly("head_size", &GPTConfig::head_size, "HS = n_embd / n_head")
         .def_property_readonly("mlp_hidden", &GPTConfig::mlp_hidden, "H: the MLP's hidden size")
         .def("validate", &GPTConfig::validate, "Raises gptbook.Error naming the first invalid field.")
         .def(
             "to_json", [](const GPTConfig& c) { return nlohmann::json(c).dump(); },
             "The config as config.json writes it.")
+        .def_static(
+            "from_json",
+            [](const std::string& text) {
+                nlohmann::json j;
+                try {
+                    j = nlohmann::json::parse(text);
+                } catch (const nlohmann::json::exception& e) {
+                    GPTBOOK_FAIL("GPTConfig.from_json: not valid JSON (" << e.what() << "); pass what to_json() "
+                                                                         << "returned");
+                }
+                GPTConfig c = j.get<GPTConfig>();
+                c.validate();
+                return c;
+            },
+            py::arg("json"), "GPTConfig.from_json(s) -> GPTConfig: the inverse of to_json() (config.json's 'model').")
         .def(py::self == py::self) // NOLINT(misc-redundant-expression)
         .def("__repr__", &repr_of);
 }
@@ -200,13 +248,39 @@ Arrays follow the module's convention: Armadillo shapes, Fortran order, one colu
 
     m.def(
         "load_model",
-        [](const std::filesystem::path& path) {
-            cli::Run run = cli::load_run(path.string());
+        [](const std::filesystem::path& path, bool merge_adapters) {
+            cli::Run run = cli::load_run(path.string(), merge_adapters);
             return std::make_pair(std::move(run.loaded.model), std::move(run.tokenizer));
         },
-        py::arg("path"),
-        "load_model(path) -> (GPT, Tokenizer): path (a str or os.PathLike) is a run directory (runs/NAME, its\n"
-        "model.safetensors) or a model .safetensors file written by `gptbook train` or GPT.save().");
+        py::arg("path"), py::arg("merge_adapters") = false,
+        "load_model(path, merge_adapters=False) -> (GPT, Tokenizer): path (a str or os.PathLike) is a run\n"
+        "directory (runs/NAME, its model.safetensors) or a model .safetensors file written by `gptbook train`,\n"
+        "`gptbook finetune` or GPT.save(). A fine-tuned model keeps its config: a classifier (n_classes), LoRA\n"
+        "adapters (lora_rank); merge_adapters=True folds the adapters into the weights (merge_lora()).\n"
+        "load_run() also gives the metadata (the class names, the base run).");
+    m.def(
+        "load_run",
+        [](const std::filesystem::path& path, bool merge_adapters) {
+            cli::Run run = cli::load_run(path.string(), merge_adapters);
+            const int K = run.model().config.n_classes;
+            py::dict metadata;
+            for (const auto& [key, value] : run.loaded.metadata) metadata[py::str(key)] = value;
+            py::object base = py::none(), classes = py::list();
+            if (auto it = run.loaded.metadata.find("gptbook.base"); it != run.loaded.metadata.end())
+                base = py::str(it->second);
+            if (K > 0) classes = py::cast(classes_of(run.loaded.metadata, K));
+            py::object model = py::cast(std::move(run.loaded.model));
+            py::object tokenizer = py::cast(std::move(run.tokenizer));
+            const py::object namespace_ = py::module_::import("types").attr("SimpleNamespace");
+            return namespace_(py::arg("model") = model, py::arg("tokenizer") = tokenizer,
+                              py::arg("path") = run.model_path, py::arg("data") = run.data,
+                              py::arg("classes") = classes, py::arg("base") = base, py::arg("metadata") = metadata);
+        },
+        py::arg("path"), py::arg("merge_adapters") = false,
+        "load_run(path, merge_adapters=False) -> types.SimpleNamespace with model (GPT), tokenizer, path (the\n"
+        "model file read), data (what it was trained on), classes (a classifier's class names in label order,\n"
+        "['ham', 'spam']; [] for a language model), base (the run a fine-tuned model started from, or None) and\n"
+        "metadata (every entry of the file's metadata, dict[str, str]). path and merge_adapters as load_model.");
     m.def(
         "sinusoidal_table",
         [](int C, int T) {

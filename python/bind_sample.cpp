@@ -5,12 +5,14 @@
 #include "numpy.hpp"
 
 #include "gptbook/core/error.hpp"
+#include "gptbook/core/rng.hpp"
 #include "gptbook/model/gpt.hpp"
 #include "gptbook/sample/generate.hpp"
 #include "gptbook/sample/sampler.hpp"
 
 #include <algorithm>
 #include <memory>
+#include <string>
 
 namespace gptbook::python {
 
@@ -67,6 +69,24 @@ py::array_t<int32_t> model_generate(const GPT& model, py::object prompt_ids, int
 } // namespace
 
 void bind_sample(py::module_& m) {
+    py::class_<Rng>(m, "Rng", R"doc(The library's random stream (splitmix64): its whole state is one 64-bit word.
+
+Rng(seed) is the stream named by seed (state = seed); functions that draw (random_training_instruction)
+advance it, as the C++ code does, so the same seed gives the same draws.)doc")
+        .def(py::init<uint64_t>(), py::arg("seed") = 0x853c49e6748fea9bULL)
+        .def_readwrite("state", &Rng::state, "the whole state; save and restore it to repeat draws")
+        .def("next_u64", &Rng::next_u64, "next_u64() -> int: uniform over all 64-bit values")
+        .def("uniform", &Rng::uniform, "uniform() -> float: uniform in [0, 1), 24 bits of precision")
+        .def("normal", &Rng::normal, "normal() -> float: standard normal (Box-Muller)")
+        .def(
+            "below",
+            [](Rng& r, uint64_t n) {
+                GPTBOOK_CHECK(n > 0, "Rng.below: n is 0, expected n >= 1 (a draw in [0, n))");
+                return r.below(n);
+            },
+            py::arg("n"), "below(n) -> int: uniform in [0, n), n >= 1, without modulo bias")
+        .def("__repr__", [](const Rng& r) { return "Rng(state=" + std::to_string(r.state) + ")"; });
+
     m.def(
         "next_token_distribution",
         [](py::object logits, float temperature, int top_k, float top_p) {

@@ -95,6 +95,27 @@ Tokenizer.gpt2(), Tokenizer.load(path) or Tokenizer.from_json(s).)doc")
             "decode(ids) -> str: ids is any 1-D integer array or list (N,). BPE turns invalid UTF-8 into U+FFFD;\n"
             "an id outside [0, V) raises gptbook.Error.")
         .def(
+            "encode_ordinary",
+            [](const Tokenizer& t, const std::string& text) { return to_numpy(t.encode_ordinary(text)); },
+            py::arg("text"),
+            "encode_ordinary(text) -> np.ndarray int32 (N,): as encode(), but the text of a special token\n"
+            "('<|end|>', '<|endoftext|>') is ordinary text, never its id: for what users type into a chat\n"
+            "(tiktoken's encode_ordinary). A char tokenizer: the same as encode().")
+        .def(
+            "with_added_tokens",
+            [](const Tokenizer& t, const std::string& chars, const std::vector<std::string>& specials) {
+                return t.with_added_tokens(chars, specials);
+            },
+            py::arg("chars") = "", py::arg("specials") = std::vector<std::string>{},
+            "with_added_tokens(chars='', specials=[]) -> Tokenizer: a new tokenizer in which every existing id\n"
+            "keeps its meaning and the new tokens get ids V, V+1, ... in order (a model's embedding grows by rows\n"
+            "at the end: model_from_base). chars: characters a char tokenizer must hold (BPE ignores them: every\n"
+            "byte is a token); specials: special tokens such as gb.chat_special_tokens(), each added unless present.")
+        .def(
+            "special_id", [](const Tokenizer& t, const std::string& text) { return t.special_id(text); },
+            py::arg("text"),
+            "special_id(text) -> int | None: the id of the special token `text` ('<|end|>'), None if it has none.")
+        .def(
             "token_bytes", [](const Tokenizer& t, int32_t id) { return py::bytes(t.token_bytes(id)); }, py::arg("id"),
             "token_bytes(id) -> bytes: the bytes of one token (a whole character for a char tokenizer).")
         .def_property_readonly("vocab_size", &Tokenizer::vocab_size, "V: the number of token ids.")

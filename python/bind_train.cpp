@@ -2,10 +2,13 @@
 // Shapes: B batch, T block size, V vocabulary.
 #include "bindings.hpp"
 
+#include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
+#include "gptbook/model/finetune.hpp"
 #include "gptbook/train/data_source.hpp"
+#include "gptbook/train/finetune_data.hpp"
 #include "gptbook/train/presets.hpp"
 #include "gptbook/train/trainer.hpp"
 
@@ -29,7 +32,12 @@ namespace {
 struct PyTrainer {
     TrainingData data;
     std::unique_ptr<Trainer> trainer;
-    bool running = false; ///< inside run(): the step callback checks for Ctrl-C
+    // A fine-tuning run (Trainer.finetune): its metric and class names, and the base it started from.
+    std::function<std::string(const GPT&, const std::string&)> report;
+    std::vector<std::string> classes;
+    std::optional<cli::Run> base_run; ///< the base when given as a path
+    py::object base_object;           ///< the base when given as a GPT (kept alive while the Trainer starts)
+    bool running = false;             ///< inside run(): the step callback checks for Ctrl-C
     py::object on_eval, on_step;
 };
 
@@ -138,6 +146,23 @@ std::string tokenizer_spec(py::handle tokenizer) {
     throw py::type_error(os.str());
 }
 
+/// The Python callbacks behind options.on_eval and options.on_step (see make_trainer()).
+void add_callbacks(TrainerOptions& options, PyTrainer* self) {
+    options.on_eval = [self](const EvalRow& r) {
+        py::gil_scoped_acquire gil;
+        if (!self->on_eval || self->on_eval.is_none()) return;
+        self->on_eval(py::dict(py::arg("step") = r.step, py::arg("lr") = r.lr, py::arg("train_loss") = r.train_loss,
+                               py::arg("val_loss") = r.val_loss, py::arg("tokens_per_s") = r.tokens_per_s,
+                               py::arg("grad_norm") = r.grad_norm, py::arg("train_seconds") = r.train_seconds));
+    };
+    options.on_step = [self](int step, float loss) {
+        if (!self->running) return;
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set(); // Ctrl-C / a notebook's interrupt
+        if (self->on_step && !self->on_step.is_none()) self->on_step(step, loss);
+    };
+}
+
 std::unique_ptr<PyTrainer> make_trainer(GPTConfig model, const TrainConfig& train,
                                         const std::filesystem::path& data_path, py::object tokenizer,
                                         const std::optional<std::filesystem::path>& run_dir_path, bool resume,
@@ -156,19 +181,7 @@ std::unique_ptr<PyTrainer> make_trainer(GPTConfig model, const TrainConfig& trai
     options.resume = resume;
     options.progress = progress;
     options.log_interval_chosen = true; // a Python user sets TrainConfig.log_interval: keep its lines
-    options.on_eval = [self](const EvalRow& r) {
-        py::gil_scoped_acquire gil;
-        if (!self->on_eval || self->on_eval.is_none()) return;
-        self->on_eval(py::dict(py::arg("step") = r.step, py::arg("lr") = r.lr, py::arg("train_loss") = r.train_loss,
-                               py::arg("val_loss") = r.val_loss, py::arg("tokens_per_s") = r.tokens_per_s,
-                               py::arg("grad_norm") = r.grad_norm, py::arg("train_seconds") = r.train_seconds));
-    };
-    options.on_step = [self](int step, float loss) {
-        if (!self->running) return;
-        py::gil_scoped_acquire gil;
-        if (PyErr_CheckSignals() != 0) throw py::error_already_set(); // Ctrl-C / a notebook's interrupt
-        if (self->on_step && !self->on_step.is_none()) self->on_step(step, loss);
-    };
+    add_callbacks(options, self);
     py::gil_scoped_release release; // fetching a corpus or training a BPE tokenizer takes a while
     if (resume) {
         GPTBOOK_CHECK(run_dir, "Trainer: resume=True needs run_dir");
@@ -179,6 +192,90 @@ std::unique_ptr<PyTrainer> make_trainer(GPTConfig model, const TrainConfig& trai
     }
     options.data = resume ? "" : data;
     options.tokenizer_json = t->data.tokenizer->to_json().dump();
+    if (train.threads > 0) set_num_threads(train.threads);
+    t->trainer = std::make_unique<Trainer>(model, train, t->data.source, options);
+    return t;
+}
+
+/// What `gptbook finetune` does before training (cmd_finetune.cpp), from Python: the base, the
+/// fine-tuned config, the data, which tensors train.
+std::unique_ptr<PyTrainer> make_finetune_trainer(
+    py::object base, const TrainConfig& train, const std::optional<std::filesystem::path>& labels,
+    const std::optional<std::filesystem::path>& chat, const std::optional<std::filesystem::path>& data,
+    const std::optional<Tokenizer>& tokenizer, const std::string& scope, int last_blocks, int lora_rank,
+    float lora_alpha, const std::optional<std::string>& lora_targets, const std::string& pool,
+    std::optional<float> dropout, const std::optional<std::filesystem::path>& run_dir, bool progress) {
+    auto t = std::make_unique<PyTrainer>();
+    const std::string labels_spec = labels ? labels->string() : "", chat_spec = chat ? chat->string() : "",
+                      data_spec = data ? data->string() : "";
+    const int kinds = !labels_spec.empty() + !chat_spec.empty() + !data_spec.empty();
+    GPTBOOK_CHECK(kinds == 1, "Trainer.finetune needs exactly one thing to learn: labels= (a classifier), chat= (an "
+                              "instruction follower) or data= (more text); "
+                                  << kinds << " were given");
+    std::string base_name = "(a GPT from Python)";
+    const GPT* base_model = nullptr;
+    const Tokenizer* base_tokenizer = nullptr;
+    if (py::isinstance<GPT>(base)) {
+        GPTBOOK_CHECK(tokenizer, "Trainer.finetune: base is a GPT, so pass its tokenizer= too");
+        t->base_object = base;
+        base_model = &base.cast<const GPT&>();
+        base_tokenizer = &*tokenizer;
+    } else {
+        GPTBOOK_CHECK(!tokenizer, "Trainer.finetune: tokenizer= is for a base given as a GPT; a run directory "
+                                  "brings its own");
+        base_name = base.cast<std::filesystem::path>().string();
+        t->base_run = cli::load_run(base_name);
+        base_model = &t->base_run->model();
+        base_tokenizer = &t->base_run->tokenizer;
+    }
+    GPTBOOK_CHECK(base_model->config.n_classes == 0 && base_model->config.lora_rank == 0,
+                  "Trainer.finetune: the base is already fine-tuned (" << architecture_notes(base_model->config)
+                                                                       << "); start from a language model without "
+                                                                       << "adapters (merge_lora() folds adapters in)");
+
+    GPTConfig model = base_model->config;
+    const FinetuneScope sc = finetune_scope_from_string(scope);
+    model.pool = pooling_from_string(pool);
+    if (lora_rank > 0 || sc == FinetuneScope::lora) { // as `gptbook finetune`: rank 8 unless given
+        model.lora_rank = lora_rank > 0 ? lora_rank : 8;
+        model.lora_alpha = lora_alpha;
+        if (lora_targets) model.lora_targets = *lora_targets;
+    }
+    if (dropout) model.dropout = *dropout;
+    FinetuneData d;
+    {
+        py::gil_scoped_release release; // reading and encoding a data set takes a while
+        d = make_finetune_data({labels_spec, chat_spec, data_spec}, model, *base_tokenizer);
+    }
+    model.validate();
+    const bool new_tokens = model.vocab_size > base_model->config.vocab_size;
+    const auto trainable = finetune_trainable(model, sc, last_blocks, new_tokens);
+
+    TrainerOptions options;
+    options.run_dir = run_dir ? run_dir->string() : "";
+    options.progress = progress;
+    options.log_interval_chosen = true;
+    options.data = d.spec;
+    options.tokenizer_json = d.tokenizer->to_json().dump();
+    // The record `gptbook finetune --resume` reads back from the run.
+    const nlohmann::json record = {{"base", base_name}, {"labels", labels_spec}, {"chat", chat_spec},
+                                   {"data", data_spec}, {"scope", scope},        {"last_blocks", last_blocks}};
+    options.metadata = {{"gptbook.base", base_name}, {"gptbook.finetune", record.dump()}};
+    if (!d.classes.empty()) options.metadata["gptbook.classes"] = nlohmann::json(d.classes).dump();
+    options.save_adapter = sc != FinetuneScope::all;
+    options.init = [base_model, trainable](const GPTConfig& config, Rng& rng) {
+        std::unique_ptr<GPT> m = model_from_base(*base_model, config, rng);
+        m->set_trainable(trainable);
+        return m;
+    };
+    add_callbacks(options, t.get());
+    t->report = d.report;
+    t->classes = d.classes;
+    t->data.tokenizer = d.tokenizer;
+    t->data.source = d.source;
+    t->data.summary = d.summary;
+    py::gil_scoped_release release;
+    if (run_dir) std::filesystem::create_directories(*run_dir);
     if (train.threads > 0) set_num_threads(train.threads);
     t->trainer = std::make_unique<Trainer>(model, train, t->data.source, options);
     return t;
@@ -231,6 +328,26 @@ GPT(trainer.model.config, seed=train_config.seed).)doc")
         .def(py::init(&make_trainer), py::arg("model_config"), py::arg("train_config"), py::arg("data") = "shakespeare",
              py::arg("tokenizer") = "char", py::arg("run_dir") = py::none(), py::arg("resume") = false,
              py::arg("progress") = false)
+        .def_static("finetune", &make_finetune_trainer, py::arg("base"), py::arg("train_config"),
+                    py::arg("labels") = py::none(), py::arg("chat") = py::none(), py::arg("data") = py::none(),
+                    py::arg("tokenizer") = py::none(), py::arg("scope") = "all", py::arg("last_blocks") = 1,
+                    py::arg("lora_rank") = 0, py::arg("lora_alpha") = 16.0f, py::arg("lora_targets") = py::none(),
+                    py::arg("pool") = "last", py::arg("dropout") = py::none(), py::arg("run_dir") = py::none(),
+                    py::arg("progress") = false,
+                    "Trainer.finetune(base, train_config, labels=None, chat=None, data=None, tokenizer=None,\n"
+                    "                 scope='all', last_blocks=1, lora_rank=0, lora_alpha=16.0, lora_targets=None,\n"
+                    "                 pool='last', dropout=None, run_dir=None, progress=False) -> Trainer\n"
+                    "What `gptbook finetune` runs (chapter 11), from Python. base: a run directory or model file,\n"
+                    "or a GPT with its tokenizer=. Exactly one of labels ('spam' or a directory of train/val/test\n"
+                    ".jsonl: a classifier, pool 'last' or 'mean'), chat ('instructions' or an Alpaca JSON file:\n"
+                    "SFT in the chat template, the tokenizer grown by its tokens) or data (a corpus: more text).\n"
+                    "scope: 'all', 'last' (last_blocks blocks and the head) or 'lora' (adapters of lora_rank, 8 if\n"
+                    "0, scaled by lora_alpha / r, and a new head). The model starts as model_from_base(base, ...)\n"
+                    "with set_trainable(finetune_trainable(...)); run_dir gets what `gptbook finetune --out` writes\n"
+                    "(adapter.safetensors too unless scope is 'all'); load it with load_run(). Fine-tuning\n"
+                    "defaults of the command line: max_iters=300, lr=3e-4, min_lr=3e-5, warmup_iters=20,\n"
+                    "eval_interval=50, eval_iters=10, batch_size=16. report(split) gives the task's metric.\n"
+                    "(A fine-tuning run is resumed with `gptbook finetune --out DIR --resume`.)")
         .def(
             "step",
             [](PyTrainer& t) {
@@ -271,7 +388,24 @@ GPT(trainer.model.config, seed=train_config.seed).)doc")
             "step_count", [](const PyTrainer& t) { return t.trainer->step(); }, "Optimizer steps taken so far.")
         .def_property_readonly(
             "data_summary", [](const PyTrainer& t) { return t.data.summary; },
-            "One line: where the data came from and how many tokens.");
+            "One line: where the data came from and how many tokens.")
+        .def_property_readonly(
+            "classes", [](const PyTrainer& t) { return t.classes; },
+            "A fine-tuned classifier's class names in label order (label k is classes[k]); [] otherwise.")
+        .def(
+            "report",
+            [](PyTrainer& t, const std::string& split) {
+                GPTBOOK_CHECK(t.report, "report: only a fine-tuning run on labels or chat has a metric "
+                                        "(Trainer.finetune(labels=...) or chat=...)");
+                GPTBOOK_CHECK(split == "val" || split == "test",
+                              "report: split '" << split << "', expected 'val' or 'test'");
+                py::gil_scoped_release release;
+                return t.report(t.trainer->model(), split);
+            },
+            py::arg("split") = "val",
+            "report(split='val') -> str: a fine-tuning run's metric, as `gptbook finetune` prints it: a\n"
+            "classifier's accuracy and loss (and on 'test' its confusion matrix); a chat model's exact match\n"
+            "on held-out instructions (on 'test' also with the held-out phrasing).");
 }
 
 } // namespace gptbook::python

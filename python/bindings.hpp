@@ -18,7 +18,12 @@ void bind_model(pybind11::module_& m);
 void bind_forward(pybind11::module_& m);
 /// TrainConfig, Preset, Trainer (step, run with callbacks, estimate_loss).
 void bind_train(pybind11::module_& m);
-/// next_token_distribution(), GPT.next_token_distribution(), GPT.generate().
+/// Rng, next_token_distribution(), GPT.next_token_distribution(), GPT.generate().
 void bind_sample(pybind11::module_& m);
+/// Chapter 11: LoRA ops, GPT.classifier_forward() and set_trainable(), model_from_base(), merge_lora(),
+/// adapters, labelled data, evaluate_classifier().
+void bind_finetune(pybind11::module_& m);
+/// Chapter 11: the chat template, instruction data, chat_reply(), chat_accuracy().
+void bind_chat(pybind11::module_& m);
 
 } // namespace gptbook::python

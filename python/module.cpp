@@ -49,4 +49,6 @@ Example
     gptbook::python::bind_model(m);
     gptbook::python::bind_train(m);
     gptbook::python::bind_sample(m);
+    gptbook::python::bind_finetune(m); // after GPT, to which it adds methods
+    gptbook::python::bind_chat(m);
 }

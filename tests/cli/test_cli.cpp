@@ -1,6 +1,6 @@
 // The `gptbook` command as a user meets it: exit codes, one-line errors, and the files a run leaves.
 #include "gptbook/core/file.hpp"
-#include "support/temp_dir.hpp"
+#include "support/cli.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,24 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-using Scratch = gptbook::test::TempDir;
-
-// Runs a shell command line, capturing its standard output and error.
-Result run_shell(const Scratch& s, const std::string& command) {
-    const std::string out = s.file("stdout.txt"), err = s.file("stderr.txt");
-    const std::string cmd = command + " >" + out + " 2>" + err + " </dev/null";
-    const int status = std::system(cmd.c_str());
-    return {WEXITSTATUS(status), gptbook::read_file(out), gptbook::read_file(err)};
-}
-
-Result run(const Scratch& s, const std::string& args) { return run_shell(s, std::string(GPTBOOK_EXE) + " " + args); }
-
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+using namespace gptbook::test;
 
 // A small corpus the tests can train on in a second: a few sentences repeated.
 std::string tiny_corpus(const Scratch& s) {

@@ -359,3 +359,318 @@ TEST_CASE("a frozen tensor gets no gradient, the trainable ones get exactly the 
     CHECK_THROWS_WITH(s.model.set_trainable([](const std::string&) { return false; }),
                       Contains("nothing would change"));
 }
+
+// ---- Chapter 11: LoRA adapters, a classification head, the masked (SFT) loss ----
+
+namespace {
+
+/// V11 T8 L2 NH2 C16: rows long enough for different lengths and padding, still small enough for
+/// finite differences. `llama` turns on every chapter 10 switch (SwiGLU's H = 48 with multiple_of 8).
+GPTConfig ch11_config(bool llama = false) {
+    GPTConfig c;
+    c.vocab_size = 11;
+    c.block_size = 8;
+    c.n_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 16;
+    if (llama) {
+        c.position = PositionEncoding::rope;
+        c.norm = NormKind::rmsnorm;
+        c.mlp = MlpKind::swiglu;
+        c.multiple_of = 8;
+        c.n_kv_head = 1;
+        c.bias = false;
+        c.tie_head = false;
+    }
+    return c;
+}
+
+/// Rank-2 adapters on all four linears with alpha 4: s = 2, so a missing scale is off by 2x.
+GPTConfig with_lora(GPTConfig c) {
+    c.lora_rank = 2;
+    c.lora_alpha = 4.0f;
+    return c;
+}
+
+bool is_adapter(const std::string& name) { return name.ends_with(".lora_A") || name.ends_with(".lora_B"); }
+
+/// Every element of the tensors whose names satisfy `all`, and `per_tensor` random elements of
+/// each other tensor of the layout: the flat indices a gradient check probes.
+std::vector<size_t> probe_indices(const std::vector<ParamSpec>& layout,
+                                  const std::function<bool(const std::string&)>& all, int per_tensor) {
+    std::vector<size_t> indices;
+    Rng pick(98);
+    for (const ParamSpec& s : layout) {
+        if (all(s.name)) {
+            for (size_t i = 0; i < s.numel; ++i) indices.push_back(s.offset + i);
+        } else {
+            for (int k = 0; k < per_tensor; ++k) indices.push_back(s.offset + pick.below(s.numel));
+        }
+    }
+    return indices;
+}
+
+std::string tensor_at(const std::vector<ParamSpec>& layout, size_t i) {
+    for (const ParamSpec& s : layout)
+        if (i >= s.offset && i < s.offset + s.numel) return s.name + "[" + std::to_string(i - s.offset) + "]";
+    return "?";
+}
+
+/// check_model_gradient's comparison for any loss: central differences of `loss` (which reruns the
+/// forward pass from model.params) at `indices`, against `analytic`, with the same eps, atol and
+/// rtol (the losses here are ~1..2.5 through the same float32 network, so the same noise argument
+/// holds). Measured max |num - ana|: 2e-5..1e-4 without adapters; 1e-3..1e-2 with them (s = 2 on
+/// spread_init's weights makes the network more curved), all of it truncation error: at eps/2
+/// every maximum drops 4x, as O(eps^2) does, and stays inside rtol * |grad|. The 10%-error check
+/// shows the tolerance can see a wrong gradient. Returns the number of failures.
+size_t check_gradient_at(GPT& model, const Vec& analytic, const std::vector<size_t>& indices,
+                         const std::function<double()>& loss, const char* what) {
+    const double eps = 1e-2, atol = 1e-3, rtol = 2e-2;
+    size_t failures = 0, wrong_caught = 0;
+    double max_abs = 0.0, sum_abs_grad = 0.0;
+    for (const size_t i : indices) {
+        const float saved = model.params[i];
+        const float plus = saved + static_cast<float>(eps), minus = saved - static_cast<float>(eps);
+        model.params[i] = plus;
+        const double lp = loss();
+        model.params[i] = minus;
+        const double lm = loss();
+        model.params[i] = saved;
+        const double num = (lp - lm) / (static_cast<double>(plus) - minus);
+        const double ana = analytic[i];
+        const double err = std::abs(num - ana);
+        const bool ok = err <= atol + rtol * std::max(std::abs(num), std::abs(ana));
+        const double wrong = 1.1 * ana;
+        wrong_caught += std::abs(num - wrong) > atol + rtol * std::max(std::abs(num), std::abs(wrong));
+        if (!ok)
+            UNSCOPED_INFO(what << ": " << tensor_at(model.layout, i) << " numerical " << num << " analytic " << ana);
+        failures += !ok;
+        max_abs = std::max(max_abs, err);
+        sum_abs_grad += std::abs(ana);
+    }
+    std::printf("gradcheck %-28s %4zu elements: max |num - ana| %.3g, mean |grad| %.3g, 10%% error caught in %zu\n",
+                what, indices.size(), max_abs, sum_abs_grad / static_cast<double>(indices.size()), wrong_caught);
+    CHECK(wrong_caught >= indices.size() / 2);
+    return failures;
+}
+
+/// A classifier (K = 3), a (B = 3, T = 8) batch of rows with 8, 5 and 1 real tokens, the rest
+/// padding (token 0), and its labels.
+struct ClassifierSetup {
+    GPT model;
+    ActivationTensors acts;
+    Tokens inputs;
+    std::vector<int32_t> lengths{8, 5, 1}, labels{2, 0, 1};
+    ClassifierSetup(const GPTConfig& c, uint64_t seed = 11) : model(c), acts(c, 3, c.block_size) {
+        Rng rng(seed);
+        spread_init(model, rng);
+        inputs.assign(static_cast<size_t>(3) * c.block_size, 0);
+        for (int b = 0; b < 3; ++b)
+            for (int t = 0; t < lengths[b]; ++t)
+                inputs[b * c.block_size + t] = static_cast<int32_t>(1 + rng.below(c.vocab_size - 1));
+    }
+    /// The mean over sequences, summed in double from the per-sequence losses.
+    double loss() {
+        classifier_forward(model, acts, inputs, lengths, &labels);
+        double sum = 0.0;
+        for (float l : acts.cls_losses) sum += l;
+        return sum / static_cast<double>(acts.cls_losses.n_elem);
+    }
+    void backward_into_zeroed_grads() {
+        model.zero_grad();
+        classifier_forward(model, acts, inputs, lengths, &labels);
+        classifier_backward(model, acts, inputs, lengths, labels);
+    }
+};
+
+GPTConfig classifier_config(Pooling pool, bool llama = false) {
+    GPTConfig c = ch11_config(llama);
+    c.n_classes = 3;
+    c.pool = pool;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("LoRA on all four linears: every adapter gradient matches central differences",
+          "[ch11][model][gpt][lora][gradcheck]") {
+    for (const bool llama : {false, true}) {
+        const char* what = llama ? "LoRA r2, llama" : "LoRA r2, gpt-2";
+        INFO(what);
+        Setup s(with_lora(ch11_config(llama)), 2, 8);
+        // spread_init gives B ~ N(0, 0.3^2), not gpt_init's 0: with B = 0 dA would be exactly 0.
+        REQUIRE(arma::abs(s.model.w.h[0].attn_lora.b).max() > 0.0f);
+        for (const LayerParams& p : s.model.w.h) { // the table has all eight factors of each block
+            for (const LoraTensors<Mat>* l : {&p.attn_lora, &p.attn_proj_lora, &p.fc_lora, &p.fc_proj_lora}) {
+                CHECK(l->a.n_cols == 2);
+                CHECK(l->b.n_rows == 2);
+            }
+        }
+        CHECK(s.model.w.h[1].fc_lora.b.n_cols == s.model.w.h[1].fc_w.n_cols);           // (r, FC): c_fc's output rows
+        CHECK(s.model.w.h[1].fc_proj_lora.a.n_rows == s.model.w.h[1].fc_proj_w.n_rows); // (H, r)
+        s.backward_into_zeroed_grads();
+        const Vec analytic = s.model.grads;
+        const std::vector<size_t> probes = probe_indices(s.model.layout, is_adapter, 2);
+        CHECK(check_gradient_at(
+                  s.model, analytic, probes, [&] { return s.loss(); }, what) == 0);
+    }
+}
+
+TEST_CASE("LoRA with the base frozen: the adapters get the full model's gradients, the base none",
+          "[ch11][model][gpt][lora][gradcheck]") {
+    Setup s(with_lora(ch11_config()), 2, 8);
+    s.backward_into_zeroed_grads();
+    const Vec full = s.model.grads;
+    const size_t n = s.model.set_trainable(is_adapter);
+    // 2 layers x (c_attn 2*16 + 48*2, c_proj 2*16 + 16*2, c_fc 2*16 + 64*2, mlp c_proj 2*64 + 16*2)
+    CHECK(n == 2 * (128 + 64 + 160 + 160));
+    CHECK(s.model.dw.h[0].attn_w.is_empty()); // frozen: no view, no gradient work
+    CHECK(s.model.dw.wte.is_empty());
+    CHECK_FALSE(s.model.dw.h[0].attn_lora.a.is_empty());
+    s.backward_into_zeroed_grads();
+    size_t frozen_nonzero = 0, trainable_differ = 0;
+    for (const ParamSpec& spec : s.model.layout) {
+        const Vec got = s.model.grads.subvec(spec.offset, spec.offset + spec.numel - 1);
+        const Vec want = full.subvec(spec.offset, spec.offset + spec.numel - 1);
+        if (spec.trainable) {
+            REQUIRE(is_adapter(spec.name));
+            trainable_differ += arma::accu(got != want);
+            CHECK(arma::abs(got).max() > 0.0f);
+        } else {
+            frozen_nonzero += arma::accu(got != 0.0f);
+        }
+    }
+    CHECK(frozen_nonzero == 0);
+    // The adapters' gradients flow through the same frozen weights in the same order of products:
+    // bit-identical to the unfrozen model's.
+    CHECK(trainable_differ == 0);
+    const Vec analytic = s.model.grads;
+    std::vector<size_t> probes;
+    for (const ParamSpec& spec : s.model.layout)
+        if (spec.trainable)
+            for (size_t i = 0; i < spec.numel; ++i) probes.push_back(spec.offset + i);
+    CHECK(check_gradient_at(
+              s.model, analytic, probes, [&] { return s.loss(); }, "LoRA only, base frozen") == 0);
+}
+
+TEST_CASE("a classifier's gradients match central differences with last and mean pooling over padded rows",
+          "[ch11][model][gpt][classifier][gradcheck]") {
+    struct Case {
+        const char* what;
+        Pooling pool;
+        bool llama, lora;
+    };
+    for (const Case& k :
+         {Case{"classifier, last", Pooling::last, false, false}, Case{"classifier, mean", Pooling::mean, false, false},
+          Case{"classifier, mean, llama + LoRA", Pooling::mean, true, true}}) {
+        INFO(k.what);
+        GPTConfig c = classifier_config(k.pool, k.llama);
+        if (k.lora) c = with_lora(c);
+        ClassifierSetup s(c);
+        s.backward_into_zeroed_grads();
+        const Vec analytic = s.model.grads;
+        CHECK(s.model.w.cls_w.n_rows == 16); // (C, K), PyTorch (K, C)
+        CHECK(s.model.w.cls_w.n_cols == 3);
+        const auto head = [](const std::string& name) { return name.starts_with("cls."); };
+        const std::vector<size_t> probes = probe_indices(s.model.layout, head, 3);
+        CHECK(check_gradient_at(
+                  s.model, analytic, probes, [&] { return s.loss(); }, k.what) == 0);
+    }
+}
+
+TEST_CASE("a classifier reads only the real tokens: padding changes neither the loss nor the gradients",
+          "[ch11][model][gpt][classifier][values]") {
+    for (const Pooling pool : {Pooling::last, Pooling::mean}) {
+        INFO("pool " << to_string(pool));
+        ClassifierSetup s(classifier_config(pool));
+        const int T = 8;
+        s.backward_into_zeroed_grads();
+        const float loss = arma::mean(s.acts.cls_losses);
+        const Mat logits = s.acts.cls_logits;
+        const Vec grads = s.model.grads;
+        // eq. (11.1): the pooled vector is the last real token's, or the mean of the real ones.
+        for (int b = 0; b < 3; ++b) {
+            const arma::uword first = static_cast<arma::uword>(b) * T, len = s.lengths[b];
+            const Vec want = pool == Pooling::last ? Vec(s.acts.ln_f.col(first + len - 1))
+                                                   : Vec(arma::mean(s.acts.ln_f.cols(first, first + len - 1), 1));
+            CHECK(test::max_abs_diff(s.acts.pooled.col(b), want) == 0.0f);
+        }
+        // Padding: positions 5..7 of row 1 and 1..7 of row 2. Causal attention keeps them out of
+        // every real token's output, so everything is bit for bit the same.
+        for (int t = 5; t < T; ++t) s.inputs[1 * T + t] = 7;
+        for (int t = 1; t < T; ++t) s.inputs[2 * T + t] = static_cast<int32_t>(t);
+        s.backward_into_zeroed_grads();
+        CHECK(arma::mean(s.acts.cls_losses) == loss);
+        CHECK(arma::accu(s.acts.cls_logits != logits) == 0);
+        CHECK(arma::accu(s.model.grads != grads) == 0);
+        // A real token does change it: the check above could fail.
+        s.inputs[1 * T + 4] = s.inputs[1 * T + 4] == 3 ? 4 : 3;
+        CHECK(s.loss() != Approx(loss).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("classifier_forward: no lengths means full rows, wrong lengths, labels and models are refused",
+          "[ch11][model][gpt][classifier][shapes]") {
+    ClassifierSetup s(classifier_config(Pooling::last));
+    const std::vector<int32_t> full{8, 8, 8};
+    const float with_lengths = classifier_forward(s.model, s.acts, s.inputs, full, &s.labels);
+    CHECK(classifier_forward(s.model, s.acts, s.inputs, {}, &s.labels) == with_lengths);
+    CHECK(s.acts.cls_logits.n_rows == 3); // (K, B)
+    CHECK(s.acts.cls_logits.n_cols == 3);
+    CHECK(s.acts.logits.is_empty()); // a classifier never computes the (V, N) logits
+    CHECK(classifier_forward(s.model, s.acts, s.inputs, s.lengths, nullptr) == 0.0f);
+    CHECK_THROWS_WITH(classifier_backward(s.model, s.acts, s.inputs, s.lengths, s.labels),
+                      Contains("classifier_forward with labels"));
+    const std::vector<int32_t> zero{8, 0, 1}, too_long{8, 9, 1}, two{8, 5};
+    CHECK_THROWS_WITH(classifier_forward(s.model, s.acts, s.inputs, zero, &s.labels),
+                      Contains("sequence 1 has length 0") && Contains("1..8"));
+    CHECK_THROWS_WITH(classifier_forward(s.model, s.acts, s.inputs, too_long, &s.labels), Contains("length 9"));
+    CHECK_THROWS_WITH(classifier_forward(s.model, s.acts, s.inputs, two, &s.labels), Contains("2 lengths for 3"));
+    const std::vector<int32_t> bad_label{0, 3, 1};
+    CHECK_THROWS_WITH(classifier_forward(s.model, s.acts, s.inputs, s.lengths, &bad_label),
+                      Contains("label 3") && Contains("0..2"));
+    CHECK_THROWS_WITH(gpt_forward(s.model, s.acts, s.inputs, nullptr), Contains("classifier_forward"));
+    Setup lm(ch11_config(), 3, 8);
+    CHECK_THROWS_WITH(classifier_forward(lm.model, lm.acts, s.inputs, s.lengths, &s.labels),
+                      Contains("language model"));
+}
+
+TEST_CASE("the masked (SFT) loss: a mean over the scored tokens, its gradient checks, masked tokens add nothing",
+          "[ch11][model][gpt][sft][gradcheck]") {
+    Setup s(ch11_config(), 2, 8);
+    // Row 0: a "prompt" of 3 tokens whose targets are masked; row 1: masked after position 4
+    // (padding). 10 of the 16 tokens are scored.
+    for (const int n : {0, 1, 2, 13, 14, 15}) s.targets[n] = ignore_target;
+    const size_t scored = 10;
+    auto masked_loss = [&] {
+        gpt_forward(s.model, s.acts, s.inputs, &s.targets);
+        double sum = 0.0;
+        for (float l : s.acts.losses) sum += l;
+        return sum / static_cast<double>(scored); // eq. (11.5): the masked tokens' 0 losses are not counted
+    };
+    const float loss = gpt_forward(s.model, s.acts, s.inputs, &s.targets);
+    CHECK(loss == Approx(masked_loss()).epsilon(1e-6)); // float vs double mean of 10 values
+    s.backward_into_zeroed_grads();
+    for (const int n : {0, 1, 2, 13, 14, 15}) { // a masked target contributes no gradient at all
+        INFO("token " << n);
+        CHECK(s.acts.losses[n] == 0.0f);
+        CHECK(arma::abs(s.acts.dlogits.col(n)).max() == 0.0f);
+    }
+    CHECK(arma::abs(s.acts.dlogits.col(3)).max() > 0.0f);
+    const Vec analytic = s.model.grads;
+    const std::vector<size_t> probes = probe_indices(
+        s.model.layout, [](const std::string&) { return false; }, 3);
+    CHECK(check_gradient_at(s.model, analytic, probes, masked_loss, "masked (SFT) loss") == 0);
+
+    // What sits at masked positions changes nothing: the masked inputs after row 1's last scored
+    // token (positions 5..7: their outputs are read by no scored token, causal attention) and the
+    // value a masked target would have had (it is replaced by ignore_target in the batch).
+    const Vec grads = s.model.grads;
+    for (const int n : {13, 14, 15}) s.inputs[n] = (s.inputs[n] + 5) % 11;
+    s.backward_into_zeroed_grads();
+    CHECK(gpt_forward(s.model, s.acts, s.inputs, &s.targets) == loss);
+    CHECK(arma::accu(s.model.grads != grads) == 0);
+    // Unmasking one of them does change the loss: the check above could fail.
+    s.targets[14] = 1;
+    CHECK(gpt_forward(s.model, s.acts, s.inputs, &s.targets) != loss);
+}

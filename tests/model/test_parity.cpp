@@ -208,3 +208,194 @@ TEST_CASE("five AdamW steps with gradient clipping match PyTorch's losses, norms
         return tol;
     });
 }
+
+// ---- [ch11] Fine-tuning: LoRA on every linear, the masked SFT loss, a classification head ----
+//
+// tests/fixtures/finetune_reference.safetensors (make_reference.py --variant finetune): the gpt2
+// model above with rank-4 adapters (alpha 6, so s = 1.5, and B != 0 so that the adapters matter) on
+// attn.c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj of both blocks, and one batch of B3 T8 scored
+// three ways, each with its own config in the metadata ("<case>.config"):
+//   sft       the language model, with the targets of prompt and padding positions -1 (not scored)
+//   cls_last  a K=3 classifier reading the last real token of rows of 8, 3 and 6 tokens
+//   cls_mean  the same head reading the mean of each row's real tokens
+// The tolerances are the chapter 06 ones above, for the same reasons: the same model, with four
+// more small matrix products per linear.
+
+// This section's own includes, kept with it.
+#include "gptbook/model/finetune.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace {
+
+const char* const finetune_cases[] = {"sft", "cls_last", "cls_mean"};
+
+void use_finetune_fixture() {
+    static const SafeTensors finetune =
+        SafeTensors::load(GPTBOOK_SOURCE_DIR "/tests/fixtures/finetune_reference.safetensors");
+    current = &finetune;
+}
+
+/// The fixture's model for one case (config "<case>.config"), with the shared initial parameters.
+std::unique_ptr<GPT> finetune_model(const std::string& which) {
+    const GPTConfig config = nlohmann::json::parse(fixture().meta(which + ".config")).get<GPTConfig>();
+    REQUIRE(config.lora_rank == 4);
+    REQUIRE(config.lora_scale() == 1.5f);
+    REQUIRE(config.n_classes == (which == "sft" ? 0 : 3));
+    auto model = std::make_unique<GPT>(config);
+    read_parameters(fixture(), *model, "param.");
+    return model;
+}
+
+std::vector<int32_t> ints(const std::string& name) {
+    std::vector<int32_t> out;
+    for (int64_t v : fixture().get_ints(name)) out.push_back(static_cast<int32_t>(v));
+    return out;
+}
+
+/// One case's batch: inputs, and the SFT targets or the classifier's lengths and labels.
+struct FinetuneBatch {
+    Tokens inputs, targets;
+    std::vector<int32_t> lengths, labels;
+    bool classifier = false;
+};
+
+FinetuneBatch finetune_batch(const std::string& which) {
+    FinetuneBatch b{tokens("inputs"), {}, {}, {}, which != "sft"};
+    if (b.classifier) {
+        b.lengths = ints("lengths");
+        b.labels = ints("labels");
+    } else {
+        b.targets = tokens("sft.targets");
+    }
+    return b;
+}
+
+/// A forward pass of the case: the loss, with the logits in acts.logits or acts.cls_logits.
+float finetune_forward(const GPT& model, ActivationTensors& acts, const FinetuneBatch& b) {
+    return b.classifier ? classifier_forward(model, acts, b.inputs, b.lengths, &b.labels)
+                        : gpt_forward(model, acts, b.inputs, &b.targets);
+}
+
+void finetune_backward(GPT& model, ActivationTensors& acts, const FinetuneBatch& b) {
+    if (b.classifier) classifier_backward(model, acts, b.inputs, b.lengths, b.labels);
+    else gpt_backward(model, acts, b.inputs, b.targets);
+}
+
+const Mat& finetune_logits(const ActivationTensors& acts, const FinetuneBatch& b) {
+    return b.classifier ? acts.cls_logits : acts.logits; // (K, B) or (V, N): PyTorch's (B, K), (B, T, V)
+}
+
+} // namespace
+
+TEST_CASE("LoRA, the masked SFT loss and the classification head (pool last and mean) match PyTorch: logits, "
+          "loss and every parameter gradient",
+          "[ch11][parity]") {
+    use_finetune_fixture();
+    const std::string which = GENERATE(from_range(std::begin(finetune_cases), std::end(finetune_cases)));
+    INFO("case " << which);
+    auto model = finetune_model(which);
+    const nlohmann::json batch = nlohmann::json::parse(fixture().meta("batch"));
+    const FinetuneBatch b = finetune_batch(which);
+    ActivationTensors acts(model->config, batch.at("B"), batch.at("T"));
+    const float loss = finetune_forward(*model, acts, b);
+    model->zero_grad();
+    finetune_backward(*model, acts, b);
+
+    print_header(("parity with PyTorch (ch11 " + which + "): forward and backward").c_str());
+    // As chapter 06's logits: O(1) values through ~10 float32 layers (measured: see the table).
+    const std::vector<float> ref_logits = fixture().get_f32(which + ".logits");
+    const Mat& logits = finetune_logits(acts, b);
+    REQUIRE(logits.n_elem == ref_logits.size());
+    compare(which + ".logits", logits.memptr(), ref_logits, absolute(ref_logits.size(), 1e-5));
+    // A mean of 3 (classifier) or 11 (scored SFT tokens) O(1) terms: 1e-6 is a few float32 ulps.
+    compare(which + ".loss", &loss, fixture().get_f32(which + ".loss"), absolute(1, 1e-6));
+    compare_parameters(*model, model->grads, which + ".grad.", [](const ParamSpec&, const std::vector<float>& ref) {
+        return absolute(ref.size(), grad_atol_of_max * max_abs(ref), grad_rtol);
+    });
+
+    // Folding the adapters into the weights (eq. 11.10) computes the same function: the merged
+    // model has no adapters and PyTorch's logits. W + s B A rounds once more per weight (~6e-8
+    // relative), far below the 1e-5 above (measured: see the table).
+    auto merged = merge_lora(*model);
+    CHECK(merged->config.lora_rank == 0);
+    CHECK(merged->layout.size() + 16 == model->layout.size()); // 2 layers x 4 linears x (A, B)
+    ActivationTensors merged_acts(merged->config, batch.at("B"), batch.at("T"));
+    const float merged_loss = finetune_forward(*merged, merged_acts, b);
+    compare(which + ".logits (merged)", finetune_logits(merged_acts, b).memptr(), ref_logits,
+            absolute(ref_logits.size(), 1e-5));
+    compare(which + ".loss (merged)", &merged_loss, fixture().get_f32(which + ".loss"), absolute(1, 1e-6));
+}
+
+TEST_CASE("five AdamW steps on the adapters and the head alone match PyTorch, and the frozen base does not move",
+          "[ch11][parity]") {
+    use_finetune_fixture();
+    const std::string which = GENERATE(from_range(std::begin(finetune_cases), std::end(finetune_cases)));
+    INFO("case " << which);
+    const nlohmann::json hp = nlohmann::json::parse(fixture().meta("adamw"));
+    const float lr = hp.at("lr"), max_norm = hp.at("grad_clip");
+    const AdamWConfig adamw{hp.at("beta1"), hp.at("beta2"), hp.at("eps"), hp.at("weight_decay")};
+    const int steps = hp.at("steps");
+    const nlohmann::json batch = nlohmann::json::parse(fixture().meta("batch"));
+    auto model = finetune_model(which);
+    const FinetuneBatch b = finetune_batch(which);
+    // What `gptbook finetune --train lora` trains: every .lora_A and .lora_B, and the head cls.
+    const size_t trainable = model->set_trainable(finetune_trainable(model->config, FinetuneScope::lora, 1, false));
+    size_t expected = 0;
+    for (const ParamSpec& s : model->layout)
+        if (s.name.ends_with(".lora_A") || s.name.ends_with(".lora_B") || s.name.starts_with("cls.")) {
+            CHECK(s.trainable);
+            expected += s.numel;
+        } else {
+            CHECK_FALSE(s.trainable);
+        }
+    REQUIRE(trainable == expected);
+    ActivationTensors acts(model->config, batch.at("B"), batch.at("T"));
+    AdamWState state(trainable);
+    std::vector<float> losses, norms;
+    for (int step = 0; step < steps; ++step) {
+        model->zero_grad();
+        losses.push_back(finetune_forward(*model, acts, b));
+        finetune_backward(*model, acts, b);
+        if (step == 0) {
+            // Freezing the base changes no trainable gradient, and leaves every frozen one 0
+            // (the backward pass skips their work altogether).
+            print_header(("parity with PyTorch (ch11 " + which + "): gradients with the base frozen").c_str());
+            for (const ParamSpec& s : model->layout) {
+                const float* g = model->grads.memptr() + s.offset;
+                if (!s.trainable) {
+                    CHECK(std::all_of(g, g + s.numel, [](float x) { return x == 0.0f; }));
+                    continue;
+                }
+                const std::vector<float> ref = fixture().get_f32(which + ".grad." + s.name);
+                compare(which + ".grad." + s.name, g, ref,
+                        absolute(ref.size(), grad_atol_of_max * max_abs(ref), grad_rtol));
+            }
+        }
+        norms.push_back(clip_grad_norm(model->grads, max_norm));
+        adamw_update(model->params, model->grads, state, model->layout, lr, adamw);
+    }
+    CHECK(state.step == steps);
+
+    print_header(("parity with PyTorch (ch11 " + which + "): 5 AdamW steps on the adapters and the head").c_str());
+    // The reasoning of chapter 06's AdamW test, unchanged: the same tolerances.
+    compare(which + ".adamw.losses", losses.data(), fixture().get_f32(which + ".adamw.losses"), absolute(steps, 1e-5));
+    compare(which + ".adamw.grad_norms", norms.data(), fixture().get_f32(which + ".adamw.grad_norms"),
+            absolute(steps, 1e-6, 1e-5));
+    for (const ParamSpec& s : model->layout) {
+        const float* p = model->params.memptr() + s.offset;
+        if (!s.trainable) { // frozen: bit for bit the initial value, no weight decay either
+            const std::vector<float> initial = fixture().get_f32("param." + s.name);
+            CHECK(std::equal(initial.begin(), initial.end(), p));
+            continue;
+        }
+        const std::vector<float> ref = fixture().get_f32(which + ".final." + s.name);
+        const std::vector<float> g0 = fixture().get_f32(which + ".grad." + s.name);
+        const double dg = grad_atol_of_max * max_abs(g0);
+        Tolerance tol = absolute(ref.size(), 0.0, 1e-5);
+        for (size_t i = 0; i < ref.size(); ++i)
+            tol.atol[i] = 1e-6 + steps * lr * std::min(2.0, dg / (std::abs(g0[i]) + adamw.eps));
+        compare(which + ".final." + s.name, p, ref, tol);
+    }
+}

@@ -110,7 +110,7 @@ TEST_CASE("adamw_update rejects buffers of different sizes", "[ch06][optim][adam
     CHECK(state.step == 0); // a refused update does not count
 }
 
-TEST_CASE("a frozen tensor keeps its values and has no moments; the trainable ones update as before",
+TEST_CASE("a frozen tensor keeps its values and has no moments, the trainable ones update as before",
           "[ch06][ch11][optim][adamw]") {
     std::vector<ParamSpec> layout = three_parameters();
     const Vec start = {0.5f, -0.25f, 1.0f}, grads = {0.1f, -0.2f, 0.3f};

@@ -70,7 +70,7 @@ TEST_CASE("a trained tokenizer survives to_json and from_json unchanged", "[ch01
     CHECK(back.encode(text) == tok.encode(text));
 }
 
-TEST_CASE("save then load gives the same tokenizer; bad files name their path", "[ch01][bpe_io]") {
+TEST_CASE("save then load gives the same tokenizer, bad files name their path", "[ch01][bpe_io]") {
     const test::TempDir dir;
     const auto tok = BpeTokenizer::train("abcabcabd abd", 262);
     tok.save(dir.file("tok.json"));

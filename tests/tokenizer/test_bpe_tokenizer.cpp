@@ -39,7 +39,7 @@ TEST_CASE("a merge may only join ids that exist before it, and only once", "[ch0
     CHECK_THROWS_WITH(BpeTokenizer::from_merges({}, BpePattern::gpt2, {"\xFF"}), Contains("not valid UTF-8"));
 }
 
-TEST_CASE("decode_bytes concatenates token bytes; decode replaces invalid UTF-8 with U+FFFD", "[ch01][bpe_tokenizer]") {
+TEST_CASE("decode_bytes concatenates token bytes, decode replaces invalid UTF-8 with U+FFFD", "[ch01][bpe_tokenizer]") {
     const auto tok = BpeTokenizer::from_merges({{0xC3, 0xA9}}, BpePattern::gpt2, {"<|endoftext|>"});
     CHECK(tok.decode_bytes({'c', 'a', 'f', 256}) == "caf\xC3\xA9");
     CHECK(tok.decode({'c', 'a', 'f', 256, 257}) == "caf\xC3\xA9<|endoftext|>");

@@ -14,7 +14,14 @@ adamw.grad_norms, final.*). Metadata: config, adamw, batch, torch_version, gener
 switch of chapter 10 (rotary positions on queries and keys, RMSNorm, SwiGLU, 2 key/value heads for
 4 query heads, no biases, an untied lm_head), each written here from its paper's equations.
 
-  /usr/bin/python3 tools/reference/make_reference.py [--variant gpt2|llama] [--out PATH]
+--variant finetune writes tests/fixtures/finetune_reference.safetensors: chapter 11 on the gpt2 model,
+with LoRA adapters (y = W x + b + (alpha/r) B (A x)) on all four linears of every block, one
+batch scored three ways: a language model with the masked SFT loss (targets -1 ignored, the mean
+over the scored tokens), and a classification head reading each right-padded row's last real token
+or the mean of its real tokens. For each: logits, loss, every gradient (nothing frozen), then 5 AdamW
+steps with the base frozen (only the adapters and the head train).
+
+  /usr/bin/python3 tools/reference/make_reference.py [--variant gpt2|llama|finetune] [--out PATH]
 """
 import argparse
 import hashlib
@@ -39,6 +46,11 @@ LLAMA_CONFIG = {"vocab_size": 13, "block_size": 8, "n_layer": 2, "n_head": 4, "n
                 "position": "rope", "rope_theta": 10000.0, "norm": "rmsnorm", "mlp": "swiglu", "multiple_of": 8,
                 "n_kv_head": 2, "bias": False, "tie_head": False}
 BATCH = {"B": 3, "T": 8}
+# Chapter 11 (--variant finetune): rank 4 adapters, scale alpha / r = 1.5 (not 1, so a missing or
+# inverted scale shows); 3 classes; rows of 8, 3 and 6 real tokens (the rest is padding).
+LORA = {"lora_rank": 4, "lora_alpha": 6.0, "lora_targets": "attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj"}
+N_CLASSES = 3
+LENGTHS = [8, 3, 6]
 ADAMW = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "grad_clip": 1.0,
          "steps": 5}
 SEED = 42
@@ -284,6 +296,160 @@ def compute_reference(variant):
     return out, metadata
 
 
+# ---- Chapter 11: fine-tuning (--variant finetune) ----
+
+class LoRALinear(nn.Module):
+    """A linear layer with a low-rank adapter beside it (Hu et al. 2021):
+    y = W x + b + s B (A x), A (r, in), B (out, r), s = alpha / r. W and b are the wrapped layer's
+    own tensors, so the names stay GPT-2's (.weight, .bias) and the factors are .lora_A, .lora_B."""
+
+    def __init__(self, linear, r, alpha):
+        super().__init__()
+        self.weight, self.bias = linear.weight, linear.bias
+        out_features, in_features = linear.weight.shape
+        self.lora_A = nn.Parameter(torch.empty(r, in_features))
+        self.lora_B = nn.Parameter(torch.empty(out_features, r))
+        self.scale = alpha / r
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias) + self.scale * F.linear(F.linear(x, self.lora_A), self.lora_B)
+
+
+def attach_lora(model, r, alpha):
+    """Wraps c_attn, attn.c_proj, c_fc and mlp.c_proj of every block. A ~ U(-1/sqrt(in), 1/sqrt(in))
+    as gptbook initialises it, but B ~ N(0, 0.05^2) instead of gptbook's zeros: with B = 0 the
+    adapter would change nothing and dA would be 0, and the test could not see a mistake in either."""
+    for block in model.h:
+        for parent, name in ((block.attn, "c_attn"), (block.attn, "c_proj"), (block.mlp, "c_fc"),
+                             (block.mlp, "c_proj")):
+            lora = LoRALinear(getattr(parent, name), r, alpha)
+            bound = 1.0 / math.sqrt(lora.lora_A.size(1))
+            with torch.no_grad():
+                lora.lora_A.uniform_(-bound, bound)
+                lora.lora_B.normal_(0.0, 0.05)
+            setattr(parent, name, lora)
+
+
+def final_norm(model, idx):
+    """The GPT's blocks and final LayerNorm, without the head: (B, T, C)."""
+    x = model.wte(idx) + model.wpe(torch.arange(idx.size(1)))
+    for block in model.h:
+        x = block(x)
+    return model.ln_f(x)
+
+
+def sft_forward(model, idx, targets):
+    """Next-token logits (B, T, V) from the tied head; the loss is the mean over the scored targets
+    only (targets -1: prompt and padding positions, PyTorch's ignore_index)."""
+    logits = F.linear(final_norm(model, idx), model.wte.weight)
+    return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+
+
+def classifier_forward(model, cls, idx, lengths, labels, pool):
+    """One vector per row from its first lengths[b] tokens (the last of them, or their mean), then
+    class logits (B, K) = cls(h) and the mean cross-entropy over the B rows."""
+    x = final_norm(model, idx)
+    if pool == "last":
+        h = torch.stack([x[b, lengths[b] - 1] for b in range(x.size(0))])
+    else:
+        h = torch.stack([x[b, :lengths[b]].mean(dim=0) for b in range(x.size(0))])
+    logits = cls(h)
+    return logits, F.cross_entropy(logits, labels)
+
+
+FINETUNE_CASES = ("sft", "cls_last", "cls_mean")
+
+
+def compute_finetune_reference():
+    """Returns ({name: np.ndarray}, metadata): shared param.* (the gpt2 model, its adapters and the
+    head cls), inputs, lengths, labels, and per case (sft, cls_last, cls_mean) its logits, loss,
+    every gradient and the AdamW run with only the adapters (and the head) trainable."""
+    torch.manual_seed(SEED)
+    c = CONFIG
+    base = GPT(c["vocab_size"], c["block_size"], c["n_layer"], c["n_head"], c["n_embd"])
+    perturb_affine_params(base)
+    attach_lora(base, LORA["lora_rank"], LORA["lora_alpha"])
+    cls = nn.Linear(c["n_embd"], N_CLASSES)
+    with torch.no_grad():  # larger than GPT-2's 0.02, so that the classes' scores differ visibly
+        cls.weight.normal_(0.0, 0.2)
+        cls.bias.normal_(0.0, 0.1)
+    B, T = BATCH["B"], BATCH["T"]
+    inputs = torch.randint(0, c["vocab_size"], (B, T), dtype=torch.int64)
+    # SFT targets: a prompt of 3, 4 and 2 tokens is not scored, nor the padding after rows 1 and 2.
+    sft_targets = torch.randint(0, c["vocab_size"], (B, T), dtype=torch.int64)
+    for b, (prompt, length) in enumerate(zip([3, 4, 2], [8, 7, 5])):
+        sft_targets[b, :prompt] = -1
+        sft_targets[b, length:] = -1
+    lengths = torch.tensor(LENGTHS, dtype=torch.int64)
+    labels = torch.tensor([2, 0, 1], dtype=torch.int64)
+
+    initial = {n: p.detach().clone() for n, p in base.named_parameters()}
+    initial.update({f"cls.{n}": p.detach().clone() for n, p in cls.named_parameters()})
+    out = {"inputs": as_np(inputs), "sft.targets": as_np(sft_targets), "lengths": as_np(lengths),
+           "labels": as_np(labels)}
+    out.update({f"param.{n}": as_np(p) for n, p in initial.items()})
+
+    def named(case):  # the parameters of a case, under gptbook's names
+        params = dict(base.named_parameters())
+        if case != "sft":
+            params.update({f"cls.{n}": p for n, p in cls.named_parameters()})
+        return params
+
+    def run(case):
+        if case == "sft":
+            return sft_forward(base, inputs, sft_targets)
+        return classifier_forward(base, cls, inputs, LENGTHS, labels, case.split("_")[1])
+
+    configs = {}
+    for case in FINETUNE_CASES:
+        with torch.no_grad():  # every case starts from the same initial parameters
+            for n, p in named(case).items():
+                p.copy_(initial[n])
+                p.requires_grad_(True)
+                p.grad = None
+        params = named(case)
+        logits, loss = run(case)
+        loss.backward()
+        out.update({f"{case}.logits": as_np(logits), f"{case}.loss": as_np(loss)})
+        out.update({f"{case}.grad.{n}": as_np(p.grad) for n, p in params.items()})
+
+        # The base is frozen: only the adapters and the head get gradients and AdamW updates.
+        trainable = {n: p for n, p in params.items() if ".lora_" in n or n.startswith("cls.")}
+        for n, p in params.items():
+            p.requires_grad_(n in trainable)
+            p.grad = None
+        groups = [{"params": [p for p in trainable.values() if p.dim() >= 2], "weight_decay": ADAMW["weight_decay"]},
+                  {"params": [p for p in trainable.values() if p.dim() < 2], "weight_decay": 0.0}]
+        groups = [g for g in groups if g["params"]]
+        opt = torch.optim.AdamW(groups, lr=ADAMW["lr"], betas=(ADAMW["beta1"], ADAMW["beta2"]), eps=ADAMW["eps"])
+        losses, norms = [], []
+        for _ in range(ADAMW["steps"]):
+            opt.zero_grad(set_to_none=True)
+            _, step_loss = run(case)
+            step_loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(list(trainable.values()), ADAMW["grad_clip"])
+            opt.step()
+            losses.append(step_loss.item())
+            norms.append(norm.item())
+        out[f"{case}.adamw.losses"] = np.array(losses, dtype=np.float32)
+        out[f"{case}.adamw.grad_norms"] = np.array(norms, dtype=np.float32)
+        out.update({f"{case}.final.{n}": as_np(p) for n, p in trainable.items()})
+        if out[f"{case}.adamw.losses"][0] != out[f"{case}.loss"]:
+            raise RuntimeError(f"{case}: first AdamW loss {losses[0]} differs from the reference loss")
+        for n, p in params.items():
+            if n not in trainable and not torch.equal(p, initial[n]):
+                raise RuntimeError(f"{case}: frozen tensor {n} changed")
+        config = dict(c, **LORA)
+        if case != "sft":
+            config.update(n_classes=N_CLASSES, pool=case.split("_")[1])
+        configs[case] = config
+
+    metadata = {f"{case}.config": json.dumps(configs[case]) for case in FINETUNE_CASES}
+    metadata.update({"adamw": json.dumps(ADAMW), "batch": json.dumps(BATCH), "torch_version": torch.__version__,
+                     "generator": "tools/reference/make_reference.py --variant finetune"})
+    return out, metadata
+
+
 def check_round_trip(path, tensors, metadata):
     """Reads the file back and requires every tensor (dtype, shape, bits) and metadata entry to match."""
     back, back_meta = read_safetensors(path)
@@ -299,19 +465,24 @@ def check_round_trip(path, tensors, metadata):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", choices=["gpt2", "llama"], default="gpt2",
-                    help="gpt2 (GPT-2's architecture) or llama (every switch of chapter 10)")
-    ap.add_argument("--out", help="default tests/fixtures/gpt_reference.safetensors (gpt2) or "
-                                  "llama_reference.safetensors (llama)")
+    ap.add_argument("--variant", choices=["gpt2", "llama", "finetune"], default="gpt2",
+                    help="gpt2 (GPT-2's architecture), llama (every switch of chapter 10) or finetune "
+                         "(chapter 11: LoRA, the masked SFT loss, a classification head)")
+    ap.add_argument("--out", help="default tests/fixtures/gpt_reference.safetensors (gpt2), "
+                                  "llama_reference.safetensors (llama) or finetune_reference.safetensors")
     args = ap.parse_args()
     if args.out is None:
-        name = "gpt_reference.safetensors" if args.variant == "gpt2" else "llama_reference.safetensors"
+        name = {"gpt2": "gpt_reference.safetensors", "llama": "llama_reference.safetensors",
+                "finetune": "finetune_reference.safetensors"}[args.variant]
         args.out = str(REPO_ROOT / "tests" / "fixtures" / name)
 
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
-    tensors, metadata = compute_reference(args.variant)
+    if args.variant == "finetune":
+        tensors, metadata = compute_finetune_reference()
+    else:
+        tensors, metadata = compute_reference(args.variant)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -323,9 +494,10 @@ def main():
     blob = out.read_bytes()
     np.set_printoptions(precision=8, floatmode="fixed")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    print(f"loss {float(tensors['loss']):.8f}")
-    print(f"adamw.losses {tensors['adamw.losses']}")
-    print(f"adamw.grad_norms {tensors['adamw.grad_norms']}")
+    for case in ([""] if args.variant != "finetune" else [c + "." for c in FINETUNE_CASES]):
+        print(f"{case}loss {float(tensors[case + 'loss']):.8f}")
+        print(f"{case}adamw.losses {tensors[case + 'adamw.losses']}")
+        print(f"{case}adamw.grad_norms {tensors[case + 'adamw.grad_norms']}")
     print(f"wrote {out}: {len(tensors)} tensors, {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()}")
     print("round trip: every tensor and metadata entry read back identical")
 

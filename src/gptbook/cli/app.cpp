@@ -19,11 +19,14 @@ int run_app(int argc, const char* const* argv) {
     app.set_help_all_flag("--help-all", "Show the help of every subcommand");
     app.set_version_flag("--version", "gptbook " GPTBOOK_VERSION);
     add_train_command(app);
+    add_finetune_command(app);
     add_sample_command(app);
+    add_chat_command(app);
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);
     add_tokenize_command(app);
+    add_import_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

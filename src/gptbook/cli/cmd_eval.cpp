@@ -7,6 +7,7 @@
 #include "gptbook/data/fetch.hpp"
 #include "gptbook/sample/task_eval.hpp"
 #include "gptbook/train/evaluate.hpp"
+#include "gptbook/train/finetune_data.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -16,15 +17,41 @@ namespace gptbook::cli {
 namespace {
 
 struct EvalArgs {
-    std::string run, data, split = "all";
+    std::string run, data, labels, chat, split = "all";
     int examples = 1000;
     int threads = 0;
 };
 
+// A fine-tuned run's metric (chapter 11): a classifier's accuracy and confusion matrix on a labelled
+// split, or a chat model's exact match on held-out instructions.
+void eval_finetuned(const Run& run, const FinetuneSpec& spec, const std::string& split) {
+    GPTConfig config = run.model().config;
+    const FinetuneData data = make_finetune_data(spec, config, run.tokenizer);
+    GPTBOOK_CHECK(
+        config.n_classes == run.model().config.n_classes && config.vocab_size == run.model().config.vocab_size,
+        run.model_path << " was not fine-tuned on " << data.spec << " (it has " << run.model().config.n_classes
+                       << " classes and " << run.model().config.vocab_size << " tokens; the data needs "
+                       << config.n_classes << " and " << config.vocab_size << ")");
+    if (!spec.labels.empty()) {
+        const std::vector<std::string> stored = classes_of(run.loaded.metadata, config.n_classes);
+        GPTBOOK_CHECK(stored == data.classes, run.model_path << " was trained on other classes than " << spec.labels);
+    }
+    std::printf("%s\n%s", data.summary.c_str(), data.report(run.model(), split).c_str());
+}
+
 void run_eval(EvalArgs& a) {
     set_num_threads(a.threads);
-    const Run run = load_run(a.run);
+    const Run run = load_run(a.run, /*merge_adapters=*/true);
     std::string data = a.data.empty() ? run.data : a.data;
+    if (!a.labels.empty() || !a.chat.empty() ||
+        (a.data.empty() && (data.starts_with("labels:") || data.starts_with("chat:")))) {
+        FinetuneSpec spec{a.labels, a.chat, ""};
+        if (a.labels.empty() && a.chat.empty())
+            (data.starts_with("labels:") ? spec.labels : spec.chat) = data.substr(data.find(':') + 1);
+        eval_finetuned(run, spec, a.split == "all" ? "test" : a.split);
+        return;
+    }
+    check_generates_text(run, "be scored on a text");
     GPTBOOK_CHECK(!data.empty(), run.model_path << " does not record its training data; name a text with --data FILE");
     if (data.rfind("task:", 0) == 0) {
         const Task task = make_task(data.substr(5));
@@ -53,12 +80,20 @@ void run_eval(EvalArgs& a) {
 void add_eval_command(CLI::App& app) {
     auto args = std::make_shared<EvalArgs>();
     EvalArgs& a = *args;
-    CLI::App* cmd = app.add_subcommand("eval", "Loss and perplexity on a text, or accuracy on a synthetic task");
+    CLI::App* cmd = app.add_subcommand(
+        "eval", "Loss and perplexity on a text; accuracy on a synthetic task, a labelled set or instructions");
     cmd->add_option("--run", a.run, "Run directory (runs/NAME) or model .safetensors file")->required();
     cmd->add_option("--data", a.data,
                     "Corpus name or text file (default: what the run trained on); task:NAME for a task");
-    cmd->add_option("--split", a.split, "Which part of the text: all, train (first 90%) or val (last 10%)")
-        ->check(CLI::IsMember({"all", "train", "val"}))
+    cmd->add_option("--labels", a.labels,
+                    "A classifier's accuracy and confusion matrix on a labelled set: spam, or a directory with "
+                    "train/val/test.jsonl (default: what a fine-tuned run learned)");
+    cmd->add_option("--chat", a.chat,
+                    "A chat model's exact match on held-out instructions: instructions, or an Alpaca JSON file");
+    cmd->add_option("--split", a.split,
+                    "Which part of the text: all, train (first 90%) or val (last 10%); of a labelled set or the "
+                    "instructions: test (default) or val")
+        ->check(CLI::IsMember({"all", "train", "val", "test"}))
         ->capture_default_str();
     cmd->add_option("--examples", a.examples, "Held-out examples scored on a task")->capture_default_str();
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();

@@ -59,7 +59,8 @@ void print_model_file(const std::string& path) {
                     c.dropout);
         for (const ParamSpec& spec : parameter_layout(c)) names.push_back(spec.name);
     }
-    for (const char* key : {"gptbook.step", "gptbook.val_loss", "gptbook.data"})
+    for (const char* key : {"gptbook.step", "gptbook.val_loss", "gptbook.data", "gptbook.base", "gptbook.classes",
+                            "gptbook.import.source"})
         if (f.metadata.count(key)) std::printf("%s: %s\n", key + 8, f.meta(key).c_str());
     print_tensors(f, names);
 }

@@ -33,7 +33,8 @@ void run_sample(SampleArgs& a) {
     GPTBOOK_CHECK(!(a.no_cache && a.device == "cuda"),
                   "--no-cache recomputes on the CPU only; drop it or --device cuda");
     set_num_threads(a.threads);
-    const Run run = load_run(a.run);
+    const Run run = load_run(a.run, /*merge_adapters=*/true);
+    check_generates_text(run, "sample");
     const std::string prompt = a.prompt_file.empty() ? a.prompt : read_file(a.prompt_file);
     GPTBOOK_CHECK(!prompt.empty(), "the prompt is empty; give at least one character (the default is a newline)");
     Tokens ids = run.tokenizer.encode(prompt);

@@ -1,5 +1,6 @@
 // gptbook train: train a GPT on a corpus or a synthetic task, into a run directory.
 #include "gptbook/cli/commands.hpp"
+#include "gptbook/cli/config_options.hpp"
 #include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
@@ -29,22 +30,8 @@ namespace {
 struct TrainArgs {
     std::string preset, data, task, out, device = "cpu", precision = "fp32", position, norm, mlp, tokenizer = "char";
     bool resume = false;
-    GPTConfig model; // holds overrides; applied only where the option was given
-    TrainConfig train;
-    std::vector<std::pair<CLI::Option*, std::function<void(GPTConfig&, TrainConfig&)>>> overrides;
+    ConfigOverrides overrides; // applied only where the option was given
 };
-
-template <typename T>
-void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T TrainConfig::*field,
-                  const std::string& help) {
-    CLI::Option* opt = cmd->add_option(flag, a.train.*field, help);
-    a.overrides.emplace_back(opt, [&a, field](GPTConfig&, TrainConfig& t) { t.*field = a.train.*field; });
-}
-template <typename T>
-void add_override(CLI::App* cmd, TrainArgs& a, const std::string& flag, T GPTConfig::*field, const std::string& help) {
-    CLI::Option* opt = cmd->add_option(flag, a.model.*field, help);
-    a.overrides.emplace_back(opt, [&a, field](GPTConfig& m, TrainConfig&) { m.*field = a.model.*field; });
-}
 
 void print_accuracy(const GPT& model, const TrainingData& d, int examples) {
     const TaskAccuracy acc = task_accuracy(model, *d.task, *d.tokenizer->as_char(), examples);
@@ -82,14 +69,12 @@ void run_train(TrainArgs& a) {
         if (!a.position.empty()) model.position = position_encoding_from_string(a.position);
         if (!a.norm.empty()) model.norm = norm_kind_from_string(a.norm);
         if (!a.mlp.empty()) model.mlp = mlp_kind_from_string(a.mlp);
-        for (auto& [opt, apply] : a.overrides)
-            if (opt->count() > 0) apply(model, train);
+        a.overrides.apply(model, train);
         data = make_training_data(a.data, model, a.tokenizer); // a task sets block_size; vocab_size from the tokenizer
         train.validate();
         model.validate();
     }
-    for (auto& [opt, apply] : a.overrides)
-        if (opt->count() > 0 && opt->get_name() == "--threads") train.threads = a.train.threads;
+    if (a.overrides.given("--threads")) train.threads = a.overrides.train.threads;
     set_num_threads(train.threads);
 
     std::printf(
@@ -111,8 +96,7 @@ void run_train(TrainArgs& a) {
     options.device = a.device;
     options.precision = a.precision;
     options.data = a.data;
-    for (auto& [opt, apply] : a.overrides)
-        if (opt->get_name() == "--log-interval" && opt->count() > 0) options.log_interval_chosen = true;
+    options.log_interval_chosen = a.overrides.given("--log-interval");
     options.tokenizer_json = data->tokenizer->to_json().dump();
     Trainer* trainer_ptr = nullptr;
     if (data->task) options.on_eval = [&](const EvalRow&) { print_accuracy(trainer_ptr->model(), *data, 200); };
@@ -151,35 +135,21 @@ void add_train_command(CLI::App& app) {
         "--tokenizer", a.tokenizer,
         "char (default), bpe:N (byte-level BPE trained on the corpus to N tokens), gpt2, or a tokenizer JSON "
         "file from `gptbook tokenize train`");
-    add_override(cmd, a, "--n-layer", &GPTConfig::n_layer, "Transformer blocks (L)");
-    add_override(cmd, a, "--n-head", &GPTConfig::n_head, "Attention heads (NH)");
-    add_override(cmd, a, "--n-embd", &GPTConfig::n_embd, "Channels (C)");
-    add_override(cmd, a, "--block-size", &GPTConfig::block_size, "Context length (T)");
-    add_override(cmd, a, "--dropout", &GPTConfig::dropout, "Dropout probability");
-    add_override(cmd, a, "--n-kv-head", &GPTConfig::n_kv_head,
-                 "Key/value heads (KVH): n_head (default) down to 1; fewer is grouped-query attention");
-    add_override(cmd, a, "--rope-theta", &GPTConfig::rope_theta, "RoPE's base (default 10000)");
-    add_override(cmd, a, "--multiple-of", &GPTConfig::multiple_of,
-                 "SwiGLU's hidden size is rounded up to a multiple of this (default 256, as Llama)");
-    add_override(cmd, a, "--bias", &GPTConfig::bias,
-                 "true (GPT-2) or false (Llama): biases in linear layers and LayerNorm");
-    add_override(cmd, a, "--tie-head", &GPTConfig::tie_head,
-                 "true (GPT-2: the output head is wte) or false (Llama: its own lm_head)");
-    add_override(cmd, a, "--batch-size", &TrainConfig::batch_size, "Sequences per micro-batch (B)");
-    add_override(cmd, a, "--grad-accum", &TrainConfig::grad_accum, "Micro-batches per optimizer step");
-    add_override(cmd, a, "--max-iters", &TrainConfig::max_iters, "Optimizer steps");
-    add_override(cmd, a, "--lr", &TrainConfig::lr, "Peak learning rate");
-    add_override(cmd, a, "--min-lr", &TrainConfig::min_lr, "Final learning rate of the cosine decay");
-    add_override(cmd, a, "--warmup-iters", &TrainConfig::warmup_iters, "Linear warmup steps");
-    add_override(cmd, a, "--beta1", &TrainConfig::beta1, "AdamW beta1");
-    add_override(cmd, a, "--beta2", &TrainConfig::beta2, "AdamW beta2");
-    add_override(cmd, a, "--weight-decay", &TrainConfig::weight_decay, "AdamW weight decay (matrices only)");
-    add_override(cmd, a, "--grad-clip", &TrainConfig::grad_clip, "Max gradient norm (0: no clipping)");
-    add_override(cmd, a, "--eval-interval", &TrainConfig::eval_interval, "Evaluate and checkpoint every N steps");
-    add_override(cmd, a, "--eval-iters", &TrainConfig::eval_iters, "Batches per evaluation");
-    add_override(cmd, a, "--log-interval", &TrainConfig::log_interval, "Progress line every N steps");
-    add_override(cmd, a, "--seed", &TrainConfig::seed, "Random seed (initialisation, batches, dropout)");
-    add_override(cmd, a, "--threads", &TrainConfig::threads, "CPU threads (0: all cores)");
+    a.overrides.add(cmd, "--n-layer", &GPTConfig::n_layer, "Transformer blocks (L)");
+    a.overrides.add(cmd, "--n-head", &GPTConfig::n_head, "Attention heads (NH)");
+    a.overrides.add(cmd, "--n-embd", &GPTConfig::n_embd, "Channels (C)");
+    a.overrides.add(cmd, "--block-size", &GPTConfig::block_size, "Context length (T)");
+    a.overrides.add(cmd, "--dropout", &GPTConfig::dropout, "Dropout probability");
+    a.overrides.add(cmd, "--n-kv-head", &GPTConfig::n_kv_head,
+                    "Key/value heads (KVH): n_head (default) down to 1; fewer is grouped-query attention");
+    a.overrides.add(cmd, "--rope-theta", &GPTConfig::rope_theta, "RoPE's base (default 10000)");
+    a.overrides.add(cmd, "--multiple-of", &GPTConfig::multiple_of,
+                    "SwiGLU's hidden size is rounded up to a multiple of this (default 256, as Llama)");
+    a.overrides.add(cmd, "--bias", &GPTConfig::bias,
+                    "true (GPT-2) or false (Llama): biases in linear layers and LayerNorm");
+    a.overrides.add(cmd, "--tie-head", &GPTConfig::tie_head,
+                    "true (GPT-2: the output head is wte) or false (Llama: its own lm_head)");
+    add_train_config_options(cmd, a.overrides);
     cmd->callback([args] { run_train(*args); });
 }
 

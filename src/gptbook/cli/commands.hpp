@@ -23,6 +23,12 @@ void add_inspect_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 /// Registers `tokenize` on `app`: train a byte-level BPE tokenizer; encode and decode text.
 void add_tokenize_command(CLI::App& app);
+/// Registers `import` on `app`: a Hugging Face GPT-2 checkpoint turned into a run directory.
+void add_import_command(CLI::App& app);
+/// Registers `finetune` on `app`: start from a trained run; a classifier, a chat model, LoRA (chapter 11).
+void add_finetune_command(CLI::App& app);
+/// Registers `chat` on `app`: talk to a chat fine-tuned run, one prompt per line (chapter 11).
+void add_chat_command(CLI::App& app);
 
 /// The command as the user typed it (`build/release/gptbook`, or `gptbook` when it was found on the
 /// PATH), for hints that name a command to run next: a student can paste them as they are.

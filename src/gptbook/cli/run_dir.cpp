@@ -2,6 +2,7 @@
 
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/model/finetune.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@ Tokenizer tokenizer_from_json(const std::string& json, const std::string& what) 
     return Tokenizer::from_json(j, what);
 }
 
-Run load_run(const std::string& dir_or_file) {
+Run load_run(const std::string& dir_or_file, bool merge_adapters) {
     namespace fs = std::filesystem;
     std::string model_path = dir_or_file;
     if (fs::is_directory(dir_or_file)) {
@@ -49,7 +50,15 @@ Run load_run(const std::string& dir_or_file) {
                              << "vocab_size is " << loaded.model->config.vocab_size << "; the file is inconsistent");
     std::string data;
     if (auto it = loaded.metadata.find(data_key); it != loaded.metadata.end()) data = it->second;
+    if (merge_adapters && loaded.model->config.lora_rank > 0) loaded.model = merge_lora(*loaded.model);
     return Run{model_path, std::move(loaded), std::move(tokenizer), data};
+}
+
+void check_generates_text(const Run& run, const std::string& what) {
+    GPTBOOK_CHECK(run.model().config.n_classes == 0,
+                  run.model_path << " is a classifier (" << run.model().config.n_classes << " classes): it scores "
+                                 << "texts and does not generate them, so it cannot " << what << "; use `"
+                                 << program_name() << " eval --run RUN --labels ...` to score a labelled set");
 }
 
 } // namespace gptbook::cli

@@ -23,8 +23,13 @@ struct Run {
     const GPT& model() const { return *loaded.model; } ///< @return the loaded model
 };
 
-/// Loads runs/NAME (its model.safetensors) or a .safetensors file directly.
-Run load_run(const std::string& dir_or_file);
+/// Loads runs/NAME (its model.safetensors) or a .safetensors file directly. With
+/// `merge_adapters`, LoRA adapters are folded into the weights (merge_lora(), eq. 11.10), so that
+/// sampling costs what the plain model does.
+Run load_run(const std::string& dir_or_file, bool merge_adapters = false);
+
+/// Throws gptbook::Error unless the run generates text (a classifier does not): `what` is the command.
+void check_generates_text(const Run& run, const std::string& what);
 
 /// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
 Tokenizer tokenizer_from_json(const std::string& json, const std::string& what);

@@ -49,6 +49,9 @@ CudaGPT::CudaGPT(const GPT& host, cuda::MatmulPrecision precision, bool trainabl
     : config(host.config), layout(host.layout),
       ctx(std::make_unique<cuda::Context>(precision)), // first: says "no CUDA device found" before anything else
       params(host.params.n_elem) {
+    GPTBOOK_CHECK(config.n_classes == 0 && config.lora_rank == 0,
+                  "the GPU model has no classification head and no LoRA adapters yet (chapter 11 runs on the CPU); "
+                  "use --device cpu (sampling merges the adapters into the weights first, and then runs anywhere)");
     GPTBOOK_CHECK(trainable_count(layout) == parameter_count(layout),
                   "the GPU model trains every tensor; this model has frozen tensors. Use --device cpu");
     const size_t P = params.size();

@@ -22,6 +22,11 @@ struct Batch {
     Tokens targets; ///< (B*T) the id that should follow each input; -1 means "no loss here"
     int B = 0;      ///< rows
     int T = 0;      ///< tokens per row
+    /// (B) the class of each row, for a classifier (chapter 11); empty for language modelling
+    std::vector<int32_t> labels;
+    /// (B) how many tokens of each row are real, the rest padding (a classifier reads the last real
+    /// one); empty when every row is full
+    std::vector<int32_t> lengths;
 
     static constexpr int32_t ignore = -1; ///< a target that the loss skips
 };

@@ -2,6 +2,7 @@
 
 #include "gptbook/core/error.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace gptbook {
@@ -38,6 +39,25 @@ MlpKind mlp_kind_from_string(const std::string& s) {
     GPTBOOK_FAIL("mlp '" << s << "' is unknown; expected 'gelu' or 'swiglu'");
 }
 
+std::string to_string(Pooling p) { return p == Pooling::last ? "last" : "mean"; }
+
+Pooling pooling_from_string(const std::string& s) {
+    if (s == "last") return Pooling::last;
+    if (s == "mean") return Pooling::mean;
+    GPTBOOK_FAIL("pooling '" << s << "' is unknown; expected 'last' or 'mean'");
+}
+
+bool GPTConfig::lora_on(const std::string& name) const {
+    if (lora_rank == 0) return false;
+    size_t start = 0;
+    while (start <= lora_targets.size()) {
+        const size_t comma = std::min(lora_targets.find(',', start), lora_targets.size());
+        if (lora_targets.compare(start, comma - start, name) == 0 && comma - start == name.size()) return true;
+        start = comma + 1;
+    }
+    return false;
+}
+
 int GPTConfig::mlp_hidden() const {
     if (mlp == MlpKind::gelu) return 4 * n_embd;
     // Llama (Touvron et al. 2023): two thirds of 4C, so that three matrices cost what GELU's two
@@ -68,6 +88,28 @@ void GPTConfig::validate() const {
                       << head_size() << " is odd; choose an even head size");
     GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f,
                   "GPTConfig: dropout is " << dropout << ", expected a probability in [0, 1)");
+    GPTBOOK_CHECK(n_classes >= 0 && n_classes != 1,
+                  "GPTConfig: n_classes is " << n_classes << ", expected 0 (a language model) or at least 2 classes");
+    GPTBOOK_CHECK(lora_rank >= 0, "GPTConfig: lora_rank is " << lora_rank << ", expected 0 (no adapters) or more");
+    if (lora_rank == 0) return;
+    positive("lora_alpha", lora_alpha);
+    size_t start = 0;
+    while (start <= lora_targets.size()) {
+        const size_t comma = std::min(lora_targets.find(',', start), lora_targets.size());
+        const std::string name = lora_targets.substr(start, comma - start);
+        bool known = false;
+        for (const char* l : lora_linears) known = known || name == l;
+        GPTBOOK_CHECK(known, "GPTConfig: LoRA target '" << name << "' is not a linear layer of a block; expected a "
+                                                        << "comma-separated list of attn.c_attn, attn.c_proj, "
+                                                        << "mlp.c_fc, mlp.c_proj");
+        start = comma + 1;
+    }
+    // The rank of B A is at most min(out, in), and every adapted layer has C on one side (its input
+    // or its output, and QKV, H >= C): a larger r adds parameters and no expressiveness.
+    GPTBOOK_CHECK(lora_rank <= n_embd,
+                  "GPTConfig: lora_rank=" << lora_rank << " is larger than the layers it adapts "
+                                          << "(n_embd=" << n_embd << " on one side), so B A "
+                                          << "could not be low-rank; choose --lora-rank <= " << n_embd);
 }
 
 std::string architecture_notes(const GPTConfig& c) {
@@ -77,6 +119,8 @@ std::string architecture_notes(const GPTConfig& c) {
     if (c.kv_heads() != c.n_head) s += ", " + std::to_string(c.kv_heads()) + " kv heads";
     if (!c.bias) s += ", no bias";
     if (!c.tie_head) s += ", untied head";
+    if (c.n_classes > 0) s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
+    if (c.lora_rank > 0) s += ", LoRA r" + std::to_string(c.lora_rank) + " on " + c.lora_targets;
     return s;
 }
 
@@ -95,6 +139,15 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
                        {"n_kv_head", c.n_kv_head},
                        {"bias", c.bias},
                        {"tie_head", c.tie_head}};
+    if (c.n_classes > 0) {
+        j["n_classes"] = c.n_classes;
+        j["pool"] = to_string(c.pool);
+    }
+    if (c.lora_rank > 0) {
+        j["lora_rank"] = c.lora_rank;
+        j["lora_alpha"] = c.lora_alpha;
+        j["lora_targets"] = c.lora_targets;
+    }
 }
 
 void from_json(const nlohmann::json& j, GPTConfig& c) {
@@ -131,6 +184,18 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
     get_optional("n_kv_head", c.n_kv_head);
     get_optional("bias", c.bias);
     get_optional("tie_head", c.tie_head);
+    // Chapter 11's fields: a config without them is a language model without adapters.
+    std::string pool = "last";
+    c.n_classes = 0;
+    c.lora_rank = 0;
+    c.lora_alpha = 16.0f;
+    c.lora_targets = GPTConfig{}.lora_targets;
+    get_optional("n_classes", c.n_classes);
+    get_optional("pool", pool);
+    get_optional("lora_rank", c.lora_rank);
+    get_optional("lora_alpha", c.lora_alpha);
+    get_optional("lora_targets", c.lora_targets);
+    c.pool = pooling_from_string(pool);
     c.position = position_encoding_from_string(position);
     c.norm = norm_kind_from_string(norm);
     c.mlp = mlp_kind_from_string(mlp);

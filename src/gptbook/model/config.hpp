@@ -29,6 +29,12 @@ enum class MlpKind {
     swiglu, ///< c_proj(silu(gate(x)) * up(x)), hidden size about 8C/3 (Llama)
 };
 
+/// Which tokens a classification head reads (chapter 11).
+enum class Pooling {
+    last, ///< the last real token of each sequence: the only one that has attended to all the others
+    mean, ///< the mean over the real tokens of each sequence
+};
+
 /// @return "learned", "sinusoidal" or "rope", as position_encoding_from_string reads it back.
 std::string to_string(PositionEncoding p);
 /// Parses "learned", "sinusoidal" or "rope"; throws gptbook::Error on anything else.
@@ -41,6 +47,13 @@ NormKind norm_kind_from_string(const std::string& s);
 std::string to_string(MlpKind m);
 /// Parses "gelu" or "swiglu"; throws gptbook::Error on anything else.
 MlpKind mlp_kind_from_string(const std::string& s);
+/// @return "last" or "mean".
+std::string to_string(Pooling p);
+/// Parses "last" or "mean"; throws gptbook::Error on anything else.
+Pooling pooling_from_string(const std::string& s);
+
+/// The linear layers of a block that can carry a low-rank adapter, by their GPT-2 names.
+inline constexpr const char* lora_linears[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
 
 /// The shape of a GPT. Letters used across the code: V = vocab_size, T = block_size (the context),
 /// L = n_layer, NH = n_head, KVH = n_kv_head, C = n_embd, HS = C / NH, H = the MLP's hidden size.
@@ -61,6 +74,12 @@ struct GPTConfig {
     int n_kv_head = 0;     ///< KVH: key/value heads, from NH (multi-head) down to 1 (multi-query); 0 means NH
     bool bias = true;      ///< linear layers and LayerNorm have biases (GPT-2) or not (Llama)
     bool tie_head = true;  ///< the output head reuses wte (GPT-2) or has its own lm_head (Llama)
+    // Chapter 11: fine-tuning.
+    int n_classes = 0;            ///< K: a classifier's classes (head cls, (K, C)); 0 = a language model
+    Pooling pool = Pooling::last; ///< which tokens the classification head reads
+    int lora_rank = 0;            ///< r: rank of the low-rank adapters; 0 = none
+    float lora_alpha = 16.0f;     ///< the adapters' output is scaled by alpha / r
+    std::string lora_targets = "attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj"; ///< adapted linears, comma-separated
 
     int head_size() const { return n_embd / n_head; }                   ///< HS = C / NH
     int kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; } ///< KVH, resolving 0 to NH
@@ -69,9 +88,13 @@ struct GPTConfig {
     int group_size() const { return n_head / kv_heads(); }  ///< query heads sharing one key/value head
     int mlp_hidden() const;                                 ///< H: 4C (gelu), or Llama's rounded 8C/3 (swiglu)
     int mlp_fc_dim() const { return mlp == MlpKind::swiglu ? 2 * mlp_hidden() : mlp_hidden(); } ///< rows of c_fc
+    /// Whether the block linear `name` ("attn.c_attn", ...) carries a low-rank adapter.
+    bool lora_on(const std::string& name) const;
+    float lora_scale() const { return lora_alpha / static_cast<float>(lora_rank); } ///< s = alpha / r
 
     /// Throws gptbook::Error naming the first invalid field (non-positive sizes, C not divisible
-    /// by NH, NH not divisible by KVH, an odd head size under RoPE, dropout outside [0, 1)).
+    /// by NH, NH not divisible by KVH, an odd head size under RoPE, dropout outside [0, 1), an
+    /// unknown LoRA target, a LoRA rank larger than a layer it adapts).
     void validate() const;
 
     bool operator==(const GPTConfig&) const = default; ///< field by field
@@ -85,7 +108,7 @@ std::string architecture_notes(const GPTConfig& c);
 void to_json(nlohmann::json& j, const GPTConfig& c);
 /// Reads every field; missing or mistyped fields raise gptbook::Error naming the field. The
 /// architecture switches may be missing (configs written before chapter 10): they then take
-/// GPT-2's values.
+/// GPT-2's values; so may chapter 11's (a language model without adapters).
 void from_json(const nlohmann::json& j, GPTConfig& c);
 
 } // namespace gptbook

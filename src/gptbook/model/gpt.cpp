@@ -10,12 +10,15 @@
 #include "gptbook/nn/gelu.hpp"
 #include "gptbook/nn/layernorm.hpp"
 #include "gptbook/nn/linear.hpp"
+#include "gptbook/nn/lora.hpp"
 #include "gptbook/nn/positional.hpp"
 #include "gptbook/nn/residual.hpp"
 #include "gptbook/nn/rmsnorm.hpp"
 #include "gptbook/nn/rope.hpp"
 #include "gptbook/nn/swiglu.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 namespace gptbook {
@@ -42,6 +45,15 @@ void gpt_init(GPT& model, Rng& rng) {
     for (const ParamSpec& s : model.layout) {
         float* p = model.params.memptr() + s.offset;
         const bool norm_gain = s.shape.size() == 1 && s.name.ends_with(".weight"); // the only 1-D weights
+        if (s.name.ends_with(".lora_A")) { // LoRA (chapter 11): A ~ U(-1/sqrt(in), 1/sqrt(in)), PyTorch's
+            const float bound = 1.0f / std::sqrt(static_cast<float>(s.shape[1])); // Linear default (Hu et al.)
+            for (size_t i = 0; i < s.numel; ++i) p[i] = bound * (2.0f * rng.uniform() - 1.0f);
+            continue;
+        }
+        if (s.name.ends_with(".lora_B")) { // B = 0: a new adapter starts as no change at all
+            std::fill(p, p + s.numel, 0.0f);
+            continue;
+        }
         for (size_t i = 0; i < s.numel; ++i)
             p[i] = s.shape.size() >= 2 ? 0.02f * rng.normal() : (norm_gain ? 1.0f : 0.0f);
     }
@@ -54,9 +66,14 @@ ActivationTensors::ActivationTensors(const GPTConfig& config, int B_, int T_) : 
                                                  << config.block_size);
     const arma::uword C = config.n_embd, V = config.vocab_size, N = static_cast<arma::uword>(B) * T;
     const arma::uword NH = config.n_head, QKV = config.qkv_dim(), H = config.mlp_hidden(), FC = config.mlp_fc_dim();
+    const arma::uword r = config.lora_rank, K = config.n_classes;
     encoded.set_size(C, N);
     h.resize(config.n_layer);
     for (LayerActivations& a : h) {
+        if (config.lora_on("attn.c_attn")) a.lora_attn.set_size(r, N);
+        if (config.lora_on("attn.c_proj")) a.lora_attn_proj.set_size(r, N);
+        if (config.lora_on("mlp.c_fc")) a.lora_fc.set_size(r, N);
+        if (config.lora_on("mlp.c_proj")) a.lora_fc_proj.set_size(r, N);
         a.ln_1.set_size(C, N);
         a.qkv.set_size(QKV, N);
         a.att.set_size(T, T * B * NH);
@@ -70,12 +87,20 @@ ActivationTensors::ActivationTensors(const GPTConfig& config, int B_, int T_) : 
         a.res_3.set_size(C, N);
     }
     ln_f.set_size(C, N);
-    logits.set_size(V, N);
-    probs.set_size(V, N);
     for (Mat* m : {&dresidual, &dln, &datty, &dbranch}) m->set_size(C, N);
     dqkv.set_size(QKV, N);
     dfch.set_size(FC, N);
     dfch_gelu.set_size(H, N);
+    if (r > 0) dlora.set_size(r, N);
+    if (K > 0) { // a classifier: the head reads B vectors and never computes the (V, N) logits
+        for (Mat* m : {&pooled, &dpooled}) m->set_size(C, B);
+        for (Mat* m : {&cls_logits, &cls_probs, &dcls_logits}) m->set_size(K, B);
+        cls_losses.set_size(B);
+        dcls_losses.set_size(B);
+        return;
+    }
+    logits.set_size(V, N);
+    probs.set_size(V, N);
     dlogits.set_size(V, N);
     dlosses.set_size(N);
 }
@@ -128,6 +153,21 @@ void positions_into_qkv_backward(const GPTConfig& cfg, Mat& dqkv, int B, int T) 
         rope_backward(dqkv, B, T, cfg.n_head, cfg.head_size(), cfg.rope_theta); // eq. (10.4)
 }
 
+// A block's linear layer and, when it has one, its low-rank adapter (chapter 11): eqs. (5.2), (11.6).
+void adapted_linear_forward(Mat& out, Mat& u, const Mat& inp, const Mat& w, const Vec& b, const LoraTensors<Mat>& lora,
+                            const GPTConfig& cfg) {
+    linear_forward(out, inp, w, b);
+    if (!lora.a.is_empty()) lora_forward(out, u, inp, lora.a, lora.b, cfg.lora_scale());
+}
+// Its backward: eqs. (6.3) to (6.5) for the linear (the frozen W of LoRA gets no dw: an empty
+// view), (11.7) to (11.9) for the adapter.
+void adapted_linear_backward(Mat& dinp, Mat& dw, Vec& db, LoraTensors<Mat>& dlora, Mat& du, const Mat& dout,
+                             const Mat& inp, const Mat& u, const Mat& w, const LoraTensors<Mat>& lora,
+                             const GPTConfig& cfg) {
+    linear_backward(dinp, dw, db, dout, inp, w);
+    if (!lora.a.is_empty()) lora_backward(dinp, dlora.a, dlora.b, du, dout, inp, u, lora.a, lora.b, cfg.lora_scale());
+}
+
 // ---- The block, once. ----
 
 // What a forward pass needs besides the weights: the batch, dropout, and for decoding the cache.
@@ -144,8 +184,8 @@ uint64_t site(const Pass& pass, int layer, DropoutSite s) { return dropout_site_
 // One transformer block, pre-norm (GPT-2 and Llama alike): x + attn(norm_1(x)), then + mlp(norm_2(.)).
 void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg, const Pass& pass,
                    int layer) {
-    norm_forward(cfg, a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b); // (C, N)
-    linear_forward(a.qkv, a.ln_1, p.attn_w, p.attn_b);                            // (QKV, N)
+    norm_forward(cfg, a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b);             // (C, N)
+    adapted_linear_forward(a.qkv, a.lora_attn, a.ln_1, p.attn_w, p.attn_b, p.attn_lora, cfg); // (QKV, N)
     positions_into_qkv(cfg, a.qkv, pass.B, pass.T, pass.pos0);
     if (pass.kv != nullptr) {
         attention_forward_cached(a.atty, a.qkv, *pass.kv, pass.pos0, cfg.n_head); // (C, N), decoding
@@ -153,14 +193,16 @@ void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, co
         attention_forward(a.atty, a.att, a.qkv, pass.B, pass.T, cfg.n_head, pass.dropout,
                           site(pass, layer, DropoutSite::attention)); // (C, N)
     }
-    linear_forward(a.attproj, a.atty, p.attn_proj_w, p.attn_proj_b); // (C, N)
+    adapted_linear_forward(a.attproj, a.lora_attn_proj, a.atty, p.attn_proj_w, p.attn_proj_b, p.attn_proj_lora,
+                           cfg); // (C, N)
     if (pass.dropout > 0.0f)
         dropout_forward(a.attproj, a.attproj, pass.dropout, site(pass, layer, DropoutSite::attn_residual));
     residual_forward(a.res_2, inp, a.attproj); // (C, N)
     norm_forward(cfg, a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.res_2, p.ln_2_w, p.ln_2_b);
-    linear_forward(a.fch, a.ln_2, p.fc_w, p.fc_b);                  // (FC, N)
-    mlp_activation_forward(cfg, a.fch_gelu, a.fch);                 // (H, N)
-    linear_forward(a.fcproj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b); // (C, N)
+    adapted_linear_forward(a.fch, a.lora_fc, a.ln_2, p.fc_w, p.fc_b, p.fc_lora, cfg); // (FC, N)
+    mlp_activation_forward(cfg, a.fch_gelu, a.fch);                                   // (H, N)
+    adapted_linear_forward(a.fcproj, a.lora_fc_proj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b, p.fc_proj_lora,
+                           cfg); // (C, N)
     if (pass.dropout > 0.0f)
         dropout_forward(a.fcproj, a.fcproj, pass.dropout, site(pass, layer, DropoutSite::mlp_residual));
     residual_forward(a.res_3, a.res_2, a.fcproj); // (C, N)
@@ -183,21 +225,25 @@ void block_backward(ActivationTensors& g, LayerParams& dp, const LayerActivation
     auto seed = [&](DropoutSite s) { return dropout_site_seed(g.dropout_seed, layer, s); };
     const Mat& dfcproj = branch_gradient(g.dbranch, g.dresidual, dropout, seed(DropoutSite::mlp_residual));
     g.dfch_gelu.zeros();
-    linear_backward(g.dfch_gelu, dp.fc_proj_w, dp.fc_proj_b, dfcproj, a.fch_gelu, p.fc_proj_w);
+    adapted_linear_backward(g.dfch_gelu, dp.fc_proj_w, dp.fc_proj_b, dp.fc_proj_lora, g.dlora, dfcproj, a.fch_gelu,
+                            a.lora_fc_proj, p.fc_proj_w, p.fc_proj_lora, cfg);
     g.dfch.zeros();
     mlp_activation_backward(cfg, g.dfch, g.dfch_gelu, a.fch);
     g.dln.zeros();
-    linear_backward(g.dln, dp.fc_w, dp.fc_b, g.dfch, a.ln_2, p.fc_w);
+    adapted_linear_backward(g.dln, dp.fc_w, dp.fc_b, dp.fc_lora, g.dlora, g.dfch, a.ln_2, a.lora_fc, p.fc_w, p.fc_lora,
+                            cfg);
     norm_backward(cfg, g.dresidual, dp.ln_2_w, dp.ln_2_b, g.dln, a.res_2, p.ln_2_w, a.ln_2_mean, a.ln_2_rstd);
 
     const Mat& dattproj = branch_gradient(g.dbranch, g.dresidual, dropout, seed(DropoutSite::attn_residual));
     g.datty.zeros();
-    linear_backward(g.datty, dp.attn_proj_w, dp.attn_proj_b, dattproj, a.atty, p.attn_proj_w);
+    adapted_linear_backward(g.datty, dp.attn_proj_w, dp.attn_proj_b, dp.attn_proj_lora, g.dlora, dattproj, a.atty,
+                            a.lora_attn_proj, p.attn_proj_w, p.attn_proj_lora, cfg);
     g.dqkv.zeros();
     attention_backward(g.dqkv, g.datty, a.qkv, a.att, g.B, g.T, cfg.n_head, dropout, seed(DropoutSite::attention));
     positions_into_qkv_backward(cfg, g.dqkv, g.B, g.T);
     g.dln.zeros();
-    linear_backward(g.dln, dp.attn_w, dp.attn_b, g.dqkv, a.ln_1, p.attn_w);
+    adapted_linear_backward(g.dln, dp.attn_w, dp.attn_b, dp.attn_lora, g.dlora, g.dqkv, a.ln_1, a.lora_attn, p.attn_w,
+                            p.attn_lora, cfg);
     norm_backward(cfg, g.dresidual, dp.ln_1_w, dp.ln_1_b, g.dln, inp, p.ln_1_w, a.ln_1_mean, a.ln_1_rstd);
 }
 
@@ -205,7 +251,9 @@ void check_acts(const char* fn, const GPTConfig& cfg, const ActivationTensors& a
     GPTBOOK_CHECK(inputs.size() == static_cast<size_t>(acts.B) * acts.T,
                   fn << ": " << inputs.size() << " input tokens, expected B*T = " << acts.B << "*" << acts.T);
     GPTBOOK_CHECK(acts.h.size() == static_cast<size_t>(cfg.n_layer) &&
-                      acts.logits.n_rows == static_cast<arma::uword>(cfg.vocab_size) &&
+                      acts.logits.n_rows == static_cast<arma::uword>(cfg.n_classes > 0 ? 0 : cfg.vocab_size) &&
+                      acts.cls_logits.n_rows == static_cast<arma::uword>(cfg.n_classes) &&
+                      acts.dlora.n_rows == static_cast<arma::uword>(cfg.lora_rank) &&
                       acts.h[0].qkv.n_rows == static_cast<arma::uword>(cfg.qkv_dim()) &&
                       acts.h[0].fch.n_rows == static_cast<arma::uword>(cfg.mlp_fc_dim()),
                   fn << ": activations were allocated for another config");
@@ -233,8 +281,48 @@ void forward_body(const GPT& model, ActivationTensors& acts, const Tokens& input
         block_forward(acts.h[l], inp, model.w.h[l], cfg, pass, l);
     }
     norm_forward(cfg, acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, acts.h.back().res_3, model.w.ln_f_w, model.w.ln_f_b);
+    if (cfg.n_classes > 0) return; // a classifier's head reads ln_f itself (classifier_forward)
     // The LM head: tied to the token embedding (GPT-2) or its own matrix: logits = head^T ln_f, (V, N).
     linear_forward(acts.logits, acts.ln_f, model.w.head(), Vec());
+}
+
+// From dL/d(ln_f) in acts.dln down to the embeddings: what gpt_backward and classifier_backward share.
+void backward_from_final_norm(GPT& model, ActivationTensors& acts, const Tokens& inputs) {
+    const GPTConfig& cfg = model.config;
+    acts.dresidual.zeros();
+    norm_backward(cfg, acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
+                  acts.ln_f_mean, acts.ln_f_rstd);
+    for (int l = cfg.n_layer - 1; l >= 0; --l) {
+        const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
+        block_backward(acts, model.dw.h[l], acts.h[l], inp, model.w.h[l], cfg, l);
+    }
+    const float dropout = acts.training ? cfg.dropout : 0.0f;
+    const Mat& dencoded = branch_gradient(acts.dbranch, acts.dresidual, dropout,
+                                          dropout_site_seed(acts.dropout_seed, 0, DropoutSite::embedding));
+    embedding_backward(model.dw.wte, dencoded, inputs); // eq. (2.2)
+    if (cfg.position == PositionEncoding::learned)
+        positional_backward(model.dw.wpe, dencoded, acts.B, acts.T); // eq. (3.2)
+}
+
+// The real tokens of row b: lengths[b], or T when no lengths are given.
+int row_length(const std::vector<int32_t>& lengths, int b, int T) { return lengths.empty() ? T : lengths[b]; }
+
+void check_classifier_batch(const char* fn, const GPTConfig& cfg, const ActivationTensors& acts,
+                            const std::vector<int32_t>& lengths, const std::vector<int32_t>* labels) {
+    GPTBOOK_CHECK(cfg.n_classes > 0, fn << ": the model is a language model (n_classes = 0); give it a "
+                                        << "classification head first (gptbook finetune --classes ...)");
+    GPTBOOK_CHECK(lengths.empty() || lengths.size() == static_cast<size_t>(acts.B),
+                  fn << ": " << lengths.size() << " lengths for " << acts.B << " sequences");
+    for (size_t b = 0; b < lengths.size(); ++b)
+        GPTBOOK_CHECK(lengths[b] >= 1 && lengths[b] <= acts.T,
+                      fn << ": sequence " << b << " has length " << lengths[b] << ", expected 1.." << acts.T);
+    if (labels == nullptr) return;
+    GPTBOOK_CHECK(labels->size() == static_cast<size_t>(acts.B),
+                  fn << ": " << labels->size() << " labels for " << acts.B << " sequences");
+    for (size_t b = 0; b < labels->size(); ++b)
+        GPTBOOK_CHECK((*labels)[b] >= 0 && (*labels)[b] < cfg.n_classes,
+                      fn << ": sequence " << b << " has label " << (*labels)[b] << ", expected a class in 0.."
+                         << cfg.n_classes - 1);
 }
 
 } // namespace
@@ -243,6 +331,9 @@ float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& input
                   uint64_t dropout_seed) {
     const GPTConfig& cfg = model.config;
     check_acts("gpt_forward", cfg, acts, inputs);
+    GPTBOOK_CHECK(cfg.n_classes == 0, "gpt_forward: the model is a classifier (" << cfg.n_classes << " classes) with "
+                                                                                 << "no next-token head; use "
+                                                                                 << "classifier_forward");
     acts.training = training && cfg.dropout > 0.0f;
     acts.dropout_seed = dropout_seed;
     forward_body(model, acts, inputs, Pass{acts.B, acts.T, acts.training ? cfg.dropout : 0.0f, dropout_seed}, nullptr);
@@ -257,6 +348,7 @@ void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens&
                         std::vector<LayerKV>& cache) {
     const GPTConfig& cfg = model.config;
     check_acts("gpt_forward_cached", cfg, acts, inputs);
+    GPTBOOK_CHECK(cfg.n_classes == 0, "gpt_forward_cached: the model is a classifier; it does not generate text");
     GPTBOOK_CHECK(acts.B == 1, "gpt_forward_cached: decodes one sequence; the activations are for B=" << acts.B);
     GPTBOOK_CHECK(cache.size() == static_cast<size_t>(cfg.n_layer),
                   "gpt_forward_cached: the cache has " << cache.size() << " layers, the model " << cfg.n_layer);
@@ -275,7 +367,7 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
                   "gpt_backward: call gpt_forward with targets for this batch first");
     size_t scored = 0;
     for (int32_t y : targets) scored += y != ignore_target;
-    for (size_t n = 0; n < targets.size(); ++n) // the loss is a mean over scored tokens
+    for (size_t n = 0; n < targets.size(); ++n) // the loss is a mean over scored tokens (eq. 11.5 for SFT)
         acts.dlosses[n] = targets[n] == ignore_target || scored == 0 ? 0.0f : loss_scale / static_cast<float>(scored);
 
     acts.dlogits.zeros();
@@ -284,19 +376,56 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
     Vec no_bias;
     Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
     linear_backward(acts.dln, dhead, no_bias, acts.dlogits, acts.ln_f, model.w.head());
-    acts.dresidual.zeros();
-    norm_backward(cfg, acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
-                  acts.ln_f_mean, acts.ln_f_rstd);
-    for (int l = cfg.n_layer - 1; l >= 0; --l) {
-        const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
-        block_backward(acts, model.dw.h[l], acts.h[l], inp, model.w.h[l], cfg, l);
+    backward_from_final_norm(model, acts, inputs);
+}
+
+float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,
+                         const std::vector<int32_t>& lengths, const std::vector<int32_t>* labels, bool training,
+                         uint64_t dropout_seed) {
+    const GPTConfig& cfg = model.config;
+    check_acts("classifier_forward", cfg, acts, inputs);
+    check_classifier_batch("classifier_forward", cfg, acts, lengths, labels);
+    acts.training = training && cfg.dropout > 0.0f;
+    acts.dropout_seed = dropout_seed;
+    forward_body(model, acts, inputs, Pass{acts.B, acts.T, acts.training ? cfg.dropout : 0.0f, dropout_seed}, nullptr);
+    for (int b = 0; b < acts.B; ++b) { // eq. (11.1): one vector per sequence, from its real tokens only
+        const int len = row_length(lengths, b, acts.T);
+        const arma::uword first = static_cast<arma::uword>(b) * acts.T;
+        if (cfg.pool == Pooling::last) {
+            acts.pooled.col(b) = acts.ln_f.col(first + len - 1);
+        } else {
+            acts.pooled.col(b) = arma::mean(acts.ln_f.cols(first, first + len - 1), 1);
+        }
     }
-    const float dropout = acts.training ? cfg.dropout : 0.0f;
-    const Mat& dencoded = branch_gradient(acts.dbranch, acts.dresidual, dropout,
-                                          dropout_site_seed(acts.dropout_seed, 0, DropoutSite::embedding));
-    embedding_backward(model.dw.wte, dencoded, inputs); // eq. (2.2)
-    if (cfg.position == PositionEncoding::learned)
-        positional_backward(model.dw.wpe, dencoded, acts.B, acts.T); // eq. (3.2)
+    linear_forward(acts.cls_logits, acts.pooled, model.w.cls_w, model.w.cls_b); // eq. (11.2): (K, B)
+    if (labels == nullptr) {
+        acts.cls_losses.reset();
+        return 0.0f;
+    }
+    return crossentropy_forward(acts.cls_losses, acts.cls_probs, acts.cls_logits, *labels); // eq. (11.2)
+}
+
+void classifier_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const std::vector<int32_t>& lengths,
+                         const std::vector<int32_t>& labels, float loss_scale) {
+    const GPTConfig& cfg = model.config;
+    GPTBOOK_CHECK(labels.size() == static_cast<size_t>(acts.B) && acts.cls_losses.n_elem == labels.size(),
+                  "classifier_backward: call classifier_forward with labels for this batch first");
+    acts.dcls_losses.fill(loss_scale / static_cast<float>(acts.B)); // the loss is a mean over sequences
+    acts.dcls_logits.zeros();
+    crossentropy_backward(acts.dcls_logits, acts.dcls_losses, acts.cls_probs, labels); // eq. (11.3)
+    acts.dpooled.zeros();
+    linear_backward(acts.dpooled, model.dw.cls_w, model.dw.cls_b, acts.dcls_logits, acts.pooled, model.w.cls_w);
+    acts.dln.zeros(); // eq. (11.4): the pooled tokens get dL/dh, every other token nothing
+    for (int b = 0; b < acts.B; ++b) {
+        const int len = row_length(lengths, b, acts.T);
+        const arma::uword first = static_cast<arma::uword>(b) * acts.T;
+        if (cfg.pool == Pooling::last) {
+            acts.dln.col(first + len - 1) = acts.dpooled.col(b);
+        } else {
+            acts.dln.cols(first, first + len - 1).each_col() = acts.dpooled.col(b) / static_cast<float>(len);
+        }
+    }
+    backward_from_final_norm(model, acts, inputs);
 }
 
 } // namespace gptbook

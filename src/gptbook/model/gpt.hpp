@@ -58,26 +58,31 @@ struct GPT {
 };
 
 /// GPT-2 initialisation, as ../shared/bench/torch_gpt.py: every matrix (embeddings and linear
-/// weights, the untied head too) drawn from N(0, 0.02^2), biases 0, norm gains 1.
+/// weights, the untied head and a classifier's head too) drawn from N(0, 0.02^2), biases 0, norm
+/// gains 1; LoRA's A uniform in +-1/sqrt(in) and B zero (chapter 11).
 void gpt_init(GPT& model, Rng& rng);
 
 /// What one transformer block computes and keeps for its backward pass.
 struct LayerActivations {
-    Mat ln_1;         ///< (C, N) the norm of the block input (LayerNorm or RMSNorm)
-    RowVec ln_1_mean, ///< (1, N) per-token mean saved by layernorm_forward (unused by RMSNorm)
-        ln_1_rstd;    ///< (1, N) per-token 1/std (LayerNorm) or 1/rms (RMSNorm)
-    Mat qkv;          ///< (QKV, N) queries, keys and values (queries and keys turned, under RoPE)
-    Mat att;          ///< (T, T*B*NH) attention weights per sequence and head (unused when decoding)
-    Mat atty;         ///< (C, N) attention output, heads side by side
-    Mat attproj;      ///< (C, N) attention branch after projection and dropout
-    Mat res_2;        ///< (C, N) stream after the attention branch
-    Mat ln_2;         ///< (C, N)
-    RowVec ln_2_mean, ///< (1, N) per-token mean saved by layernorm_forward
-        ln_2_rstd;    ///< (1, N) per-token 1/std or 1/rms
-    Mat fch;          ///< (FC, N) MLP hidden layer before the activation (SwiGLU: gate and up stacked)
-    Mat fch_gelu;     ///< (H, N) after the activation: GELU, or SwiGLU's gated product
-    Mat fcproj;       ///< (C, N) MLP branch after projection and dropout
-    Mat res_3;        ///< (C, N) block output
+    Mat ln_1;           ///< (C, N) the norm of the block input (LayerNorm or RMSNorm)
+    RowVec ln_1_mean,   ///< (1, N) per-token mean saved by layernorm_forward (unused by RMSNorm)
+        ln_1_rstd;      ///< (1, N) per-token 1/std (LayerNorm) or 1/rms (RMSNorm)
+    Mat qkv;            ///< (QKV, N) queries, keys and values (queries and keys turned, under RoPE)
+    Mat att;            ///< (T, T*B*NH) attention weights per sequence and head (unused when decoding)
+    Mat atty;           ///< (C, N) attention output, heads side by side
+    Mat attproj;        ///< (C, N) attention branch after projection and dropout
+    Mat res_2;          ///< (C, N) stream after the attention branch
+    Mat ln_2;           ///< (C, N)
+    RowVec ln_2_mean,   ///< (1, N) per-token mean saved by layernorm_forward
+        ln_2_rstd;      ///< (1, N) per-token 1/std or 1/rms
+    Mat fch;            ///< (FC, N) MLP hidden layer before the activation (SwiGLU: gate and up stacked)
+    Mat fch_gelu;       ///< (H, N) after the activation: GELU, or SwiGLU's gated product
+    Mat fcproj;         ///< (C, N) MLP branch after projection and dropout
+    Mat res_3;          ///< (C, N) block output
+    Mat lora_attn,      ///< (r, N) U = A x of c_attn's adapter, saved for backward; empty without one
+        lora_attn_proj, ///< (r, N) the same for attn.c_proj's adapter
+        lora_fc,        ///< (r, N) for mlp.c_fc's
+        lora_fc_proj;   ///< (r, N) for mlp.c_proj's
 };
 
 /// Every intermediate of a forward pass over a (B, T) batch, plus the scratch matrices of the
@@ -90,23 +95,32 @@ struct ActivationTensors {
     Mat ln_f;                        ///< (C, N) final norm
     RowVec ln_f_mean,                ///< (1, N) per-token mean saved by layernorm_forward
         ln_f_rstd;                   ///< (1, N) per-token 1/std saved by layernorm_forward
-    Mat logits;                      ///< (V, N)
+    Mat logits;                      ///< (V, N); empty for a classifier, which has no LM head pass
     Mat probs;                       ///< (V, N) softmax of logits
     RowVec losses;                   ///< (1, N) per-token loss
-    bool training = false;           ///< dropout was applied in the forward pass
-    uint64_t dropout_seed = 0;       ///< names every dropout mask of the forward pass
+    // A classifier's head (chapter 11; empty for a language model). K classes.
+    Mat pooled;                ///< (C, B) what the head reads of each sequence: its last real token, or the mean
+    Mat cls_logits;            ///< (K, B) class scores
+    Mat cls_probs;             ///< (K, B) softmax of cls_logits
+    RowVec cls_losses;         ///< (1, B) per-sequence loss
+    bool training = false;     ///< dropout was applied in the forward pass
+    uint64_t dropout_seed = 0; ///< names every dropout mask of the forward pass
 
     // Backward scratch. Gradients of one block's intermediates are consumed by the next block
     // down, so one set serves all layers; only the residual stream's gradient flows through.
-    Mat dresidual;  ///< (C, N) dL/d(stream) at the current depth
-    Mat dln,        ///< (C, N) dL/d(LayerNorm output)
-        datty,      ///< (C, N) dL/d(attention output before projection)
-        dbranch;    ///< (C, N) dL/d(a branch before its dropout), reused by every branch
-    Mat dqkv;       ///< (QKV, N)
-    Mat dfch,       ///< (FC, N) dL/d(MLP hidden layer before the activation)
-        dfch_gelu;  ///< (H, N) dL/d(MLP hidden layer after the activation)
-    Mat dlogits;    ///< (V, N)
-    RowVec dlosses; ///< (1, N)
+    Mat dresidual;      ///< (C, N) dL/d(stream) at the current depth
+    Mat dln,            ///< (C, N) dL/d(LayerNorm output)
+        datty,          ///< (C, N) dL/d(attention output before projection)
+        dbranch;        ///< (C, N) dL/d(a branch before its dropout), reused by every branch
+    Mat dqkv;           ///< (QKV, N)
+    Mat dfch,           ///< (FC, N) dL/d(MLP hidden layer before the activation)
+        dfch_gelu;      ///< (H, N) dL/d(MLP hidden layer after the activation)
+    Mat dlogits;        ///< (V, N)
+    RowVec dlosses;     ///< (1, N)
+    Mat dlora;          ///< (r, N) an adapter's s B^T G (chapter 11)
+    Mat dpooled,        ///< (C, B) dL/d(pooled)
+        dcls_logits;    ///< (K, B)
+    RowVec dcls_losses; ///< (1, B)
 
     /// Allocates every buffer for a (B, T) batch of a model with `config`.
     ActivationTensors(const GPTConfig& config, int B, int T);
@@ -140,6 +154,30 @@ float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& input
  */
 void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens& inputs, int pos0,
                         std::vector<LayerKV>& cache);
+
+/**
+ * @brief A classifier's forward pass (chapter 11): the blocks and the final norm as gpt_forward,
+ * then the head on one vector per sequence and the class cross-entropy.
+ * @f[ h_b = \mathrm{pool}(x_{b,0..\ell_b-1}) \quad (11.1)\qquad z_b = W_c h_b + b_c,\quad
+ *     L = \frac{1}{B}\sum_b -\log \mathrm{softmax}(z_b)_{y_b} \quad (11.2) @f]
+ * where pool is the last real token (@f$x_{b,\ell_b-1}@f$, config.pool = last) or the mean of the
+ * real tokens.
+ * @param[in]     model   a model with config.n_classes = K > 0
+ * @param[out]    acts    sized (B, T)
+ * @param[in]     inputs  B*T token ids, each row right-padded after its real tokens
+ * @param[in]     lengths (B) real tokens of each row, in [1, T]; empty = every row is full
+ * @param[in]     labels  (B) classes in [0, K), or nullptr for the scores only
+ * @param[in]     training, dropout_seed as for gpt_forward
+ * @return the mean loss over the B sequences (0 without labels); class scores in acts.cls_logits
+ */
+float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,
+                         const std::vector<int32_t>& lengths, const std::vector<int32_t>* labels, bool training = false,
+                         uint64_t dropout_seed = 0);
+
+/// Backpropagates the loss of the last classifier_forward (with labels) into model.grads,
+/// accumulating; the arguments as given to it, `loss_scale` as for gpt_backward. Eqs. (11.3), (11.4).
+void classifier_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const std::vector<int32_t>& lengths,
+                         const std::vector<int32_t>& labels, float loss_scale = 1.0f);
 
 /**
  * @brief Backpropagates the loss of the last gpt_forward into model.grads (accumulating).

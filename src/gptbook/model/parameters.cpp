@@ -28,6 +28,14 @@ std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
         add(name + ".weight", {out, in});
         if (config.bias) add(name + ".bias", {out});
     };
+    // A block linear, with its low-rank adapter when it has one (chapter 11): A (r, in), B (out, r).
+    auto block_linear = [&](const std::string& prefix, const char* name, size_t out, size_t in) {
+        linear(prefix + name, out, in);
+        if (!config.lora_on(name)) return;
+        const size_t r = config.lora_rank;
+        add(prefix + name + ".lora_A", {r, in});
+        add(prefix + name + ".lora_B", {out, r});
+    };
     auto norm = [&](const std::string& name) {
         add(name + ".weight", {C});
         if (norm_bias) add(name + ".bias", {C});
@@ -37,14 +45,15 @@ std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
     for (int l = 0; l < config.n_layer; ++l) {
         const std::string p = "h." + std::to_string(l) + ".";
         norm(p + "ln_1");
-        linear(p + "attn.c_attn", QKV, C);
-        linear(p + "attn.c_proj", C, C);
+        block_linear(p, "attn.c_attn", QKV, C);
+        block_linear(p, "attn.c_proj", C, C);
         norm(p + "ln_2");
-        linear(p + "mlp.c_fc", FC, C);
-        linear(p + "mlp.c_proj", C, H);
+        block_linear(p, "mlp.c_fc", FC, C);
+        block_linear(p, "mlp.c_proj", C, H);
     }
     norm("ln_f");
     if (!config.tie_head) add("lm_head.weight", {V, C});
+    if (config.n_classes > 0) linear("cls", config.n_classes, C); // the classification head (chapter 11)
     return layout;
 }
 
@@ -68,9 +77,11 @@ const ParamSpec& find_param(const std::vector<ParamSpec>& layout, const std::str
 }
 
 size_t set_trainable(std::vector<ParamSpec>& layout, const std::function<bool(const std::string&)>& pick) {
-    for (ParamSpec& s : layout) s.trainable = pick(s.name);
-    const size_t n = trainable_count(layout);
+    std::vector<ParamSpec> chosen = layout; // decided in full first: an error leaves `layout` as it was
+    for (ParamSpec& s : chosen) s.trainable = pick(s.name);
+    const size_t n = trainable_count(chosen);
     GPTBOOK_CHECK(n > 0, "set_trainable: no tensor of the model was chosen to train; nothing would change");
+    layout = std::move(chosen);
     return n;
 }
 

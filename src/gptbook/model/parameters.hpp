@@ -35,8 +35,9 @@ struct ParamSpec {
 
 /// The table of every parameter of a GPT with this config, in buffer order: wte, wpe (learned
 /// positions only), then per layer h.l.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
-/// mlp.c_proj}.{weight, bias} (biases only with config.bias, and never for RMSNorm), then ln_f,
-/// then lm_head.weight (untied heads only). This one table drives allocation, the views,
+/// mlp.c_proj}.{weight, bias} (biases only with config.bias, and never for RMSNorm), each adapted
+/// linear followed by its LoRA factors .lora_A (r, in) and .lora_B (out, r), then ln_f, then
+/// lm_head.weight (untied heads only), then a classifier's cls.{weight, bias} (K, C) and (K). This one table drives allocation, the views,
 /// checkpoints, the optimizer's decay groups and moments, tests and the parameter count. Every
 /// tensor starts trainable; set_trainable() freezes some.
 std::vector<ParamSpec> parameter_layout(const GPTConfig& config);
@@ -53,23 +54,32 @@ const ParamSpec& find_param(const std::vector<ParamSpec>& layout, const std::str
 /// number of trainable floats. Throws gptbook::Error if nothing stays trainable.
 size_t set_trainable(std::vector<ParamSpec>& layout, const std::function<bool(const std::string&)>& pick);
 
+/// A low-rank adapter's two factors (chapter 11), empty when the linear has none.
+template <class M>
+struct LoraTensors {
+    M a; ///< (in, r): lora_A, PyTorch (r, in)
+    M b; ///< (r, out): lora_B, PyTorch (out, r)
+};
+
 /// One transformer block's tensors, M for a matrix view and W for a vector view (Armadillo views
 /// on the CPU, device pointers on the GPU). A tensor the config does not have is empty (an
 /// empty view, or nullptr). Shapes in Armadillo order.
 template <class M, class W>
 struct BlockTensors {
-    W ln_1_w,      ///< (C): the first norm's gain
-        ln_1_b;    ///< (C): its shift (LayerNorm with bias only)
-    M attn_w;      ///< (C, QKV): c_attn, PyTorch (QKV, C): queries, keys, values stacked
-    W attn_b;      ///< (QKV)
-    M attn_proj_w; ///< (C, C): attn.c_proj
-    W attn_proj_b; ///< (C)
-    W ln_2_w,      ///< (C): the second norm's gain
-        ln_2_b;    ///< (C): its shift
-    M fc_w;        ///< (C, H) for GELU, (C, 2H) for SwiGLU (gate rows first, then up): mlp.c_fc
-    W fc_b;        ///< (H) or (2H)
-    M fc_proj_w;   ///< (H, C): mlp.c_proj, PyTorch (C, H)
-    W fc_proj_b;   ///< (C)
+    W ln_1_w,                 ///< (C): the first norm's gain
+        ln_1_b;               ///< (C): its shift (LayerNorm with bias only)
+    M attn_w;                 ///< (C, QKV): c_attn, PyTorch (QKV, C): queries, keys, values stacked
+    W attn_b;                 ///< (QKV)
+    M attn_proj_w;            ///< (C, C): attn.c_proj
+    W attn_proj_b;            ///< (C)
+    W ln_2_w,                 ///< (C): the second norm's gain
+        ln_2_b;               ///< (C): its shift
+    M fc_w;                   ///< (C, H) for GELU, (C, 2H) for SwiGLU (gate rows first, then up): mlp.c_fc
+    W fc_b;                   ///< (H) or (2H)
+    M fc_proj_w;              ///< (H, C): mlp.c_proj, PyTorch (C, H)
+    W fc_proj_b;              ///< (C)
+    LoraTensors<M> attn_lora, ///< adapters of c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj (chapter 11)
+        attn_proj_lora, fc_lora, fc_proj_lora;
 };
 
 /// The whole model's tensors, in the same two kinds of view.
@@ -81,6 +91,8 @@ struct ModelTensors {
     W ln_f_w,                          ///< (C): final norm gain
         ln_f_b;                        ///< (C): final norm shift (LayerNorm with bias only)
     M lm_head;                         ///< (C, V): untied output head, PyTorch (V, C); empty when tied
+    M cls_w;                           ///< (C, K): a classifier's head, PyTorch (K, C); empty otherwise
+    W cls_b;                           ///< (K)
     const M& head() const { return tie_head ? wte : lm_head; } ///< the matrix the logits come from
     bool tie_head = true;                                      ///< logits from wte (true) or lm_head
 };
@@ -136,6 +148,9 @@ ModelTensors<M, W> make_model_views(const GPTConfig& config, const std::vector<P
         const ParamSpec* s = find(name);
         return s ? vec(*s) : W{};
     };
+    auto lora = [&](const std::string& name) {
+        return LoraTensors<M>{.a = m(name + ".lora_A"), .b = m(name + ".lora_B")};
+    };
     std::vector<BlockTensors<M, W>> h;
     h.reserve(config.n_layer);
     for (int l = 0; l < config.n_layer; ++l) {
@@ -151,7 +166,11 @@ ModelTensors<M, W> make_model_views(const GPTConfig& config, const std::vector<P
                                        .fc_w = m(p + "mlp.c_fc.weight"),
                                        .fc_b = v(p + "mlp.c_fc.bias"),
                                        .fc_proj_w = m(p + "mlp.c_proj.weight"),
-                                       .fc_proj_b = v(p + "mlp.c_proj.bias")});
+                                       .fc_proj_b = v(p + "mlp.c_proj.bias"),
+                                       .attn_lora = lora(p + "attn.c_attn"),
+                                       .attn_proj_lora = lora(p + "attn.c_proj"),
+                                       .fc_lora = lora(p + "mlp.c_fc"),
+                                       .fc_proj_lora = lora(p + "mlp.c_proj")});
     }
     ModelTensors<M, W> t{.wte = m("wte.weight"),
                          .wpe = m("wpe.weight"),
@@ -159,6 +178,8 @@ ModelTensors<M, W> make_model_views(const GPTConfig& config, const std::vector<P
                          .ln_f_w = v("ln_f.weight"),
                          .ln_f_b = v("ln_f.bias"),
                          .lm_head = m("lm_head.weight"),
+                         .cls_w = m("cls.weight"),
+                         .cls_b = v("cls.bias"),
                          .tie_head = config.tie_head};
     check_all_named(layout, named);
     return t;

@@ -127,6 +127,26 @@ std::optional<int32_t> BpeTokenizer::special_id(const std::string& text) const {
     return it->second;
 }
 
+BpeTokenizer BpeTokenizer::with_special_tokens(const std::vector<std::string>& specials) const {
+    // The model is immutable and shared: build a new one from the same merges (and, for GPT-2's
+    // files, the same regular vocabulary), then let bpe_finish_model() check the new tokens.
+    const Model& old = *model_;
+    auto m = std::make_unique<Model>();
+    m->pattern = old.pattern;
+    m->rule = old.rule;
+    m->merges = old.merges;
+    m->specials = old.specials;
+    if (old.rule == MergeRule::bytes) {
+        m->vocab.assign(old.vocab.begin(), old.vocab.begin() + old.n_regular);
+        m->n_regular = old.n_regular;
+    }
+    auto next_id = static_cast<int32_t>(old.vocab.size());
+    for (const std::string& text : specials) {
+        if (m->specials.try_emplace(text, next_id).second) ++next_id;
+    }
+    return BpeTokenizer(bpe_finish_model(std::move(m), "BpeTokenizer::with_special_tokens"));
+}
+
 bool BpeTokenizer::operator==(const BpeTokenizer& other) const {
     const Model& a = *model_;
     const Model& b = *other.model_;

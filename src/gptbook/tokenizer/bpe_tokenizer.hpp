@@ -135,6 +135,19 @@ public:
     /// The id of special token `text`, if it is one.
     std::optional<int32_t> special_id(const std::string& text) const;
 
+    /**
+     * @brief The same tokenizer with more special tokens; every existing id keeps its meaning.
+     * @param[in] specials texts to add; those already special are skipped (as are repeats), the
+     *                     others get ids V, V+1, ... in the order given. Each must be non-empty
+     *                     valid UTF-8.
+     * @return a tokenizer with the same merges and V' = V + (new specials) ids
+     *
+     * There are no characters to add: all 256 bytes are tokens already. As for "<|endoftext|>",
+     * encode() with SpecialTokens::allow turns a new token's text into its id, and
+     * SpecialTokens::ordinary encodes it as the bytes '<', '|', ...
+     */
+    BpeTokenizer with_special_tokens(const std::vector<std::string>& specials) const;
+
     /// All special tokens, text -> id.
     const std::map<std::string, int32_t>& special_tokens() const;
 

@@ -27,6 +27,24 @@ Tokens Tokenizer::encode(std::string_view text) const {
                       impl_);
 }
 
+Tokens Tokenizer::encode_ordinary(std::string_view text) const {
+    return std::visit(Overload{[&](const CharTokenizer& t) { return t.encode(text); },
+                               [&](const BpeTokenizer& t) { return t.encode(text, SpecialTokens::ordinary); }},
+                      impl_);
+}
+
+Tokenizer Tokenizer::with_added_tokens(std::string_view chars, const std::vector<std::string>& specials) const {
+    return std::visit(Overload{[&](const CharTokenizer& t) { return Tokenizer(t.with_added(chars, specials)); },
+                               [&](const BpeTokenizer& t) { return Tokenizer(t.with_special_tokens(specials)); }},
+                      impl_);
+}
+
+std::optional<int32_t> Tokenizer::special_id(std::string_view text) const {
+    return std::visit(Overload{[&](const CharTokenizer& t) { return t.special_id(text); },
+                               [&](const BpeTokenizer& t) { return t.special_id(std::string(text)); }},
+                      impl_);
+}
+
 std::string Tokenizer::decode(const Tokens& ids) const {
     return std::visit([&](const auto& t) { return t.decode(ids); }, impl_);
 }

@@ -16,9 +16,11 @@
 #include "gptbook/tokenizer/char_tokenizer.hpp"
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace gptbook {
 
@@ -36,12 +38,39 @@ public:
      * @return (N) ids in [0, V)
      *
      * BPE uses SpecialTokens::allow: training corpora mark document boundaries with
-     * "<|endoftext|>", and the model should see that as the one special id, as GPT-2 did. A char
-     * tokenizer throws on characters outside its vocabulary and on invalid UTF-8.
+     * "<|endoftext|>", and the model should see that as the one special id, as GPT-2 did; so the
+     * text of any BPE special token, "<|end|>" included, becomes its id here (use
+     * encode_ordinary() for text from users). A char tokenizer never gives a special id, and
+     * throws on characters outside its vocabulary and on invalid UTF-8.
      */
     Tokens encode(std::string_view text) const;
 
-    /// Ids to text. BPE: invalid UTF-8 becomes U+FFFD. Throws gptbook::Error on an id out of range.
+    /**
+     * @brief Text to ids, with special-token texts treated as ordinary text (tiktoken's
+     *        encode_ordinary): for text that comes from a user, who must not be able to type a
+     *        special token ("<|end|>") into a chat.
+     * @param[in] text as for encode()
+     * @return (N) ids in [0, V), none of them a special token's. A char tokenizer: the same as
+     *         encode(), which never gives special ids. BPE: SpecialTokens::ordinary.
+     */
+    Tokens encode_ordinary(std::string_view text) const;
+
+    /**
+     * @brief The same tokenizer with more tokens, for fine-tuning: every existing id keeps its
+     *        meaning, and the new ids are exactly V, V+1, ..., so the model's embedding grows by
+     *        rows appended at the end.
+     * @param[in] chars    characters the vocabulary must hold: for a char tokenizer those missing
+     *                     get the next ids, in the order given (CharTokenizer::with_added()); BPE
+     *                     ignores them, as every byte is a token already
+     * @param[in] specials special tokens; each not already present gets the next id, in order
+     */
+    Tokenizer with_added_tokens(std::string_view chars, const std::vector<std::string>& specials) const;
+
+    /// The id of special token `text`, or nullopt when the tokenizer has no such token.
+    std::optional<int32_t> special_id(std::string_view text) const;
+
+    /// Ids to text (a special token's id gives its text). BPE: invalid UTF-8 becomes U+FFFD.
+    /// Throws gptbook::Error on an id out of range.
     std::string decode(const Tokens& ids) const;
 
     /// The bytes of one token (for a char tokenizer, one whole character).

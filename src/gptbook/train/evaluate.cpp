@@ -39,4 +39,44 @@ StreamLoss evaluate_stream(const GPT& model, const Tokens& stream, int batch_siz
     return r;
 }
 
+double ClassifierScores::accuracy() const {
+    const double total = arma::accu(confusion);
+    return total == 0 ? 0.0 : static_cast<double>(arma::trace(confusion)) / total;
+}
+
+ClassifierScores evaluate_classifier(const GPT& model, const std::vector<Tokens>& rows,
+                                     const std::vector<int32_t>& labels, int batch_size) {
+    const GPTConfig& cfg = model.config;
+    GPTBOOK_CHECK(cfg.n_classes > 0, "evaluate_classifier: the model is not a classifier (n_classes = 0)");
+    GPTBOOK_CHECK(rows.size() == labels.size() && !rows.empty(),
+                  "evaluate_classifier: " << rows.size() << " sequences and " << labels.size()
+                                          << " labels; expected the same number, at least one");
+    GPTBOOK_CHECK(batch_size > 0, "evaluate_classifier: batch_size is " << batch_size << ", expected >= 1");
+    const int T = cfg.block_size, K = cfg.n_classes;
+    ClassifierScores scores;
+    scores.confusion.zeros(K, K);
+    double loss_sum = 0.0;
+    for (size_t r0 = 0; r0 < rows.size(); r0 += batch_size) {
+        const int B = static_cast<int>(std::min<size_t>(batch_size, rows.size() - r0));
+        ActivationTensors acts(cfg, B, T); // the last batch may be smaller
+        Tokens inputs(static_cast<size_t>(B) * T, 0);
+        std::vector<int32_t> lengths(B), batch_labels(labels.begin() + r0, labels.begin() + r0 + B);
+        for (int b = 0; b < B; ++b) {
+            const Tokens& row = rows[r0 + b];
+            GPTBOOK_CHECK(!row.empty() && row.size() <= static_cast<size_t>(T), "evaluate_classifier: sequence "
+                                                                                    << r0 + b << " has " << row.size()
+                                                                                    << " tokens, expected 1.." << T);
+            std::copy(row.begin(), row.end(), inputs.begin() + static_cast<std::ptrdiff_t>(b) * T);
+            lengths[b] = static_cast<int32_t>(row.size());
+        }
+        classifier_forward(model, acts, inputs, lengths, &batch_labels);
+        for (int b = 0; b < B; ++b) {
+            scores.confusion(batch_labels[b], acts.cls_logits.col(b).index_max()) += 1;
+            loss_sum += acts.cls_losses[b];
+        }
+    }
+    scores.loss = loss_sum / static_cast<double>(rows.size());
+    return scores;
+}
+
 } // namespace gptbook

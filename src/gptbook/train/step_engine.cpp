@@ -16,13 +16,19 @@ public:
     void zero_grad() override { model_.zero_grad(); }
 
     void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
-        const float loss = gpt_forward(model_, acts_, batch.inputs, &batch.targets, true, dropout_seed);
+        if (classifier()) {
+            loss_sum_ +=
+                classifier_forward(model_, acts_, batch.inputs, batch.lengths, &batch.labels, true, dropout_seed);
+            classifier_backward(model_, acts_, batch.inputs, batch.lengths, batch.labels, loss_scale);
+            return;
+        }
+        loss_sum_ += gpt_forward(model_, acts_, batch.inputs, &batch.targets, true, dropout_seed);
         gpt_backward(model_, acts_, batch.inputs, batch.targets, loss_scale);
-        loss_sum_ += loss;
     }
 
     void add_eval_loss(const Batch& batch) override {
-        loss_sum_ += gpt_forward(model_, acts_, batch.inputs, &batch.targets, false);
+        loss_sum_ += classifier() ? classifier_forward(model_, acts_, batch.inputs, batch.lengths, &batch.labels)
+                                  : gpt_forward(model_, acts_, batch.inputs, &batch.targets, false);
     }
 
     double take_loss() override {
@@ -40,6 +46,10 @@ public:
     void copy_to_host() override {} // model_ and adam_ are the host's
 
 private:
+    // What the model is trained to do: classify each row (its batches carry labels), or predict
+    // every next token.
+    bool classifier() const { return model_.config.n_classes > 0; }
+
     GPT& model_;
     AdamWState& adam_;
     ActivationTensors acts_; // (B, T) batches, allocated once

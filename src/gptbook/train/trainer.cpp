@@ -3,6 +3,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/model/checkpoint.hpp"
+#include "gptbook/model/finetune.hpp"
 #include "gptbook/optim/schedule.hpp"
 #include "gptbook/train/progress.hpp"
 #include "gptbook/train/state.hpp"
@@ -74,9 +75,13 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
         load_state();
     } else {
         train_.validate();
-        model_ = std::make_unique<GPT>(model_config);
         Rng init_rng(rng_hash(train_.seed, 0));
-        gpt_init(*model_, init_rng);
+        if (options_.init) {
+            model_ = options_.init(model_config, init_rng);
+        } else {
+            model_ = std::make_unique<GPT>(model_config);
+            gpt_init(*model_, init_rng);
+        }
         adam_ = AdamWState(trainable_count(model_->layout));
         data_rng_ = Rng(rng_hash(train_.seed, 1));
         eval_rng_ = Rng(rng_hash(train_.seed, 2));
@@ -87,6 +92,7 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
                           "run directory " << options_.run_dir << " already holds a run; pass --resume to continue it, "
                                            << "or choose another --out");
             nlohmann::json config{{"model", model_->config}, {"train", train_}, {"data", options_.data}};
+            if (!options_.metadata.empty()) config["metadata"] = options_.metadata;
             write_file_atomic(path_in(options_.run_dir, "config.json"), config.dump(2) + "\n");
             if (!options_.tokenizer_json.empty())
                 write_file_atomic(path_in(options_.run_dir, "tokenizer.json"), options_.tokenizer_json + "\n");
@@ -198,10 +204,12 @@ TrainSummary Trainer::run() {
 
 void Trainer::save_best(float val_loss) const {
     if (options_.run_dir.empty()) return;
-    save_model(path_in(options_.run_dir, "model.safetensors"), *model_, options_.tokenizer_json,
-               {{"gptbook.step", std::to_string(step_)},
-                {"gptbook.val_loss", std::to_string(val_loss)},
-                {"gptbook.data", options_.data}});
+    std::map<std::string, std::string> meta = options_.metadata;
+    meta["gptbook.step"] = std::to_string(step_);
+    meta["gptbook.val_loss"] = std::to_string(val_loss);
+    meta["gptbook.data"] = options_.data;
+    save_model(path_in(options_.run_dir, "model.safetensors"), *model_, options_.tokenizer_json, meta);
+    if (options_.save_adapter) save_adapter(path_in(options_.run_dir, "adapter.safetensors"), *model_, meta);
 }
 
 void Trainer::append_metrics(const EvalRow& r) const {

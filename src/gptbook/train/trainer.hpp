@@ -13,6 +13,7 @@
 #include "gptbook/train/presets.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -37,19 +38,26 @@ struct EvalRow {
 
 /// What a run may be asked besides its configs.
 struct TrainerOptions {
-    std::string run_dir;                         ///< where checkpoints and metrics go; empty = keep nothing on disk
-    std::string tokenizer_json;                  ///< stored in model.safetensors so the run samples on its own
-    std::string data;                            ///< what the run trains on ("shakespeare", a path, "task:sort"),
-                                                 ///< recorded in config.json and the model's metadata
-    bool resume = false;                         ///< continue from run_dir/train_state.safetensors
-    bool progress = true;                        ///< print progress lines (progress_style_for_stdout()) and evaluations
-    bool log_interval_chosen = false;            ///< the user set log_interval: keep its lines in a log too
-    int stop_at = -1;                            ///< stop (and save, as on Ctrl-C) after this step; -1 = never
-    std::string device = "cpu";                  ///< "cpu", or "cuda": the model, its gradients, moments and
-                                                 ///< activations stay on the GPU for the whole run, and the host
-                                                 ///< model (model()) is refreshed at each evaluation and checkpoint
-    std::string precision = "fp32";              ///< on cuda, the matmuls: fp32, or tf32 (tensor cores, faster)
-    std::function<void(const EvalRow&)> on_eval; ///< after each evaluation
+    std::string run_dir;              ///< where checkpoints and metrics go; empty = keep nothing on disk
+    std::string tokenizer_json;       ///< stored in model.safetensors so the run samples on its own
+    std::string data;                 ///< what the run trains on ("shakespeare", a path, "task:sort"),
+                                      ///< recorded in config.json and the model's metadata
+    bool resume = false;              ///< continue from run_dir/train_state.safetensors
+    bool progress = true;             ///< print progress lines (progress_style_for_stdout()) and evaluations
+    bool log_interval_chosen = false; ///< the user set log_interval: keep its lines in a log too
+    int stop_at = -1;                 ///< stop (and save, as on Ctrl-C) after this step; -1 = never
+    std::string device = "cpu";       ///< "cpu", or "cuda": the model, its gradients, moments and
+                                      ///< activations stay on the GPU for the whole run, and the host
+                                      ///< model (model()) is refreshed at each evaluation and checkpoint
+    std::string precision = "fp32";   ///< on cuda, the matmuls: fp32, or tf32 (tensor cores, faster)
+    /// A fresh run starts from the model this returns instead of gpt_init's (fine-tuning, chapter 11:
+    /// model_from_base, with set_trainable already chosen); called once with the config and the
+    /// run's initialisation Rng. Empty = a new model.
+    std::function<std::unique_ptr<GPT>(const GPTConfig&, Rng& init_rng)> init;
+    std::map<std::string, std::string> metadata; ///< further metadata of model.safetensors and config.json
+                                                 ///< (a fine-tuned run's base and classes)
+    bool save_adapter = false; ///< with model.safetensors also write adapter.safetensors (save_adapter())
+    std::function<void(const EvalRow&)> on_eval;       ///< after each evaluation
     std::function<void(int step, float loss)> on_step; ///< after each optimizer step
 };
 

@@ -1,0 +1,194 @@
+// gptbook finetune: start from a trained run and train it further, for a new task (chapter 11).
+#include "gptbook/cli/commands.hpp"
+#include "gptbook/cli/config_options.hpp"
+#include "gptbook/cli/run_dir.hpp"
+#include "gptbook/core/blas.hpp"
+#include "gptbook/core/error.hpp"
+#include "gptbook/core/file.hpp"
+#include "gptbook/model/finetune.hpp"
+#include "gptbook/model/parameters.hpp"
+#include "gptbook/train/finetune_data.hpp"
+#include "gptbook/train/progress.hpp"
+#include "gptbook/train/trainer.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace gptbook::cli {
+
+namespace {
+
+struct FinetuneArgs {
+    std::string base, out, labels, chat, data, scope = "all", pool = "last", lora_targets;
+    int last_blocks = 1, lora_rank = 0;
+    float lora_alpha = 16.0f;
+    bool resume = false, scratch = false;
+    ConfigOverrides overrides; // applied only where the option was given
+};
+
+// What a fine-tuning run needs to be rebuilt on --resume, stored in its config.json and model metadata.
+nlohmann::json finetune_record(const FinetuneArgs& a) {
+    return {{"base", a.base},   {"labels", a.labels},           {"chat", a.chat},      {"data", a.data},
+            {"scope", a.scope}, {"last_blocks", a.last_blocks}, {"scratch", a.scratch}};
+}
+
+// Training defaults for fine-tuning: a few hundred steps at a lower rate than pretraining.
+TrainConfig finetune_defaults() {
+    TrainConfig t;
+    t.max_iters = 300;
+    t.lr = 3e-4f;
+    t.min_lr = 3e-5f;
+    t.warmup_iters = 20;
+    t.eval_interval = 50;
+    t.eval_iters = 10;
+    t.batch_size = 16;
+    return t;
+}
+
+void run_finetune(FinetuneArgs& a) {
+    namespace fs = std::filesystem;
+    const int kinds = !a.labels.empty() + !a.chat.empty() + !a.data.empty();
+    if (a.resume) {
+        GPTBOOK_CHECK(!a.out.empty(), "--resume needs the run to continue: --out runs/NAME");
+        GPTBOOK_CHECK(fs::exists(fs::path(a.out) / "train_state.safetensors"),
+                      "nothing to resume in " << a.out << ": it has no train_state.safetensors; start the run "
+                                              << "without --resume");
+        const nlohmann::json config = nlohmann::json::parse(read_file((fs::path(a.out) / "config.json").string()));
+        GPTBOOK_CHECK(config.contains("metadata") && config["metadata"].contains("gptbook.finetune"),
+                      a.out << " was not written by `" << program_name() << " finetune`; resume it with `"
+                            << program_name() << " train --out " << a.out << " --resume`");
+        const nlohmann::json r = nlohmann::json::parse(config["metadata"]["gptbook.finetune"].get<std::string>());
+        a.base = r.at("base");
+        a.labels = r.at("labels");
+        a.chat = r.at("chat");
+        a.data = r.at("data");
+        a.scope = r.at("scope");
+        a.last_blocks = r.at("last_blocks");
+        a.scratch = r.at("scratch");
+    } else {
+        GPTBOOK_CHECK(!a.base.empty(), "finetune needs the run to start from: --base runs/NAME");
+        GPTBOOK_CHECK(kinds == 1, "finetune needs exactly one thing to learn: --labels (a classifier), --chat "
+                                  "(an instruction follower) or --data (more text); "
+                                      << kinds << " were given");
+        if (a.out.empty()) a.out = a.base + "-finetuned";
+    }
+    Run base = load_run(a.base); // says clearly when --base is not a run
+
+    GPTConfig model = base.model().config;
+    TrainConfig train = finetune_defaults();
+    const FinetuneScope scope = finetune_scope_from_string(a.scope);
+    model.pool = pooling_from_string(a.pool);
+    if (a.lora_rank > 0 || scope == FinetuneScope::lora) {
+        model.lora_rank = a.lora_rank > 0 ? a.lora_rank : 8;
+        model.lora_alpha = a.lora_alpha;
+        if (!a.lora_targets.empty()) model.lora_targets = a.lora_targets;
+    }
+    a.overrides.apply(model, train);
+    FinetuneData data = make_finetune_data({a.labels, a.chat, a.data}, model, base.tokenizer);
+    if (a.resume) {
+        const nlohmann::json config = nlohmann::json::parse(read_file((fs::path(a.out) / "config.json").string()));
+        model = config.at("model").get<GPTConfig>();
+        train = config.at("train").get<TrainConfig>();
+    }
+    model.validate();
+    train.validate();
+    if (a.overrides.given("--threads")) train.threads = a.overrides.train.threads;
+    set_num_threads(train.threads);
+
+    const bool new_tokens = model.vocab_size > base.model().config.vocab_size;
+    const auto trainable = finetune_trainable(model, scope, a.last_blocks, new_tokens);
+    TrainerOptions options;
+    options.run_dir = a.out;
+    options.resume = a.resume;
+    options.data = data.spec;
+    options.tokenizer_json = data.tokenizer->to_json().dump();
+    options.log_interval_chosen = a.overrides.given("--log-interval");
+    options.metadata = {{"gptbook.base", a.base}, {"gptbook.finetune", finetune_record(a).dump()}};
+    if (a.scratch) options.metadata["gptbook.base"] = a.base + " (tokenizer and architecture only)";
+    if (!data.classes.empty()) options.metadata["gptbook.classes"] = nlohmann::json(data.classes).dump();
+    options.save_adapter = scope != FinetuneScope::all && !a.scratch;
+    const GPT& base_model = base.model();
+    GPTBOOK_CHECK(!a.scratch || scope == FinetuneScope::all,
+                  "--from-scratch trains every tensor of a new model; drop --train " << a.scope);
+    options.init = [&](const GPTConfig& config, Rng& rng) {
+        if (a.scratch) { // the baseline: the base's tokenizer and architecture, none of its weights
+            auto m = std::make_unique<GPT>(config);
+            gpt_init(*m, rng);
+            return m;
+        }
+        std::unique_ptr<GPT> m = model_from_base(base_model, config, rng);
+        m->set_trainable(trainable);
+        return m;
+    };
+
+    // The printed summary: what is trained of how much.
+    std::vector<ParamSpec> layout = parameter_layout(model);
+    const size_t total = parameter_count(layout);
+    const size_t trained = set_trainable(layout, trainable);
+    std::printf("gptbook finetune: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d%s, %zu parameters\n"
+                "  train  %s: %zu trainable parameters (%.2f%%), B%d, %d steps, lr %.1e -> %.1e, %d threads\n",
+                a.base.c_str(), a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd,
+                model.block_size, model.vocab_size, architecture_notes(model).c_str(), total,
+                scope == FinetuneScope::last ? ("last " + std::to_string(a.last_blocks) + " block(s) + head").c_str()
+                                             : to_string(scope).c_str(),
+                trained, 100.0 * static_cast<double>(trained) / static_cast<double>(total), train.batch_size,
+                train.max_iters, train.lr, train.min_lr, num_threads());
+    std::fflush(stdout);
+
+    Trainer* trainer_ptr = nullptr;
+    if (data.report)
+        options.on_eval = [&](const EvalRow&) {
+            std::printf("%s", data.report(trainer_ptr->model(), "val").c_str());
+            std::fflush(stdout);
+        };
+    install_interrupt_handler();
+    Trainer trainer(model, train, data.source, options);
+    trainer_ptr = &trainer;
+    const TrainSummary s = trainer.run();
+    if (s.interrupted) return;
+    std::printf("done: best val loss %.4f after %d steps and %s of training\n", s.best_val_loss, s.steps_done,
+                format_duration(s.train_seconds).c_str());
+    if (data.report) { // the saved model: the best validation loss, not the last step
+        const Run best = load_run(a.out);
+        std::printf("%s", data.report(best.model(), "test").c_str());
+    }
+    std::printf("next: %s %s --run %s\n", program_name().c_str(),
+                !data.classes.empty() ? "eval" : (!a.chat.empty() ? "chat" : "sample"), a.out.c_str());
+}
+
+} // namespace
+
+void add_finetune_command(CLI::App& app) {
+    auto args = std::make_shared<FinetuneArgs>();
+    FinetuneArgs& a = *args;
+    CLI::App* cmd =
+        app.add_subcommand("finetune", "Fine-tune a trained run: a classifier, an instruction follower, or more text");
+    cmd->add_option("--base", a.base, "The run to start from (runs/NAME, or runs/gpt2 from `gptbook import gpt2`)");
+    cmd->add_option("--out", a.out, "Run directory of the fine-tuned model (default BASE-finetuned)");
+    cmd->add_option(
+        "--labels", a.labels,
+        "Train a classifier on labelled text: spam (the SpamAssassin set, scripts/install-spam-data.sh), "
+        "or a directory with train.jsonl, val.jsonl and test.jsonl ({\"text\": ..., \"label\": ...} per line)");
+    cmd->add_option("--chat", a.chat,
+                    "Train an instruction follower in the chat template: instructions (the built-in families), or an "
+                    "Alpaca JSON file ([{\"instruction\", \"input\", \"output\"}, ...])");
+    cmd->add_option("--data", a.data, "Go on training the language model on a corpus (a name or a text file)");
+    cmd->add_option("--train", a.scope, "What trains: all (default), last (--last-blocks blocks and the head), lora");
+    cmd->add_option("--last-blocks", a.last_blocks, "With --train last: how many of the top blocks train (default 1)");
+    cmd->add_option("--lora-rank", a.lora_rank, "Rank r of the LoRA adapters (default 8 with --train lora)");
+    cmd->add_option("--lora-alpha", a.lora_alpha, "LoRA's scale is alpha / r (default 16)");
+    cmd->add_option("--lora-targets", a.lora_targets,
+                    "The linears that get adapters (default attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj)");
+    cmd->add_option("--pool", a.pool, "What a classifier's head reads: last (the last token, default) or mean");
+    cmd->add_flag("--from-scratch", a.scratch,
+                  "Keep only the base's tokenizer and architecture and start from random weights: the baseline "
+                  "that shows what pretraining adds");
+    cmd->add_flag("--resume", a.resume, "Continue the fine-tuning run in --out exactly where it stopped");
+    a.overrides.add(cmd, "--dropout", &GPTConfig::dropout, "Dropout probability while fine-tuning");
+    add_train_config_options(cmd, a.overrides);
+    cmd->callback([args] { run_finetune(*args); });
+}
+
+} // namespace gptbook::cli
