@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate every figure of the book (chapters 01-10) from the library's own numbers.
+"""Regenerate every figure of the book (chapters 01-11) from the library's own numbers.
 
     tools/figures/make_figures.py --build build/release              # into chapters/NN_name/figures/
     tools/figures/make_figures.py --build build/release --only ch04  # one chapter (repeat for more)
@@ -869,6 +869,137 @@ def fig_ch10_swiglu_gate(book):
     ax2.set(xlabel="gate a", ylabel="y = SiLU(a) u",
             title="SwiGLU, eq. (10.5): the gate decides how much of u passes")
     ax2.legend(fontsize=9, loc="upper left")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 11: fine-tuning
+# ---------------------------------------------------------------------------------------------
+
+# The shapes chapter 11 fine-tunes, each as a two-class classifier (the spam task): the
+# shakespeare-char-cpu preset as the e-mail model uses it (bpe:2048, T = 128), and GPT-2 124M.
+FINETUNE_SHAPES = {
+    "e-mail model: shakespeare-char-cpu, V 2048, T 128":
+        {"vocab_size": 2048, "block_size": 128, "n_layer": 4, "n_head": 4, "n_embd": 128},
+    "GPT-2 124M: L12 C768, V 50257, T 1024":
+        {"vocab_size": 50257, "block_size": 1024, "n_layer": 12, "n_head": 12, "n_embd": 768},
+}
+LORA_RANKS = [64, 32, 16, 8, 4, 2, 1]
+
+
+def parameter_sizes(gb, config):
+    """{tensor name: floats} of a GPT of `config`, read off the parameter table of a one-block
+    stand-in with one token and one position: every h.0 tensor repeated for the L blocks, and the
+    embedding tables (C, 1) widened to (C, V) and (C, T). A 124M-float model is not built to count it."""
+    small = gb.GPTConfig.from_json(config.to_json())
+    small.n_layer, small.vocab_size, small.block_size = 1, 1, 1
+    sizes = {}
+    for name, tensor in gb.GPT(small).parameters().items():
+        if name.startswith("h.0."):
+            sizes.update({f"h.{l}.{name[4:]}": tensor.size for l in range(config.n_layer)})
+        elif name in ("wte.weight", "lm_head.weight"):
+            sizes[name] = tensor.shape[0] * config.vocab_size
+        elif name == "wpe.weight":
+            sizes[name] = tensor.shape[0] * config.block_size
+        else:
+            sizes[name] = tensor.size
+    return sizes
+
+
+def finetune_scopes(gb, shape, check=False):
+    """[(label, trainable floats, all floats)] for `gptbook finetune --labels spam --train SCOPE` on
+    a model of `shape`: what finetune_trainable picks from the parameter table. With check, the
+    count is compared with set_trainable() on the real model (cheap only for a small one)."""
+    rows = []
+    scopes = [("full: --train all", "all", 0), ("last block, ln_f, head: --train last", "last", 0)]
+    scopes += [(f"LoRA r = {r}: --train lora", "lora", r) for r in LORA_RANKS]
+    for label, scope, rank in scopes:
+        config = gb.GPTConfig(**shape, n_classes=2, lora_rank=rank)
+        sizes = parameter_sizes(gb, config)
+        pick = gb.finetune_trainable(config, scope)
+        trainable = sum(n for name, n in sizes.items() if pick(name))
+        if check:
+            model = gb.GPT(config)
+            assert model.num_parameters == sum(sizes.values()), (label, model.num_parameters)
+            assert model.set_trainable(pick) == trainable, (label, trainable)
+        rows.append((label, trainable, sum(sizes.values())))
+    return rows
+
+
+@plot("11_finetuning", "ch11_trainable.png")
+def fig_ch11_trainable(book):
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    for k, (ax, (title, shape)) in enumerate(zip(axes, FINETUNE_SHAPES.items())):
+        rows = finetune_scopes(gb, shape, check=(k == 0))
+        labels = [r[0] for r in rows]
+        trainable = [r[1] for r in rows]
+        colours = ["C3", "C1"] + ["C0"] * len(LORA_RANKS)
+        ax.barh(labels, trainable, color=colours)
+        for i, (_, n, total) in enumerate(rows):
+            mb = 8 * n / 1e6                    # AdamW's m and v: two float32 per trainable float
+            ax.text(n * 1.15, i, f"{n:,} ({n / total:.2%}); m, v {mb:.3g} MB", va="center", fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlim(min(trainable) / 2, max(trainable) * 300)
+        ax.set(xlabel="trainable parameters (log scale)", title=f"{title}\n{rows[0][2]:,} parameters in all")
+        top = ax.secondary_xaxis("top", functions=(lambda n: 8 * n / 1e6, lambda mb: mb * 1e6 / 8))
+        top.set_xlabel("AdamW moments m and v (MB, float32)", fontsize=9)
+    axes[0].invert_yaxis()
+    return fig
+
+
+@plot("11_finetuning", "ch11_loss_mask.png")
+def fig_ch11_loss_mask(book):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    gb = book.gb
+    # Chapter 08's character tokenizer grown for chat: the instructions' characters, then the template.
+    tok = gb.Tokenizer.char(book.text).with_added_tokens(gb.instruction_alphabet(), gb.chat_special_tokens())
+    item = gb.make_instruction("reverse", 3, 0)
+    inputs, targets = gb.chat_example_ids(tok, item.prompt, item.response)      # (N-1,) each
+    P = len(gb.chat_prompt_ids(tok, item.prompt))
+    specials = {tok.special_id(s) for s in gb.chat_special_tokens()}
+    n, S = len(inputs), int((targets >= 0).sum())
+
+    def cell(t, y, i, response):
+        """Token id i as a box at column t of the row at height y."""
+        special = i in specials
+        ax.add_patch(Rectangle((t, y), 1, 1.2, fc="C2" if special else ("C1" if response else "C0"),
+                               alpha=0.35, ec="k", lw=0.5))
+        if special:   # <|assistant|> is wider than a box: upright, without the bars
+            ax.text(t + 0.5, y + 0.72, tok.decode([int(i)])[2:-2], ha="center", va="center",
+                    rotation=90, fontsize=7)
+        else:
+            ax.text(t + 0.5, y + 0.72, char_label(tok.decode([int(i)])), ha="center", va="center",
+                    family="monospace", fontsize=10)
+        ax.text(t + 0.5, y + 0.14, str(i), ha="center", va="center", fontsize=6, color="0.3")
+
+    fig, ax = plt.subplots(figsize=(13, 3.9))
+    for t in range(n):
+        cell(t, 2.0, inputs[t], t >= P)
+        if targets[t] >= 0:
+            cell(t, 0.6, targets[t], True)
+            ax.text(t + 0.5, 0.2, f"1/{S}", ha="center", va="center", fontsize=8, color="C3")
+        else:   # eq. (11.5): a target of -1 adds nothing to the loss, nor to the gradient
+            ax.add_patch(Rectangle((t, 0.6), 1, 1.2, fc="0.93", ec="0.6", lw=0.5, hatch="///"))
+            ax.text(t + 0.5, 1.2, "-1", ha="center", va="center", fontsize=8, color="0.35",
+                    bbox=dict(fc="0.93", ec="none", pad=0.5))
+            ax.text(t + 0.5, 0.2, "0", ha="center", va="center", fontsize=8, color="0.5")
+    rows = [("input $s_t$", 2.6), ("target $s_{t+1}$", 1.2), ("weight in $L$ (11.5): $1/|S|$ or 0", 0.2)]
+    for label, y in rows:
+        ax.text(-0.3, y, label, ha="right", va="center", fontsize=9)
+    arrow = dict(arrowstyle="<->", color="0.3", shrinkA=0, shrinkB=0)
+    ax.annotate("", xy=(0, 3.45), xytext=(P, 3.45), arrowprops=arrow)
+    ax.text(P / 2, 3.6, f"the prompt, chat_prompt_ids: <|user|> request <|assistant|>, P = {P} ids",
+            ha="center", fontsize=9)
+    ax.annotate("", xy=(P, 3.45), xytext=(n, 3.45), arrowprops=arrow)
+    ax.text((P + n) / 2, 3.6, "response", ha="center", fontsize=9)
+    ax.set_xlim(-3.6, n + 0.1)
+    ax.set_ylim(0, 4.0)
+    ax.axis("off")
+    ax.set_title(f"\"{item.prompt}\" -> \"{item.response}\" as chat_example_ids makes it: {n} positions, "
+                 f"{S} scored (the answer and <|end|>)")
     return fig
 
 

@@ -37,7 +37,9 @@ ChatAccuracy chat_accuracy(const GPT& model, const Tokenizer& tokenizer, const C
         if (instruction_correct(ins, answer, chat.end)) {
             ++acc.correct;
         } else if (acc.first_wrong.empty()) {
-            acc.first_wrong = ins.prompt + " -> " + answer + " (expected " + ins.response + ")";
+            std::string shown; // on one line: a newline the model wrote is shown as \n
+            for (char c : answer) shown += c == '\n' ? std::string("\\n") : std::string(1, c);
+            acc.first_wrong = ins.prompt + " -> " + shown + " (expected " + ins.response + ")";
         }
     }
     return acc;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace gptbook {
 
@@ -56,9 +57,12 @@ ClassifierScores evaluate_classifier(const GPT& model, const std::vector<Tokens>
     ClassifierScores scores;
     scores.confusion.zeros(K, K);
     double loss_sum = 0.0;
+    std::optional<ActivationTensors> full; // allocated once; only a smaller last batch needs its own
     for (size_t r0 = 0; r0 < rows.size(); r0 += batch_size) {
         const int B = static_cast<int>(std::min<size_t>(batch_size, rows.size() - r0));
-        ActivationTensors acts(cfg, B, T); // the last batch may be smaller
+        std::optional<ActivationTensors> last;
+        if (B == batch_size && !full) full.emplace(cfg, B, T);
+        ActivationTensors& acts = B == batch_size ? *full : last.emplace(cfg, B, T);
         Tokens inputs(static_cast<size_t>(B) * T, 0);
         std::vector<int32_t> lengths(B), batch_labels(labels.begin() + r0, labels.begin() + r0 + B);
         for (int b = 0; b < B; ++b) {

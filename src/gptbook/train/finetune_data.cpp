@@ -73,7 +73,8 @@ FinetuneData chat_data(const std::string& spec, GPTConfig& model, const Tokenize
     std::vector<Instruction> val_instructions;
     size_t too_long = 0;
     if (builtin) {
-        val_instructions = instruction_eval_set(InstructionEval::held_out_instances, 10);
+        for (const Instruction& ins : instruction_eval_set(InstructionEval::held_out_instances, 10))
+            if (fits(chat_example_ids(tok, chat, ins.prompt, ins.response))) val_instructions.push_back(ins);
     } else {
         for (size_t i = 0; i < all.size(); ++i) {
             const ChatExample e = chat_example_ids(tok, chat, all[i].prompt, all[i].response);
@@ -99,8 +100,14 @@ FinetuneData chat_data(const std::string& spec, GPTConfig& model, const Tokenize
         if (split == 0 && builtin) { // fresh training instructions every batch
             std::vector<ChatExample> drawn;
             for (int b = 0; b < B; ++b) {
-                const Instruction ins = random_training_instruction(rng);
-                drawn.push_back(chat_example_ids(tokenizer, chat, ins.prompt, ins.response));
+                // An instruction longer than the context is drawn again: a few of the longest
+                // phrasings with the longest words do not fit a model of T = 64 characters.
+                ChatExample e;
+                do {
+                    const Instruction ins = random_training_instruction(rng);
+                    e = chat_example_ids(tokenizer, chat, ins.prompt, ins.response);
+                } while (e.inputs.size() > static_cast<size_t>(T));
+                drawn.push_back(std::move(e));
                 rows[b] = b;
             }
             return chat_batch(drawn, rows, T, pad);
