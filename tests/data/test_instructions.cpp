@@ -4,14 +4,13 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/data/instructions.hpp"
 #include "gptbook/tokenizer/char_tokenizer.hpp"
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <set>
-#include <sstream>
 
 using namespace gptbook;
 using Catch::Matchers::Contains;
@@ -19,20 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it when the test ends.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        // random_device: ctest runs test cases in parallel processes, each needs its own name.
-        std::ostringstream name;
-        name << "gptbook-test-instructions-" << std::random_device{}();
-        path = fs::temp_directory_path() / name.str();
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 // Every held-out instance of every family, asked in every phrasing: "family\tprompt".
 const std::set<std::string>& held_out_prompts() {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/ch11_config.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gptbook;
@@ -21,25 +22,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-/// The base: V11 T8 L2 NH2 C16, GPT-2's architecture, or with `llama` every chapter 10 switch.
-GPTConfig base_config(bool llama = false) {
-    GPTConfig c;
-    c.vocab_size = 11;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 16;
-    if (llama) {
-        c.position = PositionEncoding::rope;
-        c.norm = NormKind::rmsnorm;
-        c.mlp = MlpKind::swiglu;
-        c.multiple_of = 8;
-        c.n_kv_head = 1;
-        c.bias = false;
-        c.tie_head = false;
-    }
-    return c;
-}
+/// The base: V11 T8 L2 NH2 C16 (test::ch11_config), GPT-2's architecture or, with `llama`, a Llama.
+GPTConfig base_config(bool llama = false) { return test::ch11_config(llama); }
 
 /// A "pretrained" base: gpt_init, then every tensor moved off its init (norm gains and biases are
 /// no longer 1 and 0), so that a tensor copied from the wrong place would show.

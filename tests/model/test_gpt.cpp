@@ -5,6 +5,7 @@
 #include "../nn/gradcheck.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/nn/crossentropy.hpp"
+#include "support/ch11_config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -364,26 +365,7 @@ TEST_CASE("a frozen tensor gets no gradient, the trainable ones get exactly the 
 
 namespace {
 
-/// V11 T8 L2 NH2 C16: rows long enough for different lengths and padding, still small enough for
-/// finite differences. `llama` turns on every chapter 10 switch (SwiGLU's H = 48 with multiple_of 8).
-GPTConfig ch11_config(bool llama = false) {
-    GPTConfig c;
-    c.vocab_size = 11;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 16;
-    if (llama) {
-        c.position = PositionEncoding::rope;
-        c.norm = NormKind::rmsnorm;
-        c.mlp = MlpKind::swiglu;
-        c.multiple_of = 8;
-        c.n_kv_head = 1;
-        c.bias = false;
-        c.tie_head = false;
-    }
-    return c;
-}
+using test::ch11_config;
 
 /// Rank-2 adapters on all four linears with alpha 4: s = 2, so a missing scale is off by 2x.
 GPTConfig with_lora(GPTConfig c) {

@@ -4,12 +4,11 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/tokenizer/tokenizer.hpp"
 #include "gptbook/tokenizer/utf8.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <sstream>
 
 using namespace gptbook;
 using Catch::Matchers::Contains;
@@ -17,20 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it when the test ends.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        // random_device: ctest runs test cases in parallel processes, each needs its own name.
-        std::ostringstream name;
-        name << "gptbook-test-added-tokens-" << std::random_device{}();
-        path = fs::temp_directory_path() / name.str();
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 const std::vector<std::string> chat_tokens = {"<|user|>", "<|assistant|>", "<|end|>"};
 

@@ -66,6 +66,8 @@ void run_eval(EvalArgs& a) {
     }
     const std::string path = resolve_corpus(data, default_data_dir());
     Tokens tokens = run.tokenizer.encode(load_corpus(path));
+    GPTBOOK_CHECK(a.split != "test", "--split test is for a labelled set or the instructions; a text has all, "
+                                     "train (its first 90%) and val (its last 10%)");
     if (a.split != "all") {
         TokenSplit split = split_tokens(tokens, 0.9, run.model().config.block_size);
         tokens = a.split == "train" ? std::move(split.train) : std::move(split.val);

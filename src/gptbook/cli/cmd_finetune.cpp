@@ -50,16 +50,17 @@ TrainConfig finetune_defaults() {
 void run_finetune(FinetuneArgs& a) {
     namespace fs = std::filesystem;
     const int kinds = !a.labels.empty() + !a.chat.empty() + !a.data.empty();
+    nlohmann::json stored; // a resumed run's config.json: its configs and what it was started with
     if (a.resume) {
         GPTBOOK_CHECK(!a.out.empty(), "--resume needs the run to continue: --out runs/NAME");
         GPTBOOK_CHECK(fs::exists(fs::path(a.out) / "train_state.safetensors"),
                       "nothing to resume in " << a.out << ": it has no train_state.safetensors; start the run "
                                               << "without --resume");
-        const nlohmann::json config = nlohmann::json::parse(read_file((fs::path(a.out) / "config.json").string()));
-        GPTBOOK_CHECK(config.contains("metadata") && config["metadata"].contains("gptbook.finetune"),
+        stored = nlohmann::json::parse(read_file((fs::path(a.out) / "config.json").string()));
+        GPTBOOK_CHECK(stored.contains("metadata") && stored["metadata"].contains("gptbook.finetune"),
                       a.out << " was not written by `" << program_name() << " finetune`; resume it with `"
                             << program_name() << " train --out " << a.out << " --resume`");
-        const nlohmann::json r = nlohmann::json::parse(config["metadata"]["gptbook.finetune"].get<std::string>());
+        const nlohmann::json r = nlohmann::json::parse(stored["metadata"]["gptbook.finetune"].get<std::string>());
         a.base = r.at("base");
         a.labels = r.at("labels");
         a.chat = r.at("chat");
@@ -87,10 +88,9 @@ void run_finetune(FinetuneArgs& a) {
     }
     a.overrides.apply(model, train);
     FinetuneData data = make_finetune_data({a.labels, a.chat, a.data}, model, base.tokenizer);
-    if (a.resume) {
-        const nlohmann::json config = nlohmann::json::parse(read_file((fs::path(a.out) / "config.json").string()));
-        model = config.at("model").get<GPTConfig>();
-        train = config.at("train").get<TrainConfig>();
+    if (a.resume) { // the stored configs, not today's options (only --threads may change)
+        model = stored.at("model").get<GPTConfig>();
+        train = stored.at("train").get<TrainConfig>();
     }
     model.validate();
     train.validate();

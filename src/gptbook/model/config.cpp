@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace gptbook {
 
@@ -47,15 +48,26 @@ Pooling pooling_from_string(const std::string& s) {
     GPTBOOK_FAIL("pooling '" << s << "' is unknown; expected 'last' or 'mean'");
 }
 
-bool GPTConfig::lora_on(const std::string& name) const {
-    if (lora_rank == 0) return false;
+namespace {
+
+// The names of a comma-separated list of LoRA targets ("attn.c_attn,mlp.c_fc"), in order.
+std::vector<std::string> lora_target_names(const std::string& targets) {
+    std::vector<std::string> names;
     size_t start = 0;
-    while (start <= lora_targets.size()) {
-        const size_t comma = std::min(lora_targets.find(',', start), lora_targets.size());
-        if (lora_targets.compare(start, comma - start, name) == 0 && comma - start == name.size()) return true;
+    while (start <= targets.size()) {
+        const size_t comma = std::min(targets.find(',', start), targets.size());
+        names.push_back(targets.substr(start, comma - start));
         start = comma + 1;
     }
-    return false;
+    return names;
+}
+
+} // namespace
+
+bool GPTConfig::lora_on(const std::string& name) const {
+    if (lora_rank == 0) return false;
+    const std::vector<std::string> names = lora_target_names(lora_targets);
+    return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 int GPTConfig::mlp_hidden() const {
@@ -93,16 +105,12 @@ void GPTConfig::validate() const {
     GPTBOOK_CHECK(lora_rank >= 0, "GPTConfig: lora_rank is " << lora_rank << ", expected 0 (no adapters) or more");
     if (lora_rank == 0) return;
     positive("lora_alpha", lora_alpha);
-    size_t start = 0;
-    while (start <= lora_targets.size()) {
-        const size_t comma = std::min(lora_targets.find(',', start), lora_targets.size());
-        const std::string name = lora_targets.substr(start, comma - start);
+    for (const std::string& name : lora_target_names(lora_targets)) {
         bool known = false;
         for (const char* l : lora_linears) known = known || name == l;
         GPTBOOK_CHECK(known, "GPTConfig: LoRA target '" << name << "' is not a linear layer of a block; expected a "
                                                         << "comma-separated list of attn.c_attn, attn.c_proj, "
                                                         << "mlp.c_fc, mlp.c_proj");
-        start = comma + 1;
     }
     // The rank of B A is at most min(out, in), and every adapted layer has C on one side (its input
     // or its output, and QKV, H >= C): a larger r adds parameters and no expressiveness.

@@ -72,27 +72,24 @@ FinetuneData chat_data(const std::string& spec, GPTConfig& model, const Tokenize
     auto val = std::make_shared<std::vector<ChatExample>>();
     std::vector<Instruction> val_instructions;
     size_t too_long = 0;
-    if (builtin) {
-        for (const Instruction& ins : instruction_eval_set(InstructionEval::held_out_instances, 10))
-            if (fits(chat_example_ids(tok, chat, ins.prompt, ins.response))) val_instructions.push_back(ins);
-    } else {
-        for (size_t i = 0; i < all.size(); ++i) {
-            const ChatExample e = chat_example_ids(tok, chat, all[i].prompt, all[i].response);
-            if (!fits(e)) {
-                ++too_long;
-                continue;
-            }
-            (i % 10 == 9 ? val : train)->push_back(e);
-            if (i % 10 == 9) val_instructions.push_back(all[i]);
+    // Every example that fits the context goes to training, or to validation when held out: the
+    // built-in families' held-out instances (training draws its own, below), every tenth item of a file.
+    const std::vector<Instruction> candidates =
+        builtin ? instruction_eval_set(InstructionEval::held_out_instances, 10) : all;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        ChatExample e = chat_example_ids(tok, chat, candidates[i].prompt, candidates[i].response);
+        if (!fits(e)) {
+            ++too_long;
+            continue;
         }
-        GPTBOOK_CHECK(!train->empty() && !val->empty(),
-                      spec << ": " << all.size() << " examples, " << too_long << " of them longer than the model's "
-                           << "context (T=" << T << " tokens); at least 10 that fit are needed (every tenth is "
-                           << "held out for validation)");
+        const bool held_out = builtin || i % 10 == 9;
+        (held_out ? val : train)->push_back(std::move(e));
+        if (held_out) val_instructions.push_back(candidates[i]);
     }
-    if (builtin)
-        for (const Instruction& ins : val_instructions)
-            val->push_back(chat_example_ids(tok, chat, ins.prompt, ins.response));
+    GPTBOOK_CHECK(builtin || (!train->empty() && !val->empty()),
+                  spec << ": " << all.size() << " examples, " << too_long << " of them longer than the model's "
+                       << "context (T=" << T << " tokens); at least 10 that fit are needed (every tenth is "
+                       << "held out for validation)");
 
     d.spec = "chat:" + spec;
     d.source.sample = [builtin, train, val, T, pad, tokenizer = tok, chat](int split, int B, Rng& rng) {
