@@ -66,20 +66,22 @@ struct LoraTensors {
 /// empty view, or nullptr). Shapes in Armadillo order.
 template <class M, class W>
 struct BlockTensors {
-    W ln_1_w,                 ///< (C): the first norm's gain
-        ln_1_b;               ///< (C): its shift (LayerNorm with bias only)
-    M attn_w;                 ///< (C, QKV): c_attn, PyTorch (QKV, C): queries, keys, values stacked
-    W attn_b;                 ///< (QKV)
-    M attn_proj_w;            ///< (C, C): attn.c_proj
-    W attn_proj_b;            ///< (C)
-    W ln_2_w,                 ///< (C): the second norm's gain
-        ln_2_b;               ///< (C): its shift
-    M fc_w;                   ///< (C, H) for GELU, (C, 2H) for SwiGLU (gate rows first, then up): mlp.c_fc
-    W fc_b;                   ///< (H) or (2H)
-    M fc_proj_w;              ///< (H, C): mlp.c_proj, PyTorch (C, H)
-    W fc_proj_b;              ///< (C)
-    LoraTensors<M> attn_lora, ///< adapters of c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj (chapter 11)
-        attn_proj_lora, fc_lora, fc_proj_lora;
+    W ln_1_w,                      ///< (C): the first norm's gain
+        ln_1_b;                    ///< (C): its shift (LayerNorm with bias only)
+    M attn_w;                      ///< (C, QKV): c_attn, PyTorch (QKV, C): queries, keys, values stacked
+    W attn_b;                      ///< (QKV)
+    M attn_proj_w;                 ///< (C, C): attn.c_proj
+    W attn_proj_b;                 ///< (C)
+    W ln_2_w,                      ///< (C): the second norm's gain
+        ln_2_b;                    ///< (C): its shift
+    M fc_w;                        ///< (C, H) for GELU, (C, 2H) for SwiGLU (gate rows first, then up): mlp.c_fc
+    W fc_b;                        ///< (H) or (2H)
+    M fc_proj_w;                   ///< (H, C): mlp.c_proj, PyTorch (C, H)
+    W fc_proj_b;                   ///< (C)
+    LoraTensors<M> attn_lora;      ///< c_attn's adapter (chapter 11; empty without LoRA)
+    LoraTensors<M> attn_proj_lora; ///< attn.c_proj's adapter
+    LoraTensors<M> fc_lora;        ///< mlp.c_fc's adapter
+    LoraTensors<M> fc_proj_lora;   ///< mlp.c_proj's adapter
 };
 
 /// The whole model's tensors, in the same two kinds of view.

@@ -24,7 +24,9 @@ namespace gptbook {
  * (not included in the answer) or `max_new_tokens`.
  * @param[in]     model, tokenizer a model fine-tuned in the template; the tokenizer has its tokens
  *                (check_chat_tokens() throws otherwise)
+ * @param[in]     chat    the template the model was fine-tuned in
  * @param[in]     prompt  the user's words
+ * @param[in]     max_new_tokens the most tokens the answer may have
  * @param[in]     options temperature 0 for the greedy answer (what the accuracy measures)
  * @param[in,out] rng     one draw per token unless greedy
  * @param[in]     on_text called with each piece of the answer as it is generated (may be empty)

@@ -54,8 +54,10 @@ FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, cons
 
 /// A labelled data set's three splits; the classes are the train split's labels, sorted.
 struct LabelledSplits {
-    std::string dir;              ///< where the files are
-    LabelledSet train, val, test; ///< the splits, labelled with the same classes
+    std::string dir;   ///< where the files are
+    LabelledSet train; ///< the split trained on
+    LabelledSet val;   ///< the split evaluated during training
+    LabelledSet test;  ///< the split held out for the final figure
 };
 
 /// Reads train.jsonl, val.jsonl and test.jsonl of "spam" (spam_data_dir()) or of a directory; a
