@@ -178,12 +178,26 @@ void bind_answers(py::module_& m) {
           "scores); otherwise seed names the random stream. on_text(piece) is called as the answer grows. The\n"
           "tokenizer must have the template's tokens (a model fine-tuned for chat, or model_from_base with a\n"
           "grown vocabulary to see the answers before fine-tuning).");
+    py::class_<FamilyAccuracy>(m, "FamilyAccuracy",
+                               "How many instructions of one family a model answers exactly right.")
+        .def_readonly("family", &FamilyAccuracy::family, "'reverse', ..., or 'alpaca'")
+        .def_readonly("correct", &FamilyAccuracy::correct, "answered exactly right")
+        .def_readonly("total", &FamilyAccuracy::total, "asked")
+        .def("__repr__", [](const FamilyAccuracy& f) {
+            std::ostringstream os;
+            os << "FamilyAccuracy(family=" << quoted(f.family) << ", correct=" << f.correct << ", total=" << f.total
+               << ")";
+            return os.str();
+        });
     py::class_<ChatAccuracy>(m, "ChatAccuracy", "How many instructions a model answers exactly right.")
         .def_readonly("correct", &ChatAccuracy::correct, "answered exactly right")
         .def_readonly("total", &ChatAccuracy::total, "asked")
         .def_property_readonly("accuracy", &ChatAccuracy::accuracy, "correct / total (0 when none was asked)")
         .def_readonly("first_wrong", &ChatAccuracy::first_wrong,
                       "'Reverse the word hello. -> olelh (expected olleh)', or '' if none was wrong")
+        .def_readonly("by_family", &ChatAccuracy::by_family,
+                      "the same counts per family (list[FamilyAccuracy]), in "
+                      "the order first asked")
         .def("__repr__", [](const ChatAccuracy& a) {
             std::ostringstream os;
             os << "ChatAccuracy(correct=" << a.correct << ", total=" << a.total << ", accuracy=" << a.accuracy() << ")";

@@ -505,6 +505,8 @@ def test_a_chat_run_answers_before_and_after_fine_tuning(base_run):
     asked = gb.instruction_eval_set("held_out_instances", 1)
     acc = gb.chat_accuracy(run.model, run.tokenizer, asked)
     assert acc.total == len(asked) and 0 <= acc.correct <= acc.total
+    assert [f.family for f in acc.by_family] == gb.instruction_families()  # one each, in the order asked
+    assert sum(f.correct for f in acc.by_family) == acc.correct and all(f.total == 1 for f in acc.by_family)
     assert gb.chat_reply(run.model, run.tokenizer, asked[0].prompt, max_new_tokens=3, temperature=0.8, seed=2) == \
         gb.chat_reply(run.model, run.tokenizer, asked[0].prompt, max_new_tokens=3, temperature=0.8, seed=2)
     with pytest.raises(gb.Error, match="exactly one thing to learn"):

@@ -2,6 +2,8 @@
 
 #include "gptbook/sample/generate.hpp"
 
+#include <algorithm>
+
 namespace gptbook {
 
 std::string chat_reply(const GPT& model, const Tokenizer& tokenizer, const ChatTemplate& chat, std::string_view prompt,
@@ -33,8 +35,14 @@ ChatAccuracy chat_accuracy(const GPT& model, const Tokenizer& tokenizer, const C
     for (const Instruction& ins : instructions) {
         const int budget = static_cast<int>(tokenizer.encode(ins.response).size()) + 8;
         const std::string answer = chat_reply(model, tokenizer, chat, ins.prompt, budget, greedy, rng);
+        const bool correct = instruction_correct(ins, answer, chat.end);
+        auto family = std::find_if(acc.by_family.begin(), acc.by_family.end(),
+                                   [&](const FamilyAccuracy& f) { return f.family == ins.family; });
+        if (family == acc.by_family.end()) family = acc.by_family.insert(family, FamilyAccuracy{ins.family, 0, 0});
+        ++family->total;
         ++acc.total;
-        if (instruction_correct(ins, answer, chat.end)) {
+        if (correct) {
+            ++family->correct;
             ++acc.correct;
         } else if (acc.first_wrong.empty()) {
             std::string shown; // on one line: a newline the model wrote is shown as \n

@@ -35,11 +35,19 @@ std::string chat_reply(const GPT& model, const Tokenizer& tokenizer, const ChatT
                        int max_new_tokens, const SamplingOptions& options, Rng& rng,
                        const std::function<void(const std::string&)>& on_text = {});
 
+/// How many instructions of one family a model answers exactly right.
+struct FamilyAccuracy {
+    std::string family; ///< Instruction::family: "reverse", ..., or "alpaca"
+    int correct = 0;    ///< answered exactly right
+    int total = 0;      ///< asked
+};
+
 /// How many instructions a model answers exactly right.
 struct ChatAccuracy {
-    int correct = 0;         ///< answered exactly right (instruction_correct())
-    int total = 0;           ///< asked
-    std::string first_wrong; ///< "Reverse the word hello. -> olelh (expected olleh)", empty if none
+    int correct = 0;                       ///< answered exactly right (instruction_correct())
+    int total = 0;                         ///< asked
+    std::string first_wrong;               ///< "Reverse the word hello. -> olelh (expected olleh)", empty if none
+    std::vector<FamilyAccuracy> by_family; ///< the same counts per family, in the order first asked
     /// @return correct / total, or 0 when none was asked
     double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / total; }
 };

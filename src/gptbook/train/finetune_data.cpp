@@ -134,6 +134,12 @@ FinetuneData chat_data(const std::string& spec, GPTConfig& model, const Tokenize
             out << 100.0 * acc.accuracy() << "% (" << acc.correct << "/" << acc.total << ")";
             if (!acc.first_wrong.empty()) out << "; first miss: " << acc.first_wrong;
             out << "\n";
+            if (acc.by_family.size() > 1 && split == "test") {
+                out << "  by family:";
+                for (const FamilyAccuracy& f : acc.by_family)
+                    out << " " << f.family << " " << f.correct << "/" << f.total;
+                out << "\n";
+            }
         };
         if (!builtin || split != "test") {
             line(builtin ? "held-out instances" : "held-out examples", val_instructions);
