@@ -44,6 +44,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 
 from compare_text import line_difference, lines_match
 
@@ -298,7 +299,9 @@ def run_slow_blocks(build_dir, blocks, workdir, counts):
             problems.append(f"{where}: the block needs {needed.group(1)}, which no other block created")
             continue
         print(f"running {where} ...", flush=True)
+        started = time.monotonic()
         error = run_block(build_dir, body, workdir, SLOW_TIMEOUT_S)
+        print(f"  {where}: {time.monotonic() - started:.0f} s", flush=True)
         if error:
             problems.append(f"{where}: the `<!-- run: {argument} -->` block {error}")
         else:
