@@ -245,7 +245,11 @@ std::unique_ptr<PyTrainer> make_finetune_trainer(
     FinetuneData d;
     {
         py::gil_scoped_release release; // reading and encoding a data set takes a while
-        d = make_finetune_data({labels_spec, chat_spec, data_spec}, model, *base_tokenizer);
+        FinetuneSpec spec;
+        spec.labels = labels_spec;
+        spec.chat = chat_spec;
+        spec.data = data_spec;
+        d = make_finetune_data(spec, model, *base_tokenizer);
     }
     model.validate();
     const bool new_tokens = model.vocab_size > base_model->config.vocab_size;

@@ -25,5 +25,7 @@ void bind_sample(pybind11::module_& m);
 void bind_finetune(pybind11::module_& m);
 /// Chapter 11: the chat template, instruction data, chat_reply(), chat_accuracy().
 void bind_chat(pybind11::module_& m);
+/// Chapter 12: preference pairs, the lipogram rule, the losses of a reward model, DPO, PPO and GRPO.
+void bind_align(pybind11::module_& m);
 
 } // namespace gptbook::python

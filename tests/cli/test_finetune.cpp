@@ -15,18 +15,12 @@ using namespace gptbook::test;
 
 namespace {
 
-const std::string tiny = " --threads 1 --batch-size 4 --eval-iters 2 --log-interval 10";
+const std::string tiny = tiny_run_options;
 
-// A base run trained for a few steps on a small corpus: what the fine-tuning tests start from.
 std::string tiny_base(const Scratch& s) {
-    std::string text;
-    for (int i = 0; i < 100; ++i) text += "the quick brown fox jumps over the lazy dog. pack my box with five jugs.\n";
-    gptbook::write_file_atomic(s.file("corpus.txt"), text);
-    const Result r =
-        run(s, "train --data " + s.file("corpus.txt") + " --out " + s.file("base") +
-                   " --n-layer 2 --n-head 2 --n-embd 16 --block-size 32 --max-iters 10 --eval-interval 10" + tiny);
-    REQUIRE(r.code == 0);
-    return s.file("base");
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    return base;
 }
 
 // A labelled set in a directory: texts about the fox are class "fox", about the dog class "dog".

@@ -484,10 +484,11 @@ TEST_CASE("GPTConfig::validate refuses a rank above n_embd, an unknown target an
     c.lora_alpha = 0.0f;
     CHECK_THROWS_WITH(c.validate(), Contains("lora_alpha"));
     GPTConfig k = base_config();
-    k.n_classes = 1;
-    CHECK_THROWS_WITH(k.validate(), Contains("n_classes is 1") && Contains("at least 2"));
+    k.n_classes = 1; // a reward model (chapter 12)
+    CHECK_NOTHROW(k.validate());
+    CHECK_THAT(architecture_notes(k), Contains("reward model (last pooling)"));
     k.n_classes = -2;
-    CHECK_THROWS_WITH(k.validate(), Contains("n_classes is -2"));
+    CHECK_THROWS_WITH(k.validate(), Contains("n_classes is -2") && Contains("1 (a reward model's score)"));
     k.n_classes = 2;
     CHECK_NOTHROW(k.validate());
 }

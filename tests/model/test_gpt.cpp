@@ -6,6 +6,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/nn/crossentropy.hpp"
 #include "support/ch11_config.hpp"
+#include "support/model_gradcheck.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +16,9 @@
 
 using namespace gptbook;
 using Catch::Matchers::Contains;
+using gptbook::test::check_gradient_at;
+using gptbook::test::probe_indices;
+using gptbook::test::spread_init;
 
 namespace {
 
@@ -27,18 +31,6 @@ GPTConfig tiny_config() {
     c.n_head = 2;
     c.n_embd = 8;
     return c;
-}
-
-/// Larger weights than gpt_init, and non-trivial gains and biases (as the PyTorch fixture does):
-/// at N(0, 0.02) the blocks are nearly the identity and a wrong gain, bias or attention gradient
-/// would hide below the finite-difference noise.
-void spread_init(GPT& model, Rng& rng) {
-    for (const ParamSpec& s : model.layout) {
-        float* p = model.params.memptr() + s.offset;
-        const bool gain = s.name.find("ln_") != std::string::npos && s.name.ends_with(".weight");
-        for (size_t i = 0; i < s.numel; ++i)
-            p[i] = s.decay ? 0.3f * rng.normal() : (gain ? 1.0f : 0.0f) + 0.1f * rng.normal();
-    }
 }
 
 Tokens random_tokens(Rng& rng, size_t n, int V) {
@@ -72,56 +64,20 @@ struct Setup {
     }
 };
 
-/// Compares model.grads with central differences of the loss at `per_tensor` random elements of
-/// every tensor of the layout (so wte, wpe, every LayerNorm, attention and MLP weight and bias).
-/// An element passes when |num - ana| <= atol + rtol * max(|num|, |ana|):
-///  - eps = 1e-2: the loss is ~2 and computed in float32 with relative rounding ~1e-6 through the
-///    whole network, so each loss carries ~2e-6 of noise and the difference quotient ~1e-4;
-///  - atol = 1e-3 covers that noise with margin (measured: max |num - ana| <= 2e-4 in all three
-///    checks below); the sampled gradients average 4e-2..1e-1 (printed), far above atol;
-///  - rtol = 2e-2 for the O(eps^2 f''') truncation error of the central difference at these
-///    weight scales, which grows with the gradient.
-/// Returns the number of failures. The same comparison against 1.1 * analytic must fail at least
-/// half of the elements, which shows the tolerance is tight enough to see a 10% gradient error (the
-/// rest are gradients near zero, e.g. the key biases', which are exactly 0: softmax ignores a shift
-/// shared by all keys).
+/// Compares model.grads with central differences of the loss at 2 random elements (the same ones
+/// every run) of every tensor of the layout (so wte, wpe, every LayerNorm, attention and MLP weight and bias), with
+/// check_gradient_at()'s tolerances (measured here: max |num - ana| <= 2e-4 in all three checks
+/// below; the sampled gradients average 4e-2..1e-1, printed, far above atol). Returns the number of
+/// failures.
 size_t check_model_gradient(Setup& s, const char* what, bool training = false, uint64_t seed = 0) {
-    const double eps = 1e-2, atol = 1e-3, rtol = 2e-2;
-    const int per_tensor = 2;
     s.backward_into_zeroed_grads(training, seed);
     const Vec analytic = s.model.grads;
     Rng pick(99);
-    size_t failures = 0, wrong_caught = 0, checked = 0;
-    double max_abs = 0.0, sum_abs_grad = 0.0;
-    for (const ParamSpec& spec : s.model.layout) {
-        for (int k = 0; k < per_tensor; ++k) {
-            const size_t i = spec.offset + pick.below(spec.numel);
-            const float saved = s.model.params[i];
-            const float plus = saved + static_cast<float>(eps), minus = saved - static_cast<float>(eps);
-            s.model.params[i] = plus;
-            const double lp = s.loss(training, seed);
-            s.model.params[i] = minus;
-            const double lm = s.loss(training, seed);
-            s.model.params[i] = saved;
-            const double num = (lp - lm) / (static_cast<double>(plus) - minus);
-            const double ana = analytic[i];
-            const double err = std::abs(num - ana);
-            const bool ok = err <= atol + rtol * std::max(std::abs(num), std::abs(ana));
-            const double wrong = 1.1 * ana;
-            wrong_caught += std::abs(num - wrong) > atol + rtol * std::max(std::abs(num), std::abs(wrong));
-            if (!ok)
-                UNSCOPED_INFO(what << ": " << spec.name << "[" << i - spec.offset << "] numerical " << num
-                                   << " analytic " << ana);
-            failures += !ok;
-            max_abs = std::max(max_abs, err);
-            sum_abs_grad += std::abs(ana);
-            ++checked;
-        }
-    }
-    std::printf("gradcheck %-28s %3zu elements: max |num - ana| %.3g, mean |grad| %.3g, 10%% error caught in %zu\n",
-                what, checked, max_abs, sum_abs_grad / static_cast<double>(checked), wrong_caught);
-    CHECK(wrong_caught >= checked / 2);
-    return failures;
+    std::vector<size_t> probes;
+    for (const ParamSpec& spec : s.model.layout)
+        for (int k = 0; k < 2; ++k) probes.push_back(spec.offset + pick.below(spec.numel));
+    return test::check_gradient_at(
+        s.model, analytic, probes, [&] { return s.loss(training, seed); }, what);
 }
 
 Vec copy_of_logits(const ActivationTensors& a) { return arma::vectorise(a.logits); }
@@ -375,66 +331,6 @@ GPTConfig with_lora(GPTConfig c) {
 }
 
 bool is_adapter(const std::string& name) { return name.ends_with(".lora_A") || name.ends_with(".lora_B"); }
-
-/// Every element of the tensors whose names satisfy `all`, and `per_tensor` random elements of
-/// each other tensor of the layout: the flat indices a gradient check probes.
-std::vector<size_t> probe_indices(const std::vector<ParamSpec>& layout,
-                                  const std::function<bool(const std::string&)>& all, int per_tensor) {
-    std::vector<size_t> indices;
-    Rng pick(98);
-    for (const ParamSpec& s : layout) {
-        if (all(s.name)) {
-            for (size_t i = 0; i < s.numel; ++i) indices.push_back(s.offset + i);
-        } else {
-            for (int k = 0; k < per_tensor; ++k) indices.push_back(s.offset + pick.below(s.numel));
-        }
-    }
-    return indices;
-}
-
-std::string tensor_at(const std::vector<ParamSpec>& layout, size_t i) {
-    for (const ParamSpec& s : layout)
-        if (i >= s.offset && i < s.offset + s.numel) return s.name + "[" + std::to_string(i - s.offset) + "]";
-    return "?";
-}
-
-/// check_model_gradient's comparison for any loss: central differences of `loss` (which reruns the
-/// forward pass from model.params) at `indices`, against `analytic`, with the same eps, atol and
-/// rtol (the losses here are ~1..2.5 through the same float32 network, so the same noise argument
-/// holds). Measured max |num - ana|: 2e-5..1e-4 without adapters; 1e-3..1e-2 with them (s = 2 on
-/// spread_init's weights makes the network more curved), all of it truncation error: at eps/2
-/// every maximum drops 4x, as O(eps^2) does, and stays inside rtol * |grad|. The 10%-error check
-/// shows the tolerance can see a wrong gradient. Returns the number of failures.
-size_t check_gradient_at(GPT& model, const Vec& analytic, const std::vector<size_t>& indices,
-                         const std::function<double()>& loss, const char* what) {
-    const double eps = 1e-2, atol = 1e-3, rtol = 2e-2;
-    size_t failures = 0, wrong_caught = 0;
-    double max_abs = 0.0, sum_abs_grad = 0.0;
-    for (const size_t i : indices) {
-        const float saved = model.params[i];
-        const float plus = saved + static_cast<float>(eps), minus = saved - static_cast<float>(eps);
-        model.params[i] = plus;
-        const double lp = loss();
-        model.params[i] = minus;
-        const double lm = loss();
-        model.params[i] = saved;
-        const double num = (lp - lm) / (static_cast<double>(plus) - minus);
-        const double ana = analytic[i];
-        const double err = std::abs(num - ana);
-        const bool ok = err <= atol + rtol * std::max(std::abs(num), std::abs(ana));
-        const double wrong = 1.1 * ana;
-        wrong_caught += std::abs(num - wrong) > atol + rtol * std::max(std::abs(num), std::abs(wrong));
-        if (!ok)
-            UNSCOPED_INFO(what << ": " << tensor_at(model.layout, i) << " numerical " << num << " analytic " << ana);
-        failures += !ok;
-        max_abs = std::max(max_abs, err);
-        sum_abs_grad += std::abs(ana);
-    }
-    std::printf("gradcheck %-28s %4zu elements: max |num - ana| %.3g, mean |grad| %.3g, 10%% error caught in %zu\n",
-                what, indices.size(), max_abs, sum_abs_grad / static_cast<double>(indices.size()), wrong_caught);
-    CHECK(wrong_caught >= indices.size() / 2);
-    return failures;
-}
 
 /// A classifier (K = 3), a (B = 3, T = 8) batch of rows with 8, 5 and 1 real tokens, the rest
 /// padding (token 0), and its labels.

@@ -194,8 +194,9 @@ def test_config_fields_of_chapter_11_round_trip_through_json_and_repr():
         gb.GPTConfig(pool="max")
     with pytest.raises(gb.Error, match="LoRA target 'attn.q'"):
         gb.GPTConfig(lora_rank=2, lora_targets="attn.q")
-    with pytest.raises(gb.Error, match="n_classes is 1"):
-        gb.GPTConfig(n_classes=1)
+    assert gb.GPTConfig(n_classes=1).n_classes == 1  # a reward model's one score (chapter 12)
+    with pytest.raises(gb.Error, match="n_classes is -1"):
+        gb.GPTConfig(n_classes=-1)
 
 
 def test_model_from_base_copies_the_base_and_a_fresh_adapter_changes_nothing(base):

@@ -34,6 +34,23 @@ inline Result run(const Scratch& s, const std::string& args, const std::string& 
     return run_shell(s, std::string(GPTBOOK_EXE) + " " + args, input);
 }
 
+/// The training options of the tests' tiny runs: one thread, small batches, few evaluations.
+inline const std::string tiny_run_options = " --threads 1 --batch-size 4 --eval-iters 2 --log-interval 10";
+
+/// A base run trained for 10 steps on a small corpus in the scratch directory (L2 H2 C16 T32):
+/// what the fine-tuning and alignment tests start from. Returns its directory; empty if training
+/// failed (the caller REQUIREs it).
+inline std::string train_tiny_base(const Scratch& s) {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "the quick brown fox jumps over the lazy dog. pack my box with five jugs.\n";
+    write_file_atomic(s.file("corpus.txt"), text);
+    const Result r =
+        run(s, "train --data " + s.file("corpus.txt") + " --out " + s.file("base") +
+                   " --n-layer 2 --n-head 2 --n-embd 16 --block-size 32 --max-iters 10 --eval-interval 10" +
+                   tiny_run_options);
+    return r.code == 0 ? s.file("base") : std::string();
+}
+
 /// The number of lines of a text (its newlines).
 inline int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

@@ -4,11 +4,14 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/core/safetensors.hpp"
+#include "gptbook/data/preferences.hpp"
 #include "gptbook/data/tasks.hpp"
 #include "gptbook/model/checkpoint.hpp"
 #include "gptbook/model/finetune.hpp"
 #include "gptbook/train/data_source.hpp"
 #include "gptbook/train/evaluate.hpp"
+#include "gptbook/train/finetune_data.hpp"
+#include "gptbook/train/policy_data.hpp"
 #include "gptbook/train/state.hpp"
 #include "gptbook/train/trainer.hpp"
 
@@ -641,4 +644,203 @@ TEST_CASE("evaluate_classifier counts a hand-made confusion matrix and the mean 
     lm.n_classes = 0;
     GPT lm_model(lm);
     CHECK_THROWS_WITH(evaluate_classifier(lm_model, rows, labels), Contains("not a classifier"));
+}
+
+namespace {
+
+/// A base for chapter 12's runs: V tokens, T = block_size, L1 NH2 C16, at gpt_init's weights.
+std::shared_ptr<GPT> one_layer_base(int V, int T, uint64_t seed) {
+    GPTConfig c;
+    c.vocab_size = V;
+    c.block_size = T;
+    c.n_layer = 1;
+    c.n_head = 2;
+    c.n_embd = 16;
+    auto base = std::make_shared<GPT>(c);
+    Rng rng(seed);
+    gpt_init(*base, rng);
+    return base;
+}
+
+/// Chapter 12's pairs in miniature: after the prompt "ab", a completion without e is preferred to
+/// one with e's. 60 pairs in a file of `dir`, every tenth held out by make_finetune_data.
+struct PreferenceSetup {
+    TempDir dir;
+    Tokenizer tok{CharTokenizer::from_text("abcde\n")};
+    std::shared_ptr<GPT> base;
+    std::string path = dir.file("pairs.jsonl");
+    PreferenceSetup() {
+        std::vector<PreferencePair> pairs;
+        const std::vector<std::string> plain{"cab", "bad", "dab", "abc", "cdb", "dcba"};
+        const std::vector<std::string> with_e{"eab", "bed", "dee", "ebc", "ced", "deed"};
+        for (int i = 0; i < 60; ++i) pairs.push_back({"ab", plain[i % 6], with_e[(i / 6 + i) % 6]});
+        save_preferences_jsonl(path, pairs);
+        base = one_layer_base(tok.vocab_size(), 8, 31);
+    }
+    FinetuneData data(const std::string& objective, GPTConfig& config) const {
+        FinetuneSpec spec;
+        spec.preferences = path;
+        spec.objective = objective;
+        spec.beta = 0.5;
+        return make_finetune_data(spec, config, tok, base.get());
+    }
+    decltype(TrainerOptions::init) init() const {
+        return [b = base](const GPTConfig& c, Rng& rng) { return model_from_base(*b, c, rng); };
+    }
+};
+
+TrainConfig preference_train() {
+    TrainConfig c = three_train();
+    c.batch_size = 8; // 4 pairs
+    c.max_iters = 40;
+    c.eval_interval = 10;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("a reward model trained on pairs learns the hidden rule", "[ch12][trainer][reward]") {
+    const PreferenceSetup s;
+    GPTConfig config = s.base->config;
+    const FinetuneData data = s.data("reward", config);
+    CHECK(config.n_classes == 1); // the reward model's one score
+    Record r;
+    TrainerOptions o = recording(r, "");
+    o.init = s.init();
+    Trainer t(config, preference_train(), data.source, o);
+    t.run();
+    // A new head scores both completions about equally: the loss starts at ln 2.
+    CHECK(r.evals.front().val_loss == Approx(std::log(2.0f)).margin(0.05));
+    CHECK(r.evals.back().val_loss < 0.5f * r.evals.front().val_loss);
+    CHECK_THAT(data.report(t.model(), "val"), Contains("val pairs ranked right (held-out pairs): 100.0% (6/6)"));
+}
+
+TEST_CASE("DPO on pairs raises the chosen completions over the rejected ones against the base",
+          "[ch12][trainer][dpo]") {
+    const PreferenceSetup s;
+    GPTConfig config = s.base->config;
+    const FinetuneData data = s.data("dpo", config);
+    CHECK(config.n_classes == 0);
+    CHECK_THAT(data.summary, Contains("54 train, 6 val pairs") && Contains("DPO against the base model, beta 0.5"));
+    Record r;
+    TrainerOptions o = recording(r, "");
+    o.init = s.init();
+    Trainer t(config, preference_train(), data.source, o);
+    t.run();
+    CHECK(r.evals.front().val_loss == Approx(std::log(2.0f)).margin(1e-5)); // the policy starts as the reference
+    CHECK(r.evals.back().val_loss < 0.5f * r.evals.front().val_loss);
+    CHECK_THAT(data.report(t.model(), "val"), Contains("100.0% (6/6)"));
+}
+
+TEST_CASE("reward-model and DPO runs stopped and resumed match uninterrupted ones bit for bit",
+          "[ch12][trainer][dpo][reward]") {
+    const PreferenceSetup s;
+    for (const char* objective : {"reward", "dpo"}) {
+        INFO(objective);
+        GPTConfig config = s.base->config;
+        config.dropout = 0.1f;
+        const FinetuneData data = s.data(objective, config);
+        TrainConfig train = preference_train();
+        train.max_iters = 20;
+        check_resume_is_exact(
+            config, train, {7}, [&] { return data.source; }, s.init());
+    }
+}
+
+TEST_CASE("preference data: a bad objective, beta or batch size is one clear error", "[ch12][trainer]") {
+    const PreferenceSetup s;
+    GPTConfig config = s.base->config;
+    FinetuneSpec spec;
+    spec.preferences = s.path;
+    spec.objective = "ppo";
+    CHECK_THROWS_WITH(make_finetune_data(spec, config, s.tok, s.base.get()),
+                      Contains("unknown preference objective \"ppo\"; expected reward or dpo"));
+    spec.objective = "dpo";
+    spec.beta = -0.1;
+    CHECK_THROWS_WITH(make_finetune_data(spec, config, s.tok, s.base.get()), Contains("beta is -0.1, expected > 0"));
+    spec.beta = 0.1;
+    CHECK_THROWS_WITH(make_finetune_data(spec, config, s.tok, nullptr), Contains("needs its reference model"));
+    const FinetuneData data = make_finetune_data(spec, config, s.tok, s.base.get());
+    Rng rng(1);
+    CHECK_THROWS_WITH(data.source.sample(0, 3, rng), Contains("--batch-size 3 must be even"));
+}
+
+namespace {
+
+/// A chat model in miniature for GRPO: the instructions' characters and the template's tokens,
+/// V ~ 70, T 64, L1 C16, at gpt_init's weights.
+struct GrpoSetup {
+    Tokenizer tok = Tokenizer(CharTokenizer::from_text(instruction_alphabet()))
+                        .with_added_tokens("", chat_special_tokens(ChatTemplate{}));
+    std::shared_ptr<GPT> base;
+    GrpoSpec spec;
+    GrpoSetup() : base(one_layer_base(tok.vocab_size(), 64, 41)) {
+        spec.group_size = 4;
+        spec.max_new_tokens = 4;
+    }
+};
+
+} // namespace
+
+TEST_CASE("GRPO batches: groups of sampled answers, one advantage per answer, the policy's and the reference's "
+          "log-probabilities",
+          "[ch12][trainer][grpo]") {
+    const GrpoSetup s;
+    GPTConfig config = s.base->config;
+    FinetuneData data = grpo_instruction_data(s.spec, config, s.tok, *s.base);
+    CHECK(config.vocab_size == s.base->config.vocab_size); // the template's tokens are there already
+    Rng rng(5);
+    CHECK_THROWS_WITH(data.source.sample(0, 8, rng), Contains("no model to sample from"));
+    data.source.bind_model(*s.base); // the policy is the reference, as at the first step
+    const Batch b = data.source.sample(0, 8, rng);
+    REQUIRE(b.B == 8);
+    const int T = 64;
+    for (int row = 0; row < 8; ++row) {
+        INFO("row " << row);
+        int scored = 0;
+        float advantage = 0.0f;
+        for (int t = 0; t < T; ++t) {
+            const size_t n = static_cast<size_t>(row) * T + t;
+            if (b.targets[n] == Batch::ignore) {
+                CHECK(b.policy.advantage[n] == 0.0f);
+                continue;
+            }
+            if (scored++ == 0) advantage = b.policy.advantage[n];
+            CHECK(b.policy.advantage[n] == advantage);           // the answer's advantage on each token
+            CHECK(b.policy.logp_old[n] == b.policy.logp_ref[n]); // same model, same pass
+            CHECK(b.policy.logp_old[n] < 0.0f);
+        }
+        CHECK(scored >= 1);
+        CHECK(scored <= 4); // at most max_new_tokens
+    }
+    // Each group's advantages sum to 0 (or are all 0 when its answers scored the same).
+    for (int g = 0; g < 2; ++g) {
+        double sum = 0.0;
+        for (int row = 4 * g; row < 4 * g + 4; ++row) {
+            for (int t = 0; t < T; ++t)
+                if (b.targets[static_cast<size_t>(row) * T + t] != Batch::ignore) {
+                    sum += b.policy.advantage[static_cast<size_t>(row) * T + t];
+                    break;
+                }
+        }
+        CHECK(sum == Approx(0.0).margin(1e-5));
+    }
+    CHECK(b.policy.kl_coef == s.spec.kl_coef);
+    CHECK_THROWS_WITH(data.source.sample(0, 6, rng), Contains("--batch-size 6 is not a multiple of the group size 4"));
+    GrpoSpec one = s.spec;
+    one.group_size = 1;
+    CHECK_THROWS_WITH(grpo_instruction_data(one, config, s.tok, *s.base), Contains("nothing to compare"));
+}
+
+TEST_CASE("a GRPO run stopped and resumed matches an uninterrupted one bit for bit", "[ch12][trainer][grpo]") {
+    const GrpoSetup s;
+    GPTConfig config = s.base->config;
+    const FinetuneData data = grpo_instruction_data(s.spec, config, s.tok, *s.base);
+    TrainConfig train = preference_train();
+    train.max_iters = 6;
+    train.eval_interval = 3;
+    train.eval_iters = 1;
+    check_resume_is_exact(
+        config, train, {4}, [&] { return data.source; },
+        [b = s.base](const GPTConfig& c, Rng& rng) { return model_from_base(*b, c, rng); });
 }

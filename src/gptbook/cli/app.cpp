@@ -20,6 +20,7 @@ int run_app(int argc, const char* const* argv) {
     app.set_version_flag("--version", "gptbook " GPTBOOK_VERSION);
     add_train_command(app);
     add_finetune_command(app);
+    add_align_command(app);
     add_sample_command(app);
     add_chat_command(app);
     add_eval_command(app);

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 namespace gptbook::cli {
 
@@ -26,7 +27,15 @@ struct EvalArgs {
 // split, or a chat model's exact match on held-out instructions.
 void eval_finetuned(const Run& run, const FinetuneSpec& spec, const std::string& split) {
     GPTConfig config = run.model().config;
-    const FinetuneData data = make_finetune_data(spec, config, run.tokenizer);
+    std::unique_ptr<Run> reference; // DPO's: the run it started from
+    if (!spec.preferences.empty() && spec.objective == "dpo") {
+        const auto base = run.loaded.metadata.find("gptbook.base");
+        GPTBOOK_CHECK(base != run.loaded.metadata.end(),
+                      run.model_path << " does not record the base run DPO started from (its reference)");
+        reference = std::make_unique<Run>(load_run(base->second, true));
+    }
+    const FinetuneData data =
+        make_finetune_data(spec, config, run.tokenizer, reference ? &reference->model() : nullptr);
     GPTBOOK_CHECK(
         config.n_classes == run.model().config.n_classes && config.vocab_size == run.model().config.vocab_size,
         run.model_path << " was not fine-tuned on " << data.spec << " (it has " << run.model().config.n_classes
@@ -43,9 +52,23 @@ void run_eval(EvalArgs& a) {
     set_num_threads(a.threads);
     const Run run = load_run(a.run, /*merge_adapters=*/true);
     std::string data = a.data.empty() ? run.data : a.data;
+    if (a.data.empty() && (data.starts_with("reward:") || data.starts_with("dpo:"))) {
+        // Chapter 12: the held-out preference pairs ranked the right way round.
+        FinetuneSpec spec;
+        spec.preferences = data.substr(data.find(':') + 1);
+        spec.objective = data.substr(0, data.find(':'));
+        const auto record = run.loaded.metadata.find("gptbook.finetune");
+        if (record != run.loaded.metadata.end())
+            spec.beta = nlohmann::json::parse(record->second).value("beta", spec.beta);
+        eval_finetuned(run, spec, "val");
+        return;
+    }
     if (!a.labels.empty() || !a.chat.empty() ||
-        (a.data.empty() && (data.starts_with("labels:") || data.starts_with("chat:")))) {
-        FinetuneSpec spec{a.labels, a.chat, ""};
+        (a.data.empty() && (data.starts_with("labels:") || data.starts_with("chat:") || data.starts_with("grpo:")))) {
+        // (A GRPO run, chapter 12, is a chat model trained by reinforcement: scored as one.)
+        FinetuneSpec spec;
+        spec.labels = a.labels;
+        spec.chat = a.chat;
         if (a.labels.empty() && a.chat.empty())
             (data.starts_with("labels:") ? spec.labels : spec.chat) = data.substr(data.find(':') + 1);
         eval_finetuned(run, spec, a.split == "all" ? "test" : a.split);

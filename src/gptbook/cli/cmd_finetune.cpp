@@ -1,6 +1,7 @@
 // gptbook finetune: start from a trained run and train it further, for a new task (chapter 11).
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/cli/config_options.hpp"
+#include "gptbook/cli/finetune_run.hpp"
 #include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
@@ -20,18 +21,24 @@ namespace gptbook::cli {
 
 namespace {
 
-struct FinetuneArgs {
-    std::string base, out, labels, chat, data, scope = "all", pool = "last", lora_targets;
-    int last_blocks = 1, lora_rank = 0;
-    float lora_alpha = 16.0f;
-    bool resume = false, scratch = false;
-    ConfigOverrides overrides; // applied only where the option was given
-};
-
 // What a fine-tuning run needs to be rebuilt on --resume, stored in its config.json and model metadata.
 nlohmann::json finetune_record(const FinetuneArgs& a) {
-    return {{"base", a.base},   {"labels", a.labels},           {"chat", a.chat},      {"data", a.data},
-            {"scope", a.scope}, {"last_blocks", a.last_blocks}, {"scratch", a.scratch}};
+    return {{"base", a.base},
+            {"labels", a.labels},
+            {"chat", a.chat},
+            {"data", a.data},
+            {"preferences", a.preferences},
+            {"objective", a.objective},
+            {"beta", a.beta},
+            {"grpo",
+             {{"group_size", a.grpo.group_size},
+              {"max_new_tokens", a.grpo.max_new_tokens},
+              {"temperature", a.grpo.temperature},
+              {"clip_eps", a.grpo.clip_eps},
+              {"kl_coef", a.grpo.kl_coef}}},
+            {"scope", a.scope},
+            {"last_blocks", a.last_blocks},
+            {"scratch", a.scratch}};
 }
 
 // Training defaults for fine-tuning: a few hundred steps at a lower rate than pretraining.
@@ -47,9 +54,10 @@ TrainConfig finetune_defaults() {
     return t;
 }
 
+} // namespace
+
 void run_finetune(FinetuneArgs& a) {
     namespace fs = std::filesystem;
-    const int kinds = !a.labels.empty() + !a.chat.empty() + !a.data.empty();
     nlohmann::json stored; // a resumed run's config.json: its configs and what it was started with
     if (a.resume) {
         GPTBOOK_CHECK(!a.out.empty(), "--resume needs the run to continue: --out runs/NAME");
@@ -65,17 +73,31 @@ void run_finetune(FinetuneArgs& a) {
         a.labels = r.at("labels");
         a.chat = r.at("chat");
         a.data = r.at("data");
+        a.preferences = r.value("preferences", ""); // runs of chapter 11 have none
+        a.objective = r.value("objective", a.objective);
+        a.beta = r.value("beta", a.beta);
+        if (r.contains("grpo")) {
+            const nlohmann::json& g = r.at("grpo");
+            a.grpo.group_size = g.at("group_size").get<int>();
+            a.grpo.max_new_tokens = g.at("max_new_tokens").get<int>();
+            a.grpo.temperature = g.at("temperature").get<float>();
+            a.grpo.clip_eps = g.at("clip_eps").get<float>();
+            a.grpo.kl_coef = g.at("kl_coef").get<float>();
+        }
         a.scope = r.at("scope");
         a.last_blocks = r.at("last_blocks");
         a.scratch = r.at("scratch");
     } else {
+        const int kinds =
+            !a.labels.empty() + !a.chat.empty() + !a.data.empty() + !a.preferences.empty() + (a.objective == "grpo");
         GPTBOOK_CHECK(!a.base.empty(), "finetune needs the run to start from: --base runs/NAME");
         GPTBOOK_CHECK(kinds == 1, "finetune needs exactly one thing to learn: --labels (a classifier), --chat "
-                                  "(an instruction follower) or --data (more text); "
-                                      << kinds << " were given");
+                                  "(an instruction follower), --data (more text) or preference pairs (`"
+                                      << program_name() << " align reward|dpo`); " << kinds << " were given");
         if (a.out.empty()) a.out = a.base + "-finetuned";
     }
-    Run base = load_run(a.base); // says clearly when --base is not a run
+    const bool grpo = a.objective == "grpo" && a.preferences.empty(); // reinforcement on the instructions
+    Run base = load_run(a.base);                                      // says clearly when --base is not a run
 
     GPTConfig model = base.model().config;
     TrainConfig train = finetune_defaults();
@@ -87,13 +109,26 @@ void run_finetune(FinetuneArgs& a) {
         if (!a.lora_targets.empty()) model.lora_targets = a.lora_targets;
     }
     a.overrides.apply(model, train);
-    FinetuneData data = make_finetune_data({a.labels, a.chat, a.data}, model, base.tokenizer);
+    FinetuneSpec spec;
+    spec.labels = a.labels;
+    spec.chat = a.chat;
+    spec.data = a.data;
+    spec.preferences = a.preferences;
+    spec.objective = a.objective;
+    spec.beta = a.beta;
+    FinetuneData data = grpo ? grpo_instruction_data(a.grpo, model, base.tokenizer, base.model())
+                             : make_finetune_data(spec, model, base.tokenizer, &base.model());
     if (a.resume) { // the stored configs, not today's options (only --threads may change)
         model = stored.at("model").get<GPTConfig>();
         train = stored.at("train").get<TrainConfig>();
     }
     model.validate();
     train.validate();
+    GPTBOOK_CHECK(!grpo || train.batch_size % a.grpo.group_size == 0,
+                  "GRPO: --batch-size " << train.batch_size << " is not a multiple of the group size "
+                                        << a.grpo.group_size << "; each batch holds whole groups of answers");
+    GPTBOOK_CHECK(a.preferences.empty() || train.batch_size % 2 == 0,
+                  "preference batches hold pairs: --batch-size " << train.batch_size << " must be even");
     if (a.overrides.given("--threads")) train.threads = a.overrides.train.threads;
     set_num_threads(train.threads);
 
@@ -127,10 +162,11 @@ void run_finetune(FinetuneArgs& a) {
     std::vector<ParamSpec> layout = parameter_layout(model);
     const size_t total = parameter_count(layout);
     const size_t trained = set_trainable(layout, trainable);
-    std::printf("gptbook finetune: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d%s, %zu parameters\n"
+    std::printf("gptbook %s: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d%s, %zu parameters\n"
                 "  train  %s: %zu trainable parameters (%.2f%%), B%d, %d steps, lr %.1e -> %.1e, %d threads\n",
-                a.base.c_str(), a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd,
-                model.block_size, model.vocab_size, architecture_notes(model).c_str(), total,
+                a.preferences.empty() && !grpo ? "finetune" : ("align " + a.objective).c_str(), a.base.c_str(),
+                a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd, model.block_size,
+                model.vocab_size, architecture_notes(model).c_str(), total,
                 scope == FinetuneScope::last ? ("last " + std::to_string(a.last_blocks) + " block(s) + head").c_str()
                                              : to_string(scope).c_str(),
                 trained, 100.0 * static_cast<double>(trained) / static_cast<double>(total), train.batch_size,
@@ -154,19 +190,30 @@ void run_finetune(FinetuneArgs& a) {
         const Run best = load_run(a.out);
         std::printf("%s", data.report(best.model(), "test").c_str());
     }
+    const bool scores = !data.classes.empty() || (!a.preferences.empty() && a.objective == "reward");
     std::printf("next: %s %s --run %s\n", program_name().c_str(),
-                !data.classes.empty() ? "eval" : (!a.chat.empty() ? "chat" : "sample"), a.out.c_str());
+                scores ? "eval" : (!a.chat.empty() || grpo ? "chat" : "sample"), a.out.c_str());
 }
 
-} // namespace
+void add_finetune_run_options(CLI::App* cmd, FinetuneArgs& a) {
+    cmd->add_option("--base", a.base, "The run to start from (runs/NAME, or runs/gpt2 from `gptbook import gpt2`)");
+    cmd->add_option("--out", a.out, "Run directory of the fine-tuned model (default BASE-finetuned)");
+    cmd->add_option("--train", a.scope, "What trains: all (default), last (--last-blocks blocks and the head), lora");
+    cmd->add_option("--last-blocks", a.last_blocks, "With --train last: how many of the top blocks train (default 1)");
+    cmd->add_option("--lora-rank", a.lora_rank, "Rank r of the LoRA adapters (default 8 with --train lora)");
+    cmd->add_option("--lora-alpha", a.lora_alpha, "LoRA's scale is alpha / r (default 16)");
+    cmd->add_option("--lora-targets", a.lora_targets,
+                    "The linears that get adapters (default attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj)");
+    cmd->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
+    a.overrides.add(cmd, "--dropout", &GPTConfig::dropout, "Dropout probability while fine-tuning");
+    add_train_config_options(cmd, a.overrides);
+}
 
 void add_finetune_command(CLI::App& app) {
     auto args = std::make_shared<FinetuneArgs>();
     FinetuneArgs& a = *args;
     CLI::App* cmd =
         app.add_subcommand("finetune", "Fine-tune a trained run: a classifier, an instruction follower, or more text");
-    cmd->add_option("--base", a.base, "The run to start from (runs/NAME, or runs/gpt2 from `gptbook import gpt2`)");
-    cmd->add_option("--out", a.out, "Run directory of the fine-tuned model (default BASE-finetuned)");
     cmd->add_option(
         "--labels", a.labels,
         "Train a classifier on labelled text: spam (the SpamAssassin set, scripts/install-spam-data.sh), "
@@ -175,19 +222,11 @@ void add_finetune_command(CLI::App& app) {
                     "Train an instruction follower in the chat template: instructions (the built-in families), or an "
                     "Alpaca JSON file ([{\"instruction\", \"input\", \"output\"}, ...])");
     cmd->add_option("--data", a.data, "Go on training the language model on a corpus (a name or a text file)");
-    cmd->add_option("--train", a.scope, "What trains: all (default), last (--last-blocks blocks and the head), lora");
-    cmd->add_option("--last-blocks", a.last_blocks, "With --train last: how many of the top blocks train (default 1)");
-    cmd->add_option("--lora-rank", a.lora_rank, "Rank r of the LoRA adapters (default 8 with --train lora)");
-    cmd->add_option("--lora-alpha", a.lora_alpha, "LoRA's scale is alpha / r (default 16)");
-    cmd->add_option("--lora-targets", a.lora_targets,
-                    "The linears that get adapters (default attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj)");
     cmd->add_option("--pool", a.pool, "What a classifier's head reads: last (the last token, default) or mean");
     cmd->add_flag("--from-scratch", a.scratch,
                   "Keep only the base's tokenizer and architecture and start from random weights: the baseline "
                   "that shows what pretraining adds");
-    cmd->add_flag("--resume", a.resume, "Continue the fine-tuning run in --out exactly where it stopped");
-    a.overrides.add(cmd, "--dropout", &GPTConfig::dropout, "Dropout probability while fine-tuning");
-    add_train_config_options(cmd, a.overrides);
+    add_finetune_run_options(cmd, a);
     cmd->callback([args] { run_finetune(*args); });
 }
 

@@ -27,6 +27,8 @@ void add_tokenize_command(CLI::App& app);
 void add_import_command(CLI::App& app);
 /// Registers `finetune` on `app`: start from a trained run; a classifier, a chat model, LoRA (chapter 11).
 void add_finetune_command(CLI::App& app);
+/// Registers `align` on `app`: preference pairs, a reward model, DPO (chapter 12).
+void add_align_command(CLI::App& app);
 /// Registers `chat` on `app`: talk to a chat fine-tuned run, one prompt per line (chapter 11).
 void add_chat_command(CLI::App& app);
 

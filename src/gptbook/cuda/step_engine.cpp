@@ -2,6 +2,7 @@
 // Shapes: B batch, T time, N = B*T tokens, P parameters.
 #include "gptbook/cuda/step_engine.hpp"
 
+#include "gptbook/core/error.hpp"
 #include "gptbook/cuda/cuda_gpt.hpp"
 
 namespace gptbook {
@@ -20,11 +21,13 @@ public:
     void zero_grad() override { cuda_zero_grad(model_); }
 
     void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
+        check_language_modelling(batch);
         cuda_gpt_forward(model_, acts_, batch.inputs, &batch.targets, batch.B, batch.T, true, dropout_seed);
         cuda_gpt_backward(model_, acts_, loss_scale);
     }
 
     void add_eval_loss(const Batch& batch) override { // queued; the mean losses add up on the device
+        check_language_modelling(batch);
         cuda_gpt_forward(model_, acts_, batch.inputs, &batch.targets, batch.B, batch.T, false);
     }
 
@@ -39,6 +42,13 @@ public:
     void copy_to_host() override { cuda_copy_to_host(model_, host_, &adam_); }
 
 private:
+    // The GPU model trains next-token prediction only; the losses of chapter 12 are the CPU engine's.
+    static void check_language_modelling(const Batch& batch) {
+        GPTBOOK_CHECK(batch.ref_logp.empty() && batch.policy.advantage.empty(),
+                      "--device cuda trains language models only; DPO and policy gradients run on the CPU "
+                      "(--device cpu)");
+    }
+
     GPT& host_;
     AdamWState& adam_;
     CudaGPT model_;

@@ -27,6 +27,22 @@ struct Batch {
     /// (B) how many tokens of each row are real, the rest padding (a classifier reads the last real
     /// one); empty when every row is full
     std::vector<int32_t> lengths;
+    /// (B) DPO (chapter 12): a frozen reference model's log-probability of each row's scored
+    /// targets, rows 2i and 2i+1 being a pair's chosen and rejected completions; with it the loss
+    /// is DPO's at `dpo_beta`. Empty otherwise.
+    std::vector<double> ref_logp;
+    double dpo_beta = 0.0; ///< DPO's beta, > 0 when ref_logp is set
+
+    /// A policy-gradient batch (chapter 12: PPO, GRPO): per-token terms of sampled completions,
+    /// each (B*T), set at the scored targets only. Empty otherwise.
+    struct PolicyTerms {
+        std::vector<float> advantage; ///< how much better than expected the token's completion turned out
+        std::vector<float> logp_old;  ///< the sampling policy's log-probability of the token
+        std::vector<float> logp_ref;  ///< the frozen reference model's
+        float clip_eps = 0.2f;        ///< PPO's trust region: ratios outside [1 - eps, 1 + eps] are clipped
+        float kl_coef = 0.0f;         ///< the weight of the KL penalty in the loss (GRPO's beta)
+    };
+    PolicyTerms policy; ///< empty unless this is a policy-gradient batch
 
     static constexpr int32_t ignore = -1; ///< a target that the loss skips
 };

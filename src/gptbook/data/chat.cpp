@@ -45,11 +45,18 @@ Tokens chat_prompt_ids(const Tokenizer& tokenizer, const ChatTemplate& chat, std
 ChatExample chat_example_ids(const Tokenizer& tokenizer, const ChatTemplate& chat, std::string_view prompt,
                              std::string_view response) {
     const int32_t end = chat_token_id(tokenizer, chat.end, "chat_example_ids");
-    Tokens seq = chat_prompt_ids(tokenizer, chat, prompt);
-    const std::size_t P = seq.size();
-    const Tokens answer = tokenizer.encode_ordinary(response);
-    seq.insert(seq.end(), answer.begin(), answer.end());
-    seq.push_back(end); // (N) = (P + R + 1)
+    Tokens answer = tokenizer.encode_ordinary(response);
+    answer.push_back(end); // (R + 1): the response and the end token are what the model learns to write
+    return completion_example(chat_prompt_ids(tokenizer, chat, prompt), answer);
+}
+
+ChatExample completion_example(const Tokens& prompt, const Tokens& completion) {
+    GPTBOOK_CHECK(!prompt.empty() && !completion.empty(),
+                  "completion_example: " << prompt.size() << " prompt and " << completion.size()
+                                         << " completion tokens; expected at least one of each");
+    const std::size_t P = prompt.size();
+    Tokens seq = prompt;
+    seq.insert(seq.end(), completion.begin(), completion.end()); // (N) = (P + R)
     ChatExample ex;
     ex.inputs.assign(seq.begin(), seq.end() - 1);  // (N-1) seq[:-1]
     ex.targets.assign(seq.begin() + 1, seq.end()); // (N-1) seq[1:]

@@ -71,6 +71,17 @@ struct ChatExample {
 };
 
 /**
+ * @brief A completion after its prompt as one example, the prompt's targets ignored: the row
+ *        layout of chat_example_ids() without the template, also used for the preference pairs of
+ *        chapter 12 (a prompt and two continuations).
+ * @param[in] prompt     (P) ids, P >= 1: context only
+ * @param[in] completion (R) ids, R >= 1: the tokens scored
+ * @return with seq = prompt + completion (N = P + R): inputs = seq[:-1], targets = seq[1:], and
+ *         targets[t] = Batch::ignore for t < P - 1, so that exactly the R completion tokens are scored
+ */
+ChatExample completion_example(const Tokens& prompt, const Tokens& completion);
+
+/**
  * @brief A prompt and its response as one training example.
  * @param[in] tokenizer has the template's special tokens
  * @param[in] chat      the template

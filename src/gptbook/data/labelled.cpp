@@ -3,6 +3,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/core/file.hpp"
 #include "gptbook/data/fetch.hpp"
+#include "gptbook/data/jsonl.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -23,27 +24,6 @@ std::string joined(const std::vector<std::string>& names) {
     return out;
 }
 
-// The start of a bad line, for the error message: enough to find it, never a whole e-mail.
-std::string excerpt(std::string_view line) {
-    constexpr std::size_t shown = 60;
-    std::string out(line.substr(0, shown));
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    return line.size() > shown ? out + "..." : out;
-}
-
-std::string string_field(const nlohmann::json& obj, const char* key, const std::string& where) {
-    GPTBOOK_CHECK(obj.contains(key), where << ": field \"" << key << "\" is missing; expected " << expected_line
-                                           << "; add it or remove the line");
-    const auto& value = obj.at(key);
-    GPTBOOK_CHECK(value.is_string(),
-                  where << ": field \"" << key << "\" is "
-                        << (value.is_null() ? std::string("null")
-                                            : std::string("the ") + value.type_name() + " " + excerpt(value.dump()))
-                        << ", expected a string; write it in quotes");
-    return value.get<std::string>();
-}
-
 } // namespace
 
 LabelledSet load_labelled_jsonl(const std::string& path, const std::vector<std::string>& classes) {
@@ -58,40 +38,18 @@ LabelledSet load_labelled_jsonl(const std::string& path, const std::vector<std::
         GPTBOOK_CHECK(std::count(classes.begin(), classes.end(), classes[k]) == 1,
                       path << ": the class \"" << classes[k] << "\" is given twice in " << joined(classes)
                            << "; each class name must appear once");
-    const std::string bytes = read_file(path);
     std::vector<std::string> names; // the label of every example, as written
     LabelledSet set;
-    std::size_t line_no = 0;
-    for (std::size_t begin = 0; begin < bytes.size();) {
-        std::size_t end = bytes.find('\n', begin);
-        if (end == std::string::npos) end = bytes.size();
-        std::string_view line(bytes.data() + begin, end - begin);
-        begin = end + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1); // written on Windows
-        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-        const std::string where = path + " line " + std::to_string(line_no);
-        nlohmann::json obj;
-        try {
-            obj = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error&) {
-            GPTBOOK_FAIL(where << ": not valid JSON (or not UTF-8): " << excerpt(line) << "; expected " << expected_line
-                               << "; fix or remove the line");
-        }
-        GPTBOOK_CHECK(obj.is_object(), where << ": found a JSON " << obj.type_name() << ", expected " << expected_line
-                                             << "; fix or remove the line");
-        std::string text = string_field(obj, "text", where);
-        std::string label = string_field(obj, "label", where);
+    for_each_jsonl_object(path, expected_line, [&](const nlohmann::json& obj, const std::string& where) {
+        std::string text = jsonl_string_field(obj, "text", where, expected_line);
+        std::string label = jsonl_string_field(obj, "label", where, expected_line);
         if (!classes.empty())
             GPTBOOK_CHECK(std::find(classes.begin(), classes.end(), label) != classes.end(),
                           where << ": label \"" << label << "\" is not one of the classes " << joined(classes)
                                 << "; fix the label, or pass the classes this file uses");
         set.texts.push_back(std::move(text));
         names.push_back(std::move(label));
-    }
-    GPTBOOK_CHECK(!set.texts.empty(), path << ": no examples ("
-                                           << (bytes.empty() ? "the file is empty" : "only empty lines")
-                                           << "); expected " << expected_line);
+    });
 
     set.classes = classes;
     if (set.classes.empty()) {
@@ -140,7 +98,7 @@ LabelledTokens encode_labelled(const LabelledSet& set, const std::function<Token
                       "encode_labelled: row " << i << " has label " << set.labels[i] << ", expected an index in [0, "
                                               << K << ") into the classes " << joined(set.classes));
         Tokens ids = encode(set.texts[i]);
-        GPTBOOK_CHECK(!ids.empty(), "encode_labelled: row " << i << " (text \"" << excerpt(set.texts[i])
+        GPTBOOK_CHECK(!ids.empty(), "encode_labelled: row " << i << " (text \"" << jsonl_excerpt(set.texts[i])
                                                             << "\") encodes to 0 tokens; a classifier reads a "
                                                                "row's last token, so remove empty texts from the data");
         // Keep the start: for an e-mail, the subject line and the first lines of the body.

@@ -100,8 +100,9 @@ void GPTConfig::validate() const {
                       << head_size() << " is odd; choose an even head size");
     GPTBOOK_CHECK(dropout >= 0.0f && dropout < 1.0f,
                   "GPTConfig: dropout is " << dropout << ", expected a probability in [0, 1)");
-    GPTBOOK_CHECK(n_classes >= 0 && n_classes != 1,
-                  "GPTConfig: n_classes is " << n_classes << ", expected 0 (a language model) or at least 2 classes");
+    GPTBOOK_CHECK(n_classes >= 0, "GPTConfig: n_classes is " << n_classes
+                                                             << ", expected 0 (a language model), 1 (a reward model's "
+                                                                "score) or at least 2 classes");
     GPTBOOK_CHECK(lora_rank >= 0, "GPTConfig: lora_rank is " << lora_rank << ", expected 0 (no adapters) or more");
     if (lora_rank == 0) return;
     positive("lora_alpha", lora_alpha);
@@ -127,7 +128,8 @@ std::string architecture_notes(const GPTConfig& c) {
     if (c.kv_heads() != c.n_head) s += ", " + std::to_string(c.kv_heads()) + " kv heads";
     if (!c.bias) s += ", no bias";
     if (!c.tie_head) s += ", untied head";
-    if (c.n_classes > 0) s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
+    if (c.n_classes == 1) s += ", reward model (" + to_string(c.pool) + " pooling)";
+    if (c.n_classes > 1) s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
     if (c.lora_rank > 0) s += ", LoRA r" + std::to_string(c.lora_rank) + " on " + c.lora_targets;
     return s;
 }

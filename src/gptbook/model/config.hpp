@@ -75,7 +75,8 @@ struct GPTConfig {
     bool bias = true;      ///< linear layers and LayerNorm have biases (GPT-2) or not (Llama)
     bool tie_head = true;  ///< the output head reuses wte (GPT-2) or has its own lm_head (Llama)
     // Chapter 11: fine-tuning.
-    int n_classes = 0;            ///< K: a classifier's classes (head cls, (K, C)); 0 = a language model
+    int n_classes = 0;            ///< K: a classifier's classes (head cls, (K, C)); 0 = a language model; 1 = a
+                                  ///< reward model (chapter 12): one score per sequence, no classes
     Pooling pool = Pooling::last; ///< which tokens the classification head reads
     int lora_rank = 0;            ///< r: rank of the low-rank adapters; 0 = none
     float lora_alpha = 16.0f;     ///< the adapters' output is scaled by alpha / r

@@ -317,12 +317,49 @@ void check_classifier_batch(const char* fn, const GPTConfig& cfg, const Activati
         GPTBOOK_CHECK(lengths[b] >= 1 && lengths[b] <= acts.T,
                       fn << ": sequence " << b << " has length " << lengths[b] << ", expected 1.." << acts.T);
     if (labels == nullptr) return;
+    GPTBOOK_CHECK(cfg.n_classes > 1, fn << ": the model is a reward model (one score, n_classes = 1) and has no "
+                                        << "classes to learn from labels; train it on preference pairs "
+                                        << "(bradley_terry_loss, chapter 12)");
     GPTBOOK_CHECK(labels->size() == static_cast<size_t>(acts.B),
                   fn << ": " << labels->size() << " labels for " << acts.B << " sequences");
     for (size_t b = 0; b < labels->size(); ++b)
         GPTBOOK_CHECK((*labels)[b] >= 0 && (*labels)[b] < cfg.n_classes,
                       fn << ": sequence " << b << " has label " << (*labels)[b] << ", expected a class in 0.."
                          << cfg.n_classes - 1);
+}
+
+// Backpropagates from acts.dlosses (dL/d loss_n, set by the caller) through the head and the
+// whole model: the part gpt_backward and gpt_backward_weighted share.
+void backward_from_token_losses(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets) {
+    const GPTConfig& cfg = model.config;
+    acts.dlogits.zeros();
+    crossentropy_backward(acts.dlogits, acts.dlosses, acts.probs, targets); // eq. (6.2)
+    acts.dln.zeros();
+    Vec no_bias;
+    Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
+    linear_backward(acts.dln, dhead, no_bias, acts.dlogits, acts.ln_f, model.w.head());
+    backward_from_final_norm(model, acts, inputs);
+}
+
+// Backpropagates from acts.dcls_logits (dL/d(class scores), set by the caller) through the head,
+// the pooling (eq. 11.4) and the whole model: the part classifier_backward and
+// classifier_backward_scores share.
+void backward_from_class_scores(GPT& model, ActivationTensors& acts, const Tokens& inputs,
+                                const std::vector<int32_t>& lengths) {
+    const GPTConfig& cfg = model.config;
+    acts.dpooled.zeros();
+    linear_backward(acts.dpooled, model.dw.cls_w, model.dw.cls_b, acts.dcls_logits, acts.pooled, model.w.cls_w);
+    acts.dln.zeros(); // eq. (11.4): the pooled tokens get dL/dh, every other token nothing
+    for (int b = 0; b < acts.B; ++b) {
+        const int len = row_length(lengths, b, acts.T);
+        const arma::uword first = static_cast<arma::uword>(b) * acts.T;
+        if (cfg.pool == Pooling::last) {
+            acts.dln.col(first + len - 1) = acts.dpooled.col(b);
+        } else {
+            acts.dln.cols(first, first + len - 1).each_col() = acts.dpooled.col(b) / static_cast<float>(len);
+        }
+    }
+    backward_from_final_norm(model, acts, inputs);
 }
 
 } // namespace
@@ -362,21 +399,29 @@ void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens&
 }
 
 void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets, float loss_scale) {
-    const GPTConfig& cfg = model.config;
     GPTBOOK_CHECK(targets.size() == inputs.size() && acts.losses.n_elem == inputs.size(),
                   "gpt_backward: call gpt_forward with targets for this batch first");
     size_t scored = 0;
     for (int32_t y : targets) scored += y != ignore_target;
     for (size_t n = 0; n < targets.size(); ++n) // the loss is a mean over scored tokens (eq. 11.5 for SFT)
         acts.dlosses[n] = targets[n] == ignore_target || scored == 0 ? 0.0f : loss_scale / static_cast<float>(scored);
+    backward_from_token_losses(model, acts, inputs, targets);
+}
 
-    acts.dlogits.zeros();
-    crossentropy_backward(acts.dlogits, acts.dlosses, acts.probs, targets); // eq. (6.2)
-    acts.dln.zeros();
-    Vec no_bias;
-    Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
-    linear_backward(acts.dln, dhead, no_bias, acts.dlogits, acts.ln_f, model.w.head());
-    backward_from_final_norm(model, acts, inputs);
+void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
+                           const std::vector<float>& weights) {
+    GPTBOOK_CHECK(targets.size() == inputs.size() && acts.losses.n_elem == inputs.size(),
+                  "gpt_backward_weighted: call gpt_forward with targets for this batch first");
+    GPTBOOK_CHECK(weights.size() == targets.size(), "gpt_backward_weighted: " << weights.size() << " weights for "
+                                                                              << targets.size()
+                                                                              << " targets; expected one per token");
+    for (size_t n = 0; n < targets.size(); ++n) {
+        GPTBOOK_CHECK(targets[n] != ignore_target || weights[n] == 0.0f,
+                      "gpt_backward_weighted: token " << n << " has weight " << weights[n]
+                                                      << " but an ignored target; expected 0 there");
+        acts.dlosses[n] = weights[n];
+    }
+    backward_from_token_losses(model, acts, inputs, targets);
 }
 
 float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,
@@ -407,25 +452,20 @@ float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens
 
 void classifier_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const std::vector<int32_t>& lengths,
                          const std::vector<int32_t>& labels, float loss_scale) {
-    const GPTConfig& cfg = model.config;
     GPTBOOK_CHECK(labels.size() == static_cast<size_t>(acts.B) && acts.cls_losses.n_elem == labels.size(),
                   "classifier_backward: call classifier_forward with labels for this batch first");
     acts.dcls_losses.fill(loss_scale / static_cast<float>(acts.B)); // the loss is a mean over sequences
     acts.dcls_logits.zeros();
     crossentropy_backward(acts.dcls_logits, acts.dcls_losses, acts.cls_probs, labels); // eq. (11.3)
-    acts.dpooled.zeros();
-    linear_backward(acts.dpooled, model.dw.cls_w, model.dw.cls_b, acts.dcls_logits, acts.pooled, model.w.cls_w);
-    acts.dln.zeros(); // eq. (11.4): the pooled tokens get dL/dh, every other token nothing
-    for (int b = 0; b < acts.B; ++b) {
-        const int len = row_length(lengths, b, acts.T);
-        const arma::uword first = static_cast<arma::uword>(b) * acts.T;
-        if (cfg.pool == Pooling::last) {
-            acts.dln.col(first + len - 1) = acts.dpooled.col(b);
-        } else {
-            acts.dln.cols(first, first + len - 1).each_col() = acts.dpooled.col(b) / static_cast<float>(len);
-        }
-    }
-    backward_from_final_norm(model, acts, inputs);
+    backward_from_class_scores(model, acts, inputs, lengths);
+}
+
+void classifier_backward_scores(GPT& model, ActivationTensors& acts, const Tokens& inputs,
+                                const std::vector<int32_t>& lengths, const Mat& dscores) {
+    GPTBOOK_CHECK_SHAPE("classifier_backward_scores", "dscores", dscores, acts.cls_logits.n_rows,
+                        acts.cls_logits.n_cols);
+    acts.dcls_logits = dscores;
+    backward_from_class_scores(model, acts, inputs, lengths);
 }
 
 } // namespace gptbook

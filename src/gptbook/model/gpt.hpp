@@ -180,6 +180,19 @@ void classifier_backward(GPT& model, ActivationTensors& acts, const Tokens& inpu
                          const std::vector<int32_t>& labels, float loss_scale = 1.0f);
 
 /**
+ * @brief Backpropagates any loss of the last classifier_forward's scores, given as its gradient
+ * with respect to them, into model.grads (accumulating): through the head and the pooling (11.4)
+ * into the body. A reward model (n_classes = 1, chapter 12) trains this way on the Bradley-Terry
+ * loss of its scores.
+ * @param[in,out] model   grads accumulate dL/dparams
+ * @param[in,out] acts    as left by classifier_forward (labels or not)
+ * @param[in]     inputs, lengths exactly as given to it
+ * @param[in]     dscores (K, B) dL/d(acts.cls_logits)
+ */
+void classifier_backward_scores(GPT& model, ActivationTensors& acts, const Tokens& inputs,
+                                const std::vector<int32_t>& lengths, const Mat& dscores);
+
+/**
  * @brief Backpropagates the loss of the last gpt_forward into model.grads (accumulating).
  * @param[in,out] model      grads accumulate dL/dparams
  * @param[in,out] acts       as left by gpt_forward (with targets)
@@ -190,5 +203,19 @@ void classifier_backward(GPT& model, ActivationTensors& acts, const Tokens& inpu
  */
 void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
                   float loss_scale = 1.0f);
+
+/**
+ * @brief Backpropagates a weighted sum of the last gpt_forward's token losses into model.grads
+ * (accumulating): @f$ L = \sum_n w_n \ell_n @f$ with @f$\ell_n = -\log p_n(y_n)@f$, so
+ * @f$\partial L / \partial \ell_n = w_n@f$. gpt_backward is the case @f$w_n = 1/\#\text{scored}@f$;
+ * the alignment losses of chapter 12 (DPO, PPO, GRPO) are others, each a function of token
+ * log-probabilities.
+ * @param[in,out] model   grads accumulate dL/dparams
+ * @param[in,out] acts    as left by gpt_forward (with targets)
+ * @param[in]     inputs, targets exactly as given to gpt_forward
+ * @param[in]     weights (B*T) @f$w_n@f$; must be 0 where the target is ignore_target
+ */
+void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
+                           const std::vector<float>& weights);
 
 } // namespace gptbook

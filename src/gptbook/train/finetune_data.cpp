@@ -1,11 +1,15 @@
 // Shapes: B batch, T block size, K classes.
 #include "gptbook/train/finetune_data.hpp"
 
+#include "gptbook/align/objectives.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/data/preferences.hpp"
 #include "gptbook/data/tasks.hpp"
 #include "gptbook/sample/chat.hpp"
 #include "gptbook/train/data_source.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -152,9 +156,125 @@ FinetuneData chat_data(const std::string& spec, GPTConfig& model, const Tokenize
     return d;
 }
 
+// Preference pairs (chapter 12): a reward model scores the two whole sequences of each pair; DPO's
+// policy reads them as next-token rows, with the reference's log-probabilities computed once here.
+FinetuneData preference_data(const FinetuneSpec& spec, GPTConfig& model, const Tokenizer& tok, const GPT* reference) {
+    const bool reward = spec.objective == "reward";
+    GPTBOOK_CHECK(reward || spec.objective == "dpo",
+                  "unknown preference objective \"" << spec.objective << "\"; expected reward or dpo");
+    GPTBOOK_CHECK(reward || (spec.beta > 0.0 && std::isfinite(spec.beta)),
+                  "DPO's beta is " << spec.beta << ", expected > 0 (try 0.1)");
+    GPTBOOK_CHECK(reward || reference != nullptr, "DPO needs its reference model (the base run's)");
+    if (reward) {
+        model.n_classes = 1; // one score per sequence, read at the last token
+        model.pool = Pooling::last;
+    }
+    const std::vector<PreferencePair> pairs = load_preferences_jsonl(spec.preferences);
+    const int T = model.block_size;
+    const int32_t pad = 0;
+    // rows[2i], rows[2i+1]: pair i's chosen and rejected completions, in the reward model's or the
+    // policy's layout; every tenth pair of the file is held out.
+    auto train = std::make_shared<std::vector<ChatExample>>();
+    auto val = std::make_shared<std::vector<ChatExample>>();
+    size_t too_long = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+        auto [chosen, rejected] = preference_examples(tok, pairs[i]);
+        if (reward) {
+            chosen = whole_sequence(chosen);
+            rejected = whole_sequence(rejected);
+        }
+        if (std::max(chosen.inputs.size(), rejected.inputs.size()) > static_cast<size_t>(T)) {
+            ++too_long;
+            continue;
+        }
+        auto& set = i % 10 == 9 ? *val : *train;
+        set.push_back(std::move(chosen));
+        set.push_back(std::move(rejected));
+    }
+    GPTBOOK_CHECK(!train->empty() && !val->empty(),
+                  spec.preferences << ": " << pairs.size() << " pairs, " << too_long
+                                   << " of them longer than the model's context (T=" << T
+                                   << " tokens); at least 10 that fit are needed (every tenth is held out for "
+                                      "validation)");
+    // DPO: the reference's log-probability of every row, once (it is frozen).
+    auto train_ref = std::make_shared<std::vector<double>>(), val_ref = std::make_shared<std::vector<double>>();
+    if (!reward) {
+        const auto ref_logps = [&](const std::vector<ChatExample>& rows, std::vector<double>& out) {
+            const int chunk = 16;
+            ActivationTensors acts(reference->config, chunk, T);
+            for (size_t first = 0; first < rows.size(); first += chunk) {
+                std::vector<size_t> idx(chunk);
+                for (int b = 0; b < chunk; ++b)
+                    idx[b] = std::min(first + b, rows.size() - 1); // the last chunk repeats its end
+                const Batch batch = chat_batch(rows, idx, T, pad);
+                gpt_forward(*reference, acts, batch.inputs, &batch.targets);
+                const std::vector<double> logp = sequence_logprobs(acts, batch.targets);
+                for (int b = 0; b < chunk && first + b < rows.size(); ++b) out.push_back(logp[b]);
+            }
+        };
+        ref_logps(*train, *train_ref);
+        ref_logps(*val, *val_ref);
+    }
+    FinetuneData d;
+    d.tokenizer = tok;
+    d.spec = (reward ? "reward:" : "dpo:") + spec.preferences;
+    const double beta = spec.beta;
+    d.source.sample = [train, val, train_ref, val_ref, T, pad, reward, beta](int split, int B, Rng& rng) {
+        GPTBOOK_CHECK(B % 2 == 0, "preference batches hold pairs: --batch-size " << B << " must be even");
+        const std::vector<ChatExample>& rows = split == 0 ? *train : *val;
+        std::vector<size_t> idx(static_cast<size_t>(B));
+        for (int i = 0; i < B / 2; ++i) {
+            const size_t pair = rng.below(rows.size() / 2);
+            idx[2 * i] = 2 * pair;
+            idx[2 * i + 1] = 2 * pair + 1;
+        }
+        Batch batch = chat_batch(rows, idx, T, pad);
+        if (!reward) {
+            const std::vector<double>& ref = split == 0 ? *train_ref : *val_ref;
+            for (size_t r : idx) batch.ref_logp.push_back(ref[r]);
+            batch.dpo_beta = beta;
+        }
+        return batch;
+    };
+    std::ostringstream summary;
+    summary << spec.preferences << ": " << train->size() / 2 << " train, " << val->size() / 2 << " val pairs";
+    if (too_long > 0) summary << " (" << too_long << " longer than T=" << T << " tokens left out)";
+    if (reward) {
+        summary << "; a reward model, Bradley-Terry loss on the last token's score";
+    } else {
+        summary << "; DPO against the base model, beta " << beta;
+    }
+    d.summary = summary.str();
+    d.report = [val, val_ref, T, pad, reward, beta](const GPT& m, const std::string& split) {
+        // The held-out pairs ranked the right way round: by the reward model's scores, or by DPO's
+        // implicit reward beta (log pi - log pi_ref).
+        const size_t P = val->size() / 2;
+        ActivationTensors acts(m.config, 2, T);
+        size_t right = 0;
+        for (size_t i = 0; i < P; ++i) {
+            Batch batch = chat_batch(*val, {2 * i, 2 * i + 1}, T, pad);
+            if (reward) {
+                right += reward_forward(m, acts, batch).accuracy > 0.5;
+            } else {
+                batch.ref_logp = {(*val_ref)[2 * i], (*val_ref)[2 * i + 1]};
+                batch.dpo_beta = beta;
+                right += dpo_forward(m, acts, batch).accuracy > 0.5;
+            }
+        }
+        std::ostringstream out;
+        out << split << " pairs ranked right (held-out pairs): " << std::fixed;
+        out.precision(1);
+        out << 100.0 * static_cast<double>(right) / static_cast<double>(P) << "% (" << right << "/" << P << ")\n";
+        return out.str();
+    };
+    return d;
+}
+
 } // namespace
 
-FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, const Tokenizer& base) {
+FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, const Tokenizer& base,
+                                const GPT* reference) {
+    if (!spec.preferences.empty()) return preference_data(spec, model, base, reference);
     if (!spec.labels.empty()) return classification_data(spec.labels, model, base);
     if (!spec.chat.empty()) return chat_data(spec.chat, model, base);
     GPTBOOK_CHECK(!spec.data.empty(), "fine-tuning needs something to learn: labels, chat or data");

@@ -23,11 +23,16 @@
 
 namespace gptbook {
 
-/// One of the three is set: what the run learns.
+/// One of labels, chat, data and preferences is set: what the run learns.
 struct FinetuneSpec {
     std::string labels; ///< "spam", or a directory with train.jsonl, val.jsonl, test.jsonl: a classifier
     std::string chat;   ///< "instructions" (the built-in families), or an Alpaca JSON file: a chat model
     std::string data;   ///< a corpus name or text file: more language modelling
+    /// A JSON Lines file of preference pairs (chapter 12), every tenth held out for validation:
+    /// a reward model (objective "reward") or the policy of DPO (objective "dpo")
+    std::string preferences;
+    std::string objective = "dpo"; ///< with preferences: "reward" or "dpo"
+    double beta = 0.1;             ///< DPO's beta, > 0
 };
 
 /// The batches, the tokenizer and the metric of a fine-tuning run.
@@ -49,8 +54,11 @@ struct FinetuneData {
  * @param[in,out] model the fine-tuned config: n_classes is set for labels; vocab_size grows by the
  *                      tokens added for chat; block_size is kept (texts are cut to T tokens)
  * @param[in]     base  the base run's tokenizer
+ * @param[in]     reference the frozen reference of DPO (the base run's model): the log-probabilities
+ *                      of every pair's rows are computed with it once, here; unused otherwise
  */
-FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, const Tokenizer& base);
+FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, const Tokenizer& base,
+                                const GPT* reference = nullptr);
 
 /// A labelled data set's three splits; the classes are the train split's labels, sorted.
 struct LabelledSplits {

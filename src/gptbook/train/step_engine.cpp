@@ -2,6 +2,7 @@
 // Shapes: B batch, T time (block_size), N = B*T tokens, P parameters.
 #include "gptbook/train/step_engine.hpp"
 
+#include "gptbook/align/objectives.hpp"
 #include "gptbook/optim/clip.hpp"
 
 namespace gptbook {
@@ -16,6 +17,21 @@ public:
     void zero_grad() override { model_.zero_grad(); }
 
     void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
+        if (reward_model()) { // pairs of rows, the Bradley-Terry loss (chapter 12)
+            loss_sum_ += reward_forward(model_, acts_, batch, true, dropout_seed).loss;
+            reward_backward(model_, acts_, batch, loss_scale);
+            return;
+        }
+        if (!batch.ref_logp.empty()) { // DPO pairs (chapter 12)
+            loss_sum_ += dpo_forward(model_, acts_, batch, true, dropout_seed).loss;
+            dpo_backward(model_, acts_, batch, loss_scale);
+            return;
+        }
+        if (!batch.policy.advantage.empty()) { // sampled completions and their advantages (chapter 12)
+            loss_sum_ += policy_forward(model_, acts_, batch, true, dropout_seed).loss;
+            policy_backward(model_, acts_, batch, loss_scale);
+            return;
+        }
         if (classifier()) {
             loss_sum_ +=
                 classifier_forward(model_, acts_, batch.inputs, batch.lengths, &batch.labels, true, dropout_seed);
@@ -27,6 +43,18 @@ public:
     }
 
     void add_eval_loss(const Batch& batch) override {
+        if (reward_model()) {
+            loss_sum_ += reward_forward(model_, acts_, batch).loss;
+            return;
+        }
+        if (!batch.ref_logp.empty()) {
+            loss_sum_ += dpo_forward(model_, acts_, batch).loss;
+            return;
+        }
+        if (!batch.policy.advantage.empty()) {
+            loss_sum_ += policy_forward(model_, acts_, batch).loss;
+            return;
+        }
         loss_sum_ += classifier() ? classifier_forward(model_, acts_, batch.inputs, batch.lengths, &batch.labels)
                                   : gpt_forward(model_, acts_, batch.inputs, &batch.targets, false);
     }
@@ -46,9 +74,11 @@ public:
     void copy_to_host() override {} // model_ and adam_ are the host's
 
 private:
-    // What the model is trained to do: classify each row (its batches carry labels), or predict
-    // every next token.
-    bool classifier() const { return model_.config.n_classes > 0; }
+    // What the model is trained to do: score pairs of rows (a reward model), classify each row (its
+    // batches carry labels), or predict every next token (DPO and policy-gradient batches carry the
+    // terms of their losses).
+    bool reward_model() const { return model_.config.n_classes == 1; }
+    bool classifier() const { return model_.config.n_classes > 1; }
 
     GPT& model_;
     AdamWState& adam_;

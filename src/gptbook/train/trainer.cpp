@@ -103,6 +103,10 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
     // A cuda engine copies the model and moments to the GPU here and refreshes model_ and adam_
     // from there (copy_to_host) for evaluation rows, checkpoints and resume.
     engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision);
+    GPTBOOK_CHECK(!data_.bind_model || options_.device == "cpu",
+                  "this data is sampled from the model being trained, which only the CPU engine keeps up to date; "
+                  "use --device cpu");
+    if (data_.bind_model) data_.bind_model(*model_);
 }
 
 Batch Trainer::next_batch(int split, Rng& rng) {

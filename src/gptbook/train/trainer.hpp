@@ -16,13 +16,21 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace gptbook {
 
 /// Where batches come from. `sample(split, B, rng)` returns B sequences of the model's T tokens
 /// from the train (split = 0) or validation (split = 1) data, drawing only from `rng`.
 struct DataSource {
+    DataSource() = default; ///< no data yet: set `sample` before giving it to a Trainer
+    /// A source of `sample` alone, the usual kind: `DataSource{[](int split, int B, Rng& rng) {...}}`.
+    DataSource(std::function<Batch(int split, int B, Rng& rng)> sample_fn) : sample(std::move(sample_fn)) {}
+
     std::function<Batch(int split, int B, Rng& rng)> sample; ///< draws one batch of (B, T) tokens
+    /// On-policy data (chapter 12: GRPO samples its batches from the model being trained): called
+    /// by the Trainer with its model, before the first batch. Empty for data that does not read it.
+    std::function<void(const GPT& model)> bind_model;
 };
 
 /// One evaluation: a row of metrics.csv.

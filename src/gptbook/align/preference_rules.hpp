@@ -1,0 +1,74 @@
+/**
+ * @file
+ * @brief The "human" of chapter 12: hidden rules that judge two completions, and the preference
+ *        pairs made by sampling two completions of a model for the same prompt and asking a rule.
+ *
+ * We have no human raters and no judge model, so the judge is a rule the model never sees, and
+ * every figure the chapter reports about it is exact.
+ *
+ * - **lipogram**: the completion with fewer letters e per character is preferred. Shakespeare's
+ *   text is 9.0% e (tiny Shakespeare, either case), so the rule has something to say about
+ *   almost every line; a lipogram is a text written without one letter.
+ */
+#pragma once
+
+#include "gptbook/core/rng.hpp"
+#include "gptbook/data/preferences.hpp"
+#include "gptbook/model/gpt.hpp"
+#include "gptbook/sample/sampler.hpp"
+#include "gptbook/tokenizer/tokenizer.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gptbook {
+
+/// The rules a preference can come from.
+enum class PreferenceRule {
+    lipogram, ///< fewer e's per character is better
+};
+
+/// "lipogram"
+std::string to_string(PreferenceRule rule);
+
+/// Parses a rule's name; throws gptbook::Error listing the known ones otherwise.
+PreferenceRule preference_rule_from_string(std::string_view name);
+
+/// The fraction of a text's characters (UTF-8 bytes) that are 'e' or 'E': 0 for an empty text.
+double e_rate(std::string_view text);
+
+/**
+ * @brief What a rule thinks of two completions of the same prompt.
+ * @return +1 if `a` is preferred, -1 if `b` is, 0 when the rule cannot tell them apart (a tie:
+ *         such a pair teaches nothing and is left out)
+ */
+int judge(PreferenceRule rule, std::string_view a, std::string_view b);
+
+/// How the pairs are sampled.
+struct PreferenceSampling {
+    int prompt_chars = 32;      ///< each prompt: a window of this many characters of the text
+    int completion_tokens = 48; ///< each completion: this many sampled tokens
+    SamplingOptions sampling;   ///< temperature 1: the model's own distribution, as PPO samples it
+};
+
+/**
+ * @brief Pairs for a rule: for each prompt (a random window of `text`, cut to start at a line),
+ *        two completions sampled from the model, ordered by the rule; ties are drawn again.
+ * @param[in] model, tokenizer the model whose completions are judged (usually the base of the
+ *                             alignment: its own samples are what the reward model must score)
+ * @param[in] text   the corpus the prompts are drawn from (e.g. tiny Shakespeare's train split)
+ * @param[in] rule   the judge
+ * @param[in] n      pairs to make, n >= 1
+ * @param[in] how    prompt and completion lengths, sampling options
+ * @param[in,out] rng every draw (prompt positions and tokens)
+ * @return n pairs (prompt, chosen, rejected)
+ *
+ * Throws gptbook::Error when the text is shorter than a prompt, or when 20 n draws in a row give
+ * ties (the rule cannot tell this model's completions apart).
+ */
+std::vector<PreferencePair> sample_preference_pairs(const GPT& model, const Tokenizer& tokenizer, std::string_view text,
+                                                    PreferenceRule rule, int n, const PreferenceSampling& how,
+                                                    Rng& rng);
+
+} // namespace gptbook

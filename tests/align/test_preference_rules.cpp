@@ -1,0 +1,90 @@
+// Tests for src/gptbook/align/preference_rules.cpp (chapter 12): the lipogram rule and pairs
+// sampled from a model and ordered by it.
+#include "gptbook/align/preference_rules.hpp"
+#include "gptbook/core/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+using namespace gptbook;
+using Catch::Matchers::Contains;
+
+namespace {
+
+/// A model of the tokenizer's vocabulary at gpt_init's weights (L1 NH2 C16, T tokens): its samples
+/// are near-uniform characters, something for a rule to judge.
+std::unique_ptr<GPT> random_model(const Tokenizer& tok, int T, uint64_t seed) {
+    GPTConfig c;
+    c.vocab_size = tok.vocab_size();
+    c.block_size = T;
+    c.n_layer = 1;
+    c.n_head = 2;
+    c.n_embd = 16;
+    auto model = std::make_unique<GPT>(c);
+    Rng init(seed);
+    gpt_init(*model, init);
+    return model;
+}
+
+} // namespace
+
+TEST_CASE("the lipogram rule: e's per character, fewer is better, equal is a tie", "[ch12][align][rules]") {
+    CHECK(e_rate("") == 0.0);
+    CHECK(e_rate("Eve") == Approx(2.0 / 3.0)); // either case
+    CHECK(e_rate("abc\n") == 0.0);
+    CHECK(e_rate("the end") == Approx(2.0 / 7.0));
+    CHECK(judge(PreferenceRule::lipogram, "a cat sat", "the hen") == 1);
+    CHECK(judge(PreferenceRule::lipogram, "the hen", "a cat sat") == -1);
+    CHECK(judge(PreferenceRule::lipogram, "ab", "cd") == 0);
+    CHECK(judge(PreferenceRule::lipogram, "e", "ee") == 0); // both are all e: a tie
+    CHECK(preference_rule_from_string("lipogram") == PreferenceRule::lipogram);
+    CHECK(to_string(PreferenceRule::lipogram) == "lipogram");
+    CHECK_THROWS_WITH(preference_rule_from_string("shorter"),
+                      Contains("unknown preference rule \"shorter\"") && Contains("known rules: lipogram"));
+}
+
+TEST_CASE("sampled pairs: two completions of one prompt, ordered by the rule", "[ch12][align][rules]") {
+    const std::string text = "First line here.\nSecond one, then.\nA third and the end.\n";
+    const Tokenizer tok(CharTokenizer::from_text(text));
+    const std::unique_ptr<GPT> m = random_model(tok, 32, 3);
+    const GPT& model = *m;
+    PreferenceSampling how;
+    how.prompt_chars = 8;
+    how.completion_tokens = 12;
+    Rng rng(4);
+    const std::vector<PreferencePair> pairs =
+        sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 5, how, rng);
+    REQUIRE(pairs.size() == 5);
+    for (const PreferencePair& p : pairs) {
+        INFO(p.prompt << " | " << p.chosen << " | " << p.rejected);
+        CHECK(p.prompt.size() == 8);
+        CHECK(text.find(p.prompt) != std::string::npos);
+        const size_t at = text.find(p.prompt);
+        CHECK((at == 0 || text[at - 1] == '\n')); // prompts begin a line
+        CHECK(tok.encode(p.chosen).size() == 12);
+        CHECK(e_rate(p.chosen) < e_rate(p.rejected));
+    }
+    // The same seed gives the same pairs.
+    Rng again(4);
+    const auto twice = sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 5, how, again);
+    CHECK(twice[4].chosen == pairs[4].chosen);
+
+    CHECK_THROWS_WITH(sample_preference_pairs(model, tok, "short", PreferenceRule::lipogram, 1, how, rng),
+                      Contains("the text has 5 characters, fewer than a prompt (8)"));
+    CHECK_THROWS_WITH(sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 0, how, rng),
+                      Contains("n is 0"));
+}
+
+TEST_CASE("a rule that cannot tell completions apart is reported, not looped on", "[ch12][align][rules]") {
+    const std::string text = "abcd abcd\nabcd ab\n"; // no e anywhere: every pair is a tie
+    const Tokenizer tok(CharTokenizer::from_text(text));
+    const std::unique_ptr<GPT> m = random_model(tok, 16, 5);
+    const GPT& model = *m;
+    PreferenceSampling how;
+    how.prompt_chars = 4;
+    how.completion_tokens = 3;
+    Rng rng(6);
+    CHECK_THROWS_WITH(sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 2, how, rng),
+                      Contains("40 draws gave only 0 pairs the rule lipogram could tell apart"));
+}

@@ -1,0 +1,113 @@
+// `gptbook align` as a user meets it (chapter 12): judged pairs sampled from a run, a reward model
+// and DPO trained on them, eval of both, and one clear line for each kind of bad input.
+#include "gptbook/core/file.hpp"
+#include "gptbook/data/preferences.hpp"
+#include "support/cli.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+using namespace gptbook::test;
+
+TEST_CASE("align pairs, reward and dpo: pairs from a run, a reward model and DPO trained on them", "[ch12][cli]") {
+    Scratch s;
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    const std::string pairs = s.file("pairs.jsonl");
+    const Result p = run(s, "align pairs --run " + base + " --pairs 30 --prompt-chars 8 --completion-tokens 10 --out " +
+                                pairs + " --threads 1");
+    INFO(p.out << p.err);
+    REQUIRE(p.code == 0);
+    CHECK_THAT(p.out, Catch::Contains("wrote 30 pairs to " + pairs));
+    const auto loaded = gptbook::load_preferences_jsonl(pairs);
+    REQUIRE(loaded.size() == 30);
+
+    const std::string train = " --max-iters 4 --eval-interval 2 --batch-size 4 --eval-iters 2 --log-interval 10";
+    const Result rm = run(s, "align reward --base " + base + " --preferences " + pairs + " --out " + s.file("rm") +
+                                 train + " --threads 1");
+    INFO(rm.out << rm.err);
+    REQUIRE(rm.code == 0);
+    CHECK_THAT(rm.out, Catch::Contains("gptbook align reward") && Catch::Contains("27 train, 3 val pairs") &&
+                           Catch::Contains("reward model") && Catch::Contains("pairs ranked right"));
+    const Result rm_eval = run(s, "eval --run " + s.file("rm"));
+    INFO(rm_eval.err);
+    CHECK(rm_eval.code == 0);
+    CHECK_THAT(rm_eval.out, Catch::Contains("val pairs ranked right (held-out pairs): "));
+
+    const Result dpo = run(s, "align dpo --base " + base + " --preferences " + pairs + " --beta 0.2 --out " +
+                                  s.file("dpo") + train + " --threads 1");
+    INFO(dpo.out << dpo.err);
+    REQUIRE(dpo.code == 0);
+    CHECK_THAT(dpo.out, Catch::Contains("DPO against the base model, beta 0.2"));
+    const Result dpo_eval = run(s, "eval --run " + s.file("dpo"));
+    INFO(dpo_eval.err);
+    CHECK(dpo_eval.code == 0);
+    CHECK_THAT(dpo_eval.out, Catch::Contains("pairs ranked right"));
+    // A DPO run is a language model: it samples like any other run.
+    const Result sample = run(s, "sample --run " + s.file("dpo") + " --max-new-tokens 5 --seed 1");
+    CHECK(sample.code == 0);
+    // --resume rebuilds the run from its own record (the pairs, the objective, beta): a finished run
+    // has nothing left to do.
+    const Result resumed = run(s, "align dpo --out " + s.file("dpo") + " --resume --threads 1");
+    INFO(resumed.out << resumed.err);
+    CHECK(resumed.code == 0);
+    CHECK_THAT(resumed.out, Catch::Contains("DPO against the base model, beta 0.2"));
+}
+
+TEST_CASE("align grpo: reinforcement on the instructions from a chat run, scored by eval", "[ch12][cli]") {
+    Scratch s;
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    const std::string tiny =
+        " --max-iters 2 --eval-interval 2 --batch-size 4 --eval-iters 1 --log-interval 10 --threads 1";
+    const Result chat = run(s, "finetune --base " + base + " --chat instructions --out " + s.file("chat") + tiny);
+    INFO(chat.out << chat.err);
+    REQUIRE(chat.code == 0);
+    const Result grpo = run(s, "align grpo --base " + s.file("chat") + " --group-size 2 --max-new-tokens 4 --out " +
+                                   s.file("grpo") + tiny);
+    INFO(grpo.out << grpo.err);
+    REQUIRE(grpo.code == 0);
+    CHECK_THAT(grpo.out, Catch::Contains("gptbook align grpo") &&
+                             Catch::Contains("GRPO on the instructions: 2 answers") &&
+                             Catch::Contains("test exact match, held-out instances"));
+    const Result e = run(s, "eval --run " + s.file("grpo"));
+    INFO(e.err);
+    CHECK(e.code == 0);
+    CHECK_THAT(e.out, Catch::Contains("test exact match, held-out phrasings"));
+    // GRPO samples answers in the chat template: a plain language model has never seen it.
+    const Result plain = run(s, "align grpo --base " + base + " --out " + s.file("plain") + tiny);
+    CHECK(plain.code == 1);
+    CHECK_THAT(plain.err, Catch::Contains("start from a model fine-tuned for chat"));
+    const Result groups =
+        run(s, "align grpo --base " + s.file("chat") + " --group-size 3 --out " + s.file("g3") + tiny);
+    CHECK(groups.code == 1);
+    CHECK_THAT(groups.err, Catch::Contains("--batch-size 4 is not a multiple of the group size 3"));
+    CHECK_FALSE(std::filesystem::exists(s.file("g3"))); // refused before anything is written
+}
+
+TEST_CASE("align: bad input is one clear line", "[ch12][cli]") {
+    Scratch s;
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    gptbook::write_file_atomic(s.file("bad.jsonl"), "{\"prompt\": \"a\", \"chosen\": \"b\"}\n");
+    const Result missing = run(s, "align dpo --base " + base + " --preferences " + s.file("bad.jsonl"));
+    CHECK(missing.code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("line 1: field \"rejected\" is missing"));
+    CHECK(count_lines(missing.err) == 1);
+    gptbook::write_file_atomic(s.file("empty.jsonl"), "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"\"}\n");
+    const Result empty = run(s, "align reward --base " + base + " --preferences " + s.file("empty.jsonl"));
+    CHECK(empty.code == 1);
+    CHECK_THAT(empty.err, Catch::Contains("the \"rejected\" completion is empty"));
+    const Result beta = run(s, "align dpo --base " + base + " --preferences " + s.file("bad.jsonl") + " --beta -1");
+    CHECK(beta.code == 1);
+    const Result no_pairs = run(s, "align dpo --base " + base);
+    CHECK(no_pairs.code == 1);
+    CHECK_THAT(no_pairs.err, Catch::Contains("needs preference pairs: --preferences FILE"));
+    const Result rule = run(s, "align pairs --run " + base + " --rule shorter --out " + s.file("p.jsonl"));
+    CHECK(rule.code == 1);
+    CHECK_THAT(rule.err, Catch::Contains("unknown preference rule \"shorter\""));
+    CHECK_FALSE(std::filesystem::exists(s.file("p.jsonl")));
+}
