@@ -35,7 +35,8 @@ void run_pairs(const PairsArgs& a) {
                   a.run << " was trained on \"" << data << "\", not a text to draw prompts from; pass --data "
                         << "(a corpus name or a text file)");
     const std::string text = load_corpus(resolve_corpus(data, default_data_dir()));
-    // Prompts from the training part only (the first 90%), as the run's own split has it.
+    // Prompts from the first 90% of the text: the training split of a character-level run (of a BPE
+    // run, about it; the split there is by tokens).
     const std::string_view train_text(text.data(), text.size() * 9 / 10);
     Rng rng(a.seed);
     std::printf("align pairs: %d pairs from %s, prompts of %d characters of %s, completions of %d tokens at "
