@@ -65,6 +65,14 @@ TEST_CASE("sampled pairs: two completions of one prompt, ordered by the rule", "
         CHECK(tok.encode(p.chosen).size() == 12);
         CHECK(e_rate(p.chosen) < e_rate(p.rejected));
     }
+    // The rule's measure of the model: the mean e rate of its samples, the same for the same seed.
+    Rng m1(9), m2(9);
+    const double rate = rule_measure(model, tok, text, PreferenceRule::lipogram, 20, how, m1);
+    CHECK(rate > 0.0);
+    CHECK(rate < 1.0);
+    CHECK(rule_measure(model, tok, text, PreferenceRule::lipogram, 20, how, m2) == rate);
+    CHECK_THROWS_WITH(rule_measure(model, tok, text, PreferenceRule::lipogram, 0, how, m1),
+                      Contains("rule_measure: n is 0"));
     // The same seed gives the same pairs.
     Rng again(4);
     const auto twice = sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 5, how, again);

@@ -46,6 +46,16 @@ TEST_CASE("align pairs, reward and dpo: pairs from a run, a reward model and DPO
     INFO(dpo_eval.err);
     CHECK(dpo_eval.code == 0);
     CHECK_THAT(dpo_eval.out, Catch::Contains("pairs ranked right"));
+    // The rule's own measure of a run's samples; a DPO run records pairs, not a text: --data names one.
+    const Result measured = run(s, "eval --run " + base + " --rule lipogram --samples 5 --threads 1");
+    INFO(measured.err);
+    CHECK(measured.code == 0);
+    CHECK_THAT(measured.out, Catch::Contains("lipogram: e rate ") && Catch::Contains("of 5 completions"));
+    const Result no_text = run(s, "eval --run " + s.file("dpo") + " --rule lipogram --samples 5");
+    CHECK(no_text.code == 1);
+    CHECK_THAT(no_text.err, Catch::Contains("no text to draw prompts from") && Catch::Contains("--data"));
+    CHECK(run(s, "eval --run " + s.file("dpo") + " --rule lipogram --samples 5 --data " + s.file("corpus.txt")).code ==
+          0);
     // A DPO run is a language model: it samples like any other run.
     const Result sample = run(s, "sample --run " + s.file("dpo") + " --max-new-tokens 5 --seed 1");
     CHECK(sample.code == 0);

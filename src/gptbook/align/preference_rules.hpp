@@ -53,6 +53,20 @@ struct PreferenceSampling {
 };
 
 /**
+ * @brief The rule's own measure of a model: the lipogram's e rate, averaged over n completions
+ * sampled after n prompts (windows of `text` starting a line), as the pairs are sampled.
+ * @param[in] model, tokenizer the model measured
+ * @param[in] text   the corpus the prompts are drawn from
+ * @param[in] rule   whose measure
+ * @param[in] n      completions, n >= 1 (200 in the chapter)
+ * @param[in] how    prompt and completion lengths, sampling options
+ * @param[in,out] rng every draw
+ * @return the mean of e_rate() over the n completions, in [0, 1]
+ */
+double rule_measure(const GPT& model, const Tokenizer& tokenizer, std::string_view text, PreferenceRule rule, int n,
+                    const PreferenceSampling& how, Rng& rng);
+
+/**
  * @brief Pairs for a rule: for each prompt (a random window of `text`, cut to start at a line),
  *        two completions sampled from the model, ordered by the rule; ties are drawn again.
  * @param[in] model, tokenizer the model whose completions are judged (usually the base of the

@@ -1,4 +1,5 @@
 // gptbook eval: loss and perplexity of a trained model on a text, or accuracy on its task.
+#include "gptbook/align/preference_rules.hpp"
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
@@ -18,8 +19,9 @@ namespace gptbook::cli {
 namespace {
 
 struct EvalArgs {
-    std::string run, data, labels, chat, split = "all";
-    int examples = 1000;
+    std::string run, data, labels, chat, rule, split = "all";
+    int examples = 1000, samples = 200;
+    uint64_t seed = 1337;
     int threads = 0;
 };
 
@@ -52,6 +54,22 @@ void run_eval(EvalArgs& a) {
     set_num_threads(a.threads);
     const Run run = load_run(a.run, /*merge_adapters=*/true);
     std::string data = a.data.empty() ? run.data : a.data;
+    if (!a.rule.empty()) { // chapter 12: the hidden rule's own measure of the run's samples
+        check_generates_text(run, "be measured by a rule");
+        const PreferenceRule rule = preference_rule_from_string(a.rule);
+        GPTBOOK_CHECK(!data.empty() && data.find(':') == std::string::npos,
+                      run.model_path << " records no text to draw prompts from (" << data << "); name one with --data");
+        const std::string text = load_corpus(resolve_corpus(data, default_data_dir()));
+        PreferenceSampling how;
+        Rng rng(a.seed);
+        const double measure =
+            rule_measure(run.model(), run.tokenizer, std::string_view(text).substr(0, text.size() * 9 / 10), rule,
+                         a.samples, how, rng);
+        std::printf(
+            "%s: e rate %.2f%% of %d completions of %d tokens (temperature 1, prompts of %d characters of %s)\n",
+            a.rule.c_str(), 100.0 * measure, a.samples, how.completion_tokens, how.prompt_chars, data.c_str());
+        return;
+    }
     if (a.data.empty() && (data.starts_with("reward:") || data.starts_with("dpo:"))) {
         // Chapter 12: the held-out preference pairs ranked the right way round.
         FinetuneSpec spec;
@@ -121,6 +139,11 @@ void add_eval_command(CLI::App& app) {
         ->check(CLI::IsMember({"all", "train", "val", "test"}))
         ->capture_default_str();
     cmd->add_option("--examples", a.examples, "Held-out examples scored on a task")->capture_default_str();
+    cmd->add_option("--rule", a.rule,
+                    "A hidden rule's own measure of the run's samples (chapter 12): lipogram, the e rate of "
+                    "--samples completions");
+    cmd->add_option("--samples", a.samples, "Completions sampled for --rule")->capture_default_str();
+    cmd->add_option("--seed", a.seed, "Random seed of --rule's prompts and samples")->capture_default_str();
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();
     cmd->callback([args] { run_eval(*args); });
 }
