@@ -1,17 +1,19 @@
 /**
  * @file
- * @brief The losses of alignment (chapter 12) and what they are made of: the log-probability a
- *        model gives a whole completion, the Bradley-Terry loss of a reward model, DPO's loss.
+ * @brief The losses of alignment (chapter 12) and what they are made of: the Bradley-Terry loss
+ *        of a reward model, DPO's loss, PPO's and GRPO's clipped policy-gradient loss with its KL
+ *        estimate, generalised advantage estimation and group-relative advantages.
  *
  * Shape legend: B rows, T time (tokens per row), N = B*T, P pairs (B = 2P rows: 2i chosen,
  * 2i+1 rejected, as data/preferences.hpp lays them out).
  *
- * Every loss here depends on the model only through numbers the forward pass already has: the
- * per-token cross-entropies @f$\ell_n = -\log p_n(y_n)@f$ in ActivationTensors::losses, summed
- * over a row's scored tokens into a completion's log-probability
- * @f$\log\pi(y \mid x) = -\sum_{n \in \text{row}} \ell_n@f$. So each loss's gradient is a
- * weight per token, and gpt_backward_weighted() carries it through the model: one backward pass
- * for any of them.
+ * DPO's and the policy-gradient losses depend on the model only through numbers the forward pass
+ * already has: the per-token cross-entropies @f$\ell_n = -\log p_n(y_n)@f$ in
+ * ActivationTensors::losses, summed over a row's scored tokens into a completion's
+ * log-probability @f$\log\pi(y \mid x) = -\sum_{n \in \text{row}} \ell_n@f$. So their gradient
+ * is a weight per token, and gpt_backward_weighted() carries it through the model: one backward
+ * pass for any of them. A reward model's loss depends on its scores, and
+ * classifier_backward_scores() carries that one.
  */
 #pragma once
 
