@@ -5,8 +5,6 @@
 #include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
-#include "gptbook/data/corpus.hpp"
-#include "gptbook/data/fetch.hpp"
 #include "gptbook/data/preferences.hpp"
 
 #include <cstdio>
@@ -31,13 +29,7 @@ void run_pairs(const PairsArgs& a) {
     const Run run = load_run(a.run, true);
     check_generates_text(run, "align pairs");
     const std::string data = a.data.empty() ? run.data : a.data;
-    GPTBOOK_CHECK(!data.empty() && data.rfind("task:", 0) != 0 && data.find(':') == std::string::npos,
-                  a.run << " was trained on \"" << data << "\", not a text to draw prompts from; pass --data "
-                        << "(a corpus name or a text file)");
-    const std::string text = load_corpus(resolve_corpus(data, default_data_dir()));
-    // Prompts from the first 90% of the text: the training split of a character-level run (of a BPE
-    // run, about it; the split there is by tokens).
-    const std::string_view train_text(text.data(), text.size() * 9 / 10);
+    const std::string train_text = prompt_text(run, a.data);
     Rng rng(a.seed);
     std::printf("align pairs: %d pairs from %s, prompts of %d characters of %s, completions of %d tokens at "
                 "temperature %.2f, judged by the rule %s\n",

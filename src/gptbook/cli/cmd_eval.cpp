@@ -57,14 +57,10 @@ void run_eval(EvalArgs& a) {
     if (!a.rule.empty()) { // chapter 12: the hidden rule's own measure of the run's samples
         check_generates_text(run, "be measured by a rule");
         const PreferenceRule rule = preference_rule_from_string(a.rule);
-        GPTBOOK_CHECK(!data.empty() && data.find(':') == std::string::npos,
-                      run.model_path << " records no text to draw prompts from (" << data << "); name one with --data");
-        const std::string text = load_corpus(resolve_corpus(data, default_data_dir()));
+        const std::string text = prompt_text(run, a.data);
         PreferenceSampling how;
         Rng rng(a.seed);
-        const double measure =
-            rule_measure(run.model(), run.tokenizer, std::string_view(text).substr(0, text.size() * 9 / 10), rule,
-                         a.samples, how, rng);
+        const double measure = rule_measure(run.model(), run.tokenizer, text, rule, a.samples, how, rng);
         std::printf(
             "%s: e rate %.2f%% of %d completions of %d tokens (temperature 1, prompts of %d characters of %s)\n",
             a.rule.c_str(), 100.0 * measure, a.samples, how.completion_tokens, how.prompt_chars, data.c_str());

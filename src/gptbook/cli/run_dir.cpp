@@ -2,6 +2,8 @@
 
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/data/corpus.hpp"
+#include "gptbook/data/fetch.hpp"
 #include "gptbook/model/finetune.hpp"
 
 #include <filesystem>
@@ -59,6 +61,16 @@ void check_generates_text(const Run& run, const std::string& what) {
                   run.model_path << " is a classifier (" << run.model().config.n_classes << " classes): it scores "
                                  << "texts and does not generate them, so it cannot " << what << "; use `"
                                  << program_name() << " eval --run RUN --labels ...` to score a labelled set");
+}
+
+std::string prompt_text(const Run& run, const std::string& data) {
+    const std::string name = data.empty() ? run.data : data;
+    GPTBOOK_CHECK(!name.empty() && name.find(':') == std::string::npos,
+                  run.model_path << " records no text to draw prompts from (it was trained on \"" << name
+                                 << "\"); name one with --data (a corpus name or a text file)");
+    std::string text = load_corpus(resolve_corpus(name, default_data_dir()));
+    text.resize(text.size() * 9 / 10);
+    return text;
 }
 
 } // namespace gptbook::cli

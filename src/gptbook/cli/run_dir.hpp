@@ -31,6 +31,12 @@ Run load_run(const std::string& dir_or_file, bool merge_adapters = false);
 /// Throws gptbook::Error unless the run generates text (a classifier does not): `what` is the command.
 void check_generates_text(const Run& run, const std::string& what);
 
+/// The text chapter 12's prompts are cut from: the first 90% of `data` (a corpus name or file), or
+/// of what the run was trained on when `data` is empty. That is the training split of a
+/// character-level run (of a BPE run, about it: its split is by tokens). Throws gptbook::Error, in
+/// one line naming --data, when the run records no text (a task, pairs, instructions).
+std::string prompt_text(const Run& run, const std::string& data);
+
 /// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
 Tokenizer tokenizer_from_json(const std::string& json, const std::string& what);
 
