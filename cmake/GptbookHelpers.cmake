@@ -16,6 +16,37 @@ if(GPTBOOK_SANITIZE)
   target_link_options(gptbook_build_flags INTERFACE -fsanitize=${GPTBOOK_SANITIZE})
 endif()
 
+# Precompiled headers. Parsing Armadillo, nlohmann/json and Catch2 takes about 5 s, and every test
+# file includes them; precompiled, each kind of target parses them once. GCC uses a precompiled
+# header only under the flags it was made with, so there is one per kind: the first target of a
+# kind makes it and the others of that kind reuse it. The libraries are position-independent where
+# the Python module links them (-fPIC); the tests' executables and object libraries get neither
+# -fPIE nor -fPIC, so that they can share theirs. -DGPTBOOK_PCH=OFF builds without them.
+option(GPTBOOK_PCH "Precompile the heavy headers (Armadillo, nlohmann/json, Catch2)" ON)
+set(GPTBOOK_PCH_HEADERS <armadillo> <nlohmann/json.hpp> <algorithm> <cmath> <cstdint> <filesystem>
+    <functional> <map> <memory> <optional> <sstream> <string> <vector>)
+
+# gptbook_precompile(TARGET KIND): KIND is "library" or "tests" (Catch2 executables and their objects).
+function(gptbook_precompile target kind)
+  if(NOT GPTBOOK_PCH)
+    return()
+  endif()
+  if(kind STREQUAL "tests")
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  endif()
+  get_property(owner GLOBAL PROPERTY gptbook_pch_owner_${kind})
+  if(owner)
+    target_precompile_headers(${target} REUSE_FROM ${owner})
+    return()
+  endif()
+  set(headers ${GPTBOOK_PCH_HEADERS})
+  if(kind STREQUAL "tests")
+    list(APPEND headers <catch2/catch.hpp>)
+  endif()
+  target_precompile_headers(${target} PRIVATE ${headers})
+  set_property(GLOBAL PROPERTY gptbook_pch_owner_${kind} ${target})
+endfunction()
+
 # gptbook_add_module(NAME SOURCES a.cpp b.cpp DEPS gptbook::core ...)
 # Creates the library gptbook_NAME with the alias gptbook::NAME; headers are included as
 # "gptbook/NAME/file.hpp" from the src/ root.
@@ -26,6 +57,7 @@ function(gptbook_add_module name)
   target_compile_features(gptbook_${name} PUBLIC cxx_std_20)
   target_include_directories(gptbook_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>)
   target_link_libraries(gptbook_${name} PUBLIC ${ARG_DEPS} PRIVATE gptbook_build_flags)
+  gptbook_precompile(gptbook_${name} library)
 endfunction()
 
 # gptbook_add_test(NAME SOURCES test_a.cpp ... DEPS gptbook::nn ... [LABELS ch04 ...])
@@ -34,6 +66,7 @@ function(gptbook_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} gptbook_test_main gptbook_build_flags)
+  gptbook_precompile(${name} tests)
   catch_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_LIST ${name}_TESTS)
   # Catch2 2.13 splits list-valued PROPERTIES (several labels) into separate arguments, so labels and
   # environment are set by a CTest include file that runs after the discovered tests' own.
