@@ -4,6 +4,7 @@
 #include "gptbook/align/objectives.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/data/chat.hpp"
+#include "gptbook/model/parameters.hpp"
 #include "support/ch11_config.hpp"
 #include "support/model_gradcheck.hpp"
 
@@ -407,4 +408,75 @@ TEST_CASE("the policy-gradient loss: -mean advantage at ratio 1, nothing to lear
     bad = b;
     bad.policy.advantage.pop_back();
     CHECK_THROWS_WITH(policy_forward(policy, acts, bad), Contains("31 advantages"));
+}
+
+TEST_CASE("PPO's loss through the whole model with a value head: each term and their sum match central differences",
+          "[ch12][align][ppo][gradcheck]") {
+    // The three terms one at a time (the surrogate; the value loss; the KL term), then together:
+    // each gradient path is checked on its own, so that one cannot hide another's error.
+    struct Terms {
+        const char* what;
+        float advantage_scale, kl_coef, value_coef;
+    };
+    for (const bool llama : {false, true})
+        for (const Terms t : {Terms{"surrogate", 1.0f, 0.0f, 0.0f}, Terms{"value loss", 0.0f, 0.0f, 1.0f},
+                              Terms{"KL term", 0.0f, 0.5f, 0.0f}, Terms{"all three", 1.0f, 0.5f, 0.5f}}) {
+            const std::string what = std::string("PPO ") + t.what + (llama ? ", llama" : ", gpt-2");
+            INFO(what);
+            GPTConfig c = test::ch11_config(llama);
+            c.value_head = true;
+            GPT policy(c), reference(c);
+            Rng rng(15);
+            test::spread_init(policy, rng);
+            test::spread_init(reference, rng);
+            Batch b = policy_batch(policy, reference, 0.0f, t.kl_coef);
+            for (float& a : b.policy.advantage) a *= t.advantage_scale;
+            b.policy.returns.assign(b.targets.size(), 0.0f);
+            for (size_t n = 0; n < b.targets.size(); ++n)
+                if (b.targets[n] != Batch::ignore) b.policy.returns[n] = rng.normal();
+            b.policy.value_coef = t.value_coef;
+            ActivationTensors acts(c, 4, 8);
+            policy.zero_grad();
+            const PolicyBatchResult r = policy_forward(policy, acts, b);
+            policy_backward(policy, acts, b);
+            CHECK(r.value_loss > 0.0);
+            const Vec analytic = policy.grads;
+            const ParamSpec& head = find_param(policy.layout, "value.weight");
+            const double head_grad = arma::norm(analytic.subvec(head.offset, head.offset + head.numel - 1));
+            // The value head learns from the value loss alone.
+            if (t.value_coef == 0.0f) CHECK(head_grad == 0.0);
+            else CHECK(head_grad > 0.0);
+            const auto loss = [&] { return policy_forward(policy, acts, b).loss; };
+            CHECK(test::check_sampled_gradient(policy, analytic, loss, what.c_str()) == 0);
+        }
+}
+
+TEST_CASE("PPO's value loss: (V - R)^2 / 2 by hand; value targets need a value head", "[ch12][align][ppo]") {
+    GPTConfig c = test::ch11_config();
+    c.value_head = true;
+    GPT policy(c);
+    Rng rng(16);
+    test::spread_init(policy, rng);
+    Batch b = policy_batch(policy, policy, 0.0f, 0.0f);
+    for (float& a : b.policy.advantage) a = 0.0f;
+    b.policy.value_coef = 2.0f;
+    ActivationTensors acts(c, 4, 8);
+    gpt_forward(policy, acts, b.inputs, &b.targets);
+    b.policy.returns.assign(b.targets.size(), 0.0f);
+    double by_hand = 0.0, per_token = 0.0;
+    std::array<int, 4> tokens{};
+    for (size_t n = 0; n < b.targets.size(); ++n)
+        if (b.targets[n] != Batch::ignore) ++tokens[n / 8];
+    for (size_t n = 0; n < b.targets.size(); ++n) {
+        if (b.targets[n] == Batch::ignore) continue;
+        b.policy.returns[n] = acts.values[n] + 0.5f; // every value 0.5 below its target
+        by_hand += 2.0 * 0.5 * 0.25 / tokens[n / 8] / 4;
+        per_token += 0.125;
+    }
+    const PolicyBatchResult r = policy_forward(policy, acts, b);
+    CHECK(r.loss == Approx(by_hand).epsilon(1e-5)); // the surrogate is 0 with zero advantages
+    CHECK(r.value_loss == Approx(per_token / 15).epsilon(1e-5));
+    GPT no_head(test::ch11_config());
+    ActivationTensors plain(no_head.config, 4, 8);
+    CHECK_THROWS_WITH(policy_forward(no_head, plain, b), Contains("the policy has no value head"));
 }

@@ -98,6 +98,75 @@ TEST_CASE("align grpo: reinforcement on the instructions from a chat run, scored
     CHECK_FALSE(std::filesystem::exists(s.file("g3"))); // refused before anything is written
 }
 
+TEST_CASE("align ppo: RLHF from a base run and a reward model, measured by eval --rule", "[ch12][cli]") {
+    Scratch s;
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    const std::string pairs = s.file("pairs.jsonl");
+    const std::string tiny =
+        " --max-iters 2 --eval-interval 2 --batch-size 4 --eval-iters 1 --log-interval 10 --threads 1";
+    REQUIRE(run(s, "align pairs --run " + base + " --pairs 12 --prompt-chars 8 --completion-tokens 10 --out " + pairs +
+                       " --threads 1")
+                .code == 0);
+    const Result rm =
+        run(s, "align reward --base " + base + " --preferences " + pairs + " --out " + s.file("rm") + tiny);
+    INFO(rm.out << rm.err);
+    REQUIRE(rm.code == 0);
+    const std::string ppo_args = " --reward-model " + s.file("rm") + " --prompt-chars 8 --max-new-tokens 10";
+    const Result ppo = run(s, "align ppo --base " + base + ppo_args + " --kl-coef 0.1 --out " + s.file("ppo") + tiny);
+    INFO(ppo.out << ppo.err);
+    REQUIRE(ppo.code == 0);
+    CHECK_THAT(ppo.out, Catch::Contains("gptbook align ppo") && Catch::Contains("value head") &&
+                            Catch::Contains("PPO on text against a reward model") &&
+                            Catch::Contains("KL coefficient 0.1") && Catch::Contains("val: reward model score ") &&
+                            Catch::Contains("done: last val loss"));
+    // The chapter's table: the rule's measure, the reward model's score, the KL to the base, the loss.
+    const std::string lengths = " --prompt-chars 8 --completion-tokens 10";
+    const Result e = run(s, "eval --run " + s.file("ppo") + " --rule lipogram --samples 4" + lengths +
+                                " --reward-model " + s.file("rm") + " --reference " + base + " --threads 1");
+    INFO(e.err);
+    CHECK(e.code == 0);
+    CHECK_THAT(e.out, Catch::Contains("lipogram: e rate ") && Catch::Contains("mean score ") &&
+                          Catch::Contains("KL to " + base + ": ") && Catch::Contains("validation loss "));
+    // The base against itself: no KL at all.
+    const Result self =
+        run(s, "eval --run " + base + " --rule lipogram --samples 4" + lengths + " --reference " + base);
+    CHECK_THAT(self.out, Catch::Contains("KL to " + base + ": 0.0000 per token"));
+    // A PPO run samples like any other, and resumes from its own record.
+    CHECK(run(s, "sample --run " + s.file("ppo") + " --max-new-tokens 5 --seed 1").code == 0);
+    const Result resumed = run(s, "align ppo --out " + s.file("ppo") + " --resume --threads 1");
+    INFO(resumed.out << resumed.err);
+    CHECK(resumed.code == 0);
+    CHECK_THAT(resumed.out, Catch::Contains("KL coefficient 0.1"));
+    // Bad input: one clear line each, and nothing written.
+    const Result no_rm = run(s, "align ppo --base " + base + " --out " + s.file("x") + tiny);
+    CHECK(no_rm.code == 1);
+    CHECK_THAT(no_rm.err, Catch::Contains("needs a reward model: --reward-model"));
+    const Result kl = run(s, "align ppo --base " + base + ppo_args + " --kl-coef -0.5 --out " + s.file("x") + tiny);
+    CHECK(kl.code == 1);
+    CHECK_THAT(kl.err, Catch::Contains("the KL coefficient is -0.5, expected >= 0"));
+    CHECK(count_lines(kl.err) == 1);
+    const Result not_rm =
+        run(s, "align ppo --base " + base + " --reward-model " + base + " --out " + s.file("x") + tiny);
+    CHECK(not_rm.code == 1);
+    CHECK_THAT(not_rm.err, Catch::Contains("the reward model has n_classes = 0"));
+    // A chat run's tokenizer has the template's tokens: another tokenizer than the base's.
+    REQUIRE(run(s, "finetune --base " + base + " --chat instructions --out " + s.file("chat") + tiny).code == 0);
+    const Result other =
+        run(s, "align ppo --base " + base + " --reward-model " + s.file("chat") + " --out " + s.file("x") + tiny);
+    CHECK(other.code == 1);
+    CHECK_THAT(other.err, Catch::Contains(s.file("chat") + " has another tokenizer than " + base));
+    CHECK(count_lines(other.err) == 1);
+    const Result other_ref =
+        run(s, "eval --run " + base + " --rule lipogram --samples 2" + lengths + " --reference " + s.file("chat"));
+    CHECK(other_ref.code == 1);
+    CHECK_THAT(other_ref.err, Catch::Contains("has another tokenizer than"));
+    CHECK_FALSE(std::filesystem::exists(s.file("x")));
+    const Result eval_rm = run(s, "eval --run " + base + " --reward-model " + s.file("rm"));
+    CHECK(eval_rm.code == 1);
+    CHECK_THAT(eval_rm.err, Catch::Contains("add --rule lipogram"));
+}
+
 TEST_CASE("align: bad input is one clear line", "[ch12][cli]") {
     Scratch s;
     const std::string base = train_tiny_base(s);

@@ -410,6 +410,41 @@ TEST_CASE("apply_adapter names a damaged file, save_adapter refuses a model with
     CHECK_THROWS_WITH(apply_adapter(*base, bare), Contains(bare) && Contains("config"));
 }
 
+TEST_CASE("a value head (chapter 12): one more linear after the final norm, a value per token, from a base by "
+          "model_from_base",
+          "[ch12][model][config]") {
+    GPTConfig c = base_config();
+    c.value_head = true;
+    const nlohmann::json j = c;
+    CHECK(j.at("value_head") == true);
+    CHECK(j.get<GPTConfig>() == c);
+    CHECK_FALSE(nlohmann::json(base_config()).contains("value_head")); // absent: no value head
+    CHECK_THAT(architecture_notes(c), Contains("value head"));
+    const std::vector<ParamSpec> with = parameter_layout(c), without = parameter_layout(base_config());
+    CHECK(parameter_count(with) == parameter_count(without) + static_cast<size_t>(c.n_embd) + 1);
+    CHECK(with.back().name == "value.bias");
+    GPTConfig classifier = c;
+    classifier.n_classes = 2;
+    CHECK_THROWS_WITH(classifier.validate(), Contains("a value head belongs to a language model"));
+
+    // From a base: every base tensor copied, the head new and trainable whatever the scope.
+    auto base = std::make_unique<GPT>(base_config());
+    Rng rng(3);
+    gpt_init(*base, rng);
+    const std::unique_ptr<GPT> policy = model_from_base(*base, c, rng);
+    CHECK(finetune_trainable(c, FinetuneScope::last, 1, false)("value.weight")); // a new head always trains
+    // The language model is the base's exactly; the values are w^T ln_f + b at every token.
+    const Tokens inputs{1, 2, 3, 4, 5, 6, 7, 8};
+    ActivationTensors a(base->config, 1, 8), b(c, 1, 8);
+    gpt_forward(*base, a, inputs, nullptr);
+    gpt_forward(*policy, b, inputs, nullptr);
+    CHECK(arma::approx_equal(a.logits, b.logits, "absdiff", 0.0f));
+    REQUIRE(b.values.n_elem == 8);
+    const Mat expected = policy->w.value_w.t() * b.ln_f;
+    for (arma::uword t = 0; t < 8; ++t)
+        CHECK(b.values[t] == Approx(expected(0, t) + policy->w.value_b[0]).epsilon(1e-5));
+}
+
 TEST_CASE("GPTConfig's chapter 11 fields survive JSON, a config without them is a plain language model",
           "[ch11][model][config]") {
     GPTConfig c = base_config();

@@ -832,15 +832,163 @@ TEST_CASE("GRPO batches: groups of sampled answers, one advantage per answer, th
     CHECK_THROWS_WITH(grpo_instruction_data(one, config, s.tok, *s.base), Contains("nothing to compare"));
 }
 
-TEST_CASE("a GRPO run stopped and resumed matches an uninterrupted one bit for bit", "[ch12][trainer][grpo]") {
-    const GrpoSetup s;
-    GPTConfig config = s.base->config;
-    const FinetuneData data = grpo_instruction_data(s.spec, config, s.tok, *s.base);
+namespace {
+
+/// A policy-gradient run (GRPO, PPO) from `base`, 6 steps, stopped at step 4 and resumed: each of
+/// its batches is a rollout of the model being trained, so the rollouts must resume exactly too.
+void check_rollout_resume_is_exact(const GPTConfig& config, const DataSource& source,
+                                   const std::shared_ptr<GPT>& base) {
     TrainConfig train = preference_train();
     train.max_iters = 6;
     train.eval_interval = 3;
     train.eval_iters = 1;
     check_resume_is_exact(
-        config, train, {4}, [&] { return data.source; },
-        [b = s.base](const GPTConfig& c, Rng& rng) { return model_from_base(*b, c, rng); });
+        config, train, {4}, [&] { return source; },
+        [base](const GPTConfig& c, Rng& rng) { return model_from_base(*base, c, rng); });
+}
+
+} // namespace
+
+TEST_CASE("a GRPO run stopped and resumed matches an uninterrupted one bit for bit", "[ch12][trainer][grpo]") {
+    const GrpoSetup s;
+    GPTConfig config = s.base->config;
+    const FinetuneData data = grpo_instruction_data(s.spec, config, s.tok, *s.base);
+    check_rollout_resume_is_exact(config, data.source, s.base);
+}
+
+namespace {
+
+/// PPO in miniature: the pairs' alphabet, a base of T 8, a text of short lines, and a reward model
+/// from the same base (its new head at gpt_init's draw unless trained).
+struct PpoSetup {
+    PreferenceSetup pairs;
+    std::string text;
+    std::shared_ptr<GPT> reward_model;
+    PpoSpec spec;
+    PpoSetup() {
+        for (int i = 0; i < 200; ++i) text += std::string(i % 3 == 0 ? "cab" : (i % 3 == 1 ? "bad" : "dab")) + "\n";
+        GPTConfig rm = pairs.base->config;
+        rm.n_classes = 1;
+        Rng rng(51);
+        reward_model = model_from_base(*pairs.base, rm, rng);
+        spec.prompt_chars = 3;
+        spec.max_new_tokens = 4;
+        spec.kl_coef = 0.1f;
+    }
+    FinetuneData data(GPTConfig& config) const {
+        return ppo_text_data(spec, config, pairs.tok, "lines", text.substr(0, 600), text.substr(600), *pairs.base,
+                             *reward_model);
+    }
+};
+
+} // namespace
+
+TEST_CASE("PPO rollouts: per-token KL rewards and the score at the end, GAE's returns, whitened advantages",
+          "[ch12][trainer][ppo]") {
+    PpoSetup s;
+    s.spec.lambda = 1.0f; // then each return is the sum of the rewards still to come
+    GPTConfig config = s.pairs.base->config;
+    FinetuneData data = s.data(config);
+    CHECK(config.value_head);
+    CHECK(data.spec == "ppo:lines");
+    Rng init(52);
+    const std::unique_ptr<GPT> moved = model_from_base(*s.pairs.base, config, init);
+    GPT& policy = *moved;
+    // A policy that has moved from the reference: its log-probabilities differ, so every token is penalised.
+    const ParamSpec& gain = find_param(policy.layout, "ln_f.weight");
+    policy.params.subvec(gain.offset, gain.offset + gain.numel - 1) *= 1.5f;
+    Rng rng(53);
+    const PpoRollout r = ppo_rollout(s.spec, policy, *s.pairs.base, *s.reward_model, s.pairs.tok, s.text, 6, rng);
+    REQUIRE(r.batch.B == 6);
+    REQUIRE(r.completions.size() == 6);
+    const Batch::PolicyTerms& p = r.batch.policy;
+    double mean = 0.0, sq = 0.0;
+    int scored_total = 0;
+    for (int b = 0; b < 6; ++b) {
+        INFO("row " << b << ": " << r.prompts[b] << "|" << r.completions[b]);
+        // A window of 3 characters starting a line: one of the text's words.
+        CHECK((r.prompts[b] == "cab" || r.prompts[b] == "bad" || r.prompts[b] == "dab"));
+        std::vector<size_t> at;
+        for (size_t n = static_cast<size_t>(b) * 8; n < static_cast<size_t>(b + 1) * 8; ++n)
+            if (r.batch.targets[n] != Batch::ignore) at.push_back(n);
+        REQUIRE(at.size() == 4); // the completion's tokens, the prompt's targets ignored
+        double reward_sum = 0.0, kl = 0.0;
+        for (size_t k = 0; k < at.size(); ++k) {
+            const size_t n = at[k];
+            const double log_ratio = static_cast<double>(p.logp_old[n]) - p.logp_ref[n];
+            kl += log_ratio;
+            const double expected = -0.1 * log_ratio + (k + 1 == at.size() ? r.scores[b] : 0.0);
+            CHECK(r.rewards[n] == Approx(expected).margin(1e-9));
+            reward_sum += r.rewards[n];
+            double to_come = 0.0; // gamma = lambda = 1: R_t = sum of the rewards from t on
+            for (size_t j = k; j < at.size(); ++j)
+                to_come += -0.1 * (static_cast<double>(p.logp_old[at[j]]) - p.logp_ref[at[j]]);
+            to_come += r.scores[b];
+            CHECK(p.returns[n] == Approx(to_come).margin(1e-5));
+            mean += p.advantage[n];
+            sq += static_cast<double>(p.advantage[n]) * p.advantage[n];
+            ++scored_total;
+        }
+        CHECK(kl != 0.0);
+        CHECK(r.kl[b] == Approx(kl).margin(1e-9));
+        CHECK(reward_sum == Approx(r.scores[b] - 0.1 * kl).margin(1e-9));
+    }
+    mean /= scored_total;
+    CHECK(mean == Approx(0.0).margin(1e-6));              // whitened over the batch
+    CHECK(sq / scored_total == Approx(1.0).margin(1e-5)); // population variance 1
+    CHECK(p.kl_coef == 0.0f);                             // the penalty is in the rewards
+    CHECK(p.value_coef == s.spec.value_coef);
+    // Bad input: each a clear line.
+    PpoSpec bad = s.spec;
+    bad.kl_coef = -0.1f;
+    GPTConfig c2 = s.pairs.base->config;
+    CHECK_THROWS_WITH(ppo_text_data(bad, c2, s.pairs.tok, "lines", s.text, s.text, *s.pairs.base, *s.reward_model),
+                      Contains("the KL coefficient is -0.1, expected >= 0"));
+    GPTConfig wider = s.pairs.base->config;
+    wider.block_size = 16;
+    GPT other(wider);
+    CHECK_THROWS_WITH(ppo_text_data(s.spec, c2, s.pairs.tok, "lines", s.text, s.text, other, *s.reward_model),
+                      Contains("the reference has V6 T16, the policy V6 T8"));
+    CHECK_THROWS_WITH(ppo_text_data(s.spec, c2, s.pairs.tok, "lines", s.text, s.text, *s.pairs.base, *s.pairs.base),
+                      Contains("the reward model has n_classes = 0"));
+    bad = s.spec;
+    bad.max_new_tokens = 6; // 3 + 6 > T = 8
+    CHECK_THROWS_WITH(ppo_rollout(bad, policy, *s.pairs.base, *s.reward_model, s.pairs.tok, s.text, 2, rng),
+                      Contains("do not fit the context (T=8)"));
+}
+
+TEST_CASE("a PPO run stopped and resumed matches an uninterrupted one bit for bit", "[ch12][trainer][ppo]") {
+    const PpoSetup s;
+    GPTConfig config = s.pairs.base->config;
+    const FinetuneData data = s.data(config);
+    check_rollout_resume_is_exact(config, data.source, s.pairs.base);
+}
+
+TEST_CASE("PPO against a trained reward model raises its score", "[ch12][trainer][ppo]") {
+    PpoSetup s;
+    // The reward model of "a reward model trained on pairs learns the hidden rule": no e is better.
+    GPTConfig rm_config = s.pairs.base->config;
+    const FinetuneData pairs = s.pairs.data("reward", rm_config);
+    Record rm_record;
+    TrainerOptions rm_options = recording(rm_record, "");
+    rm_options.init = s.pairs.init();
+    Trainer rm(rm_config, preference_train(), pairs.source, rm_options);
+    rm.run();
+    s.reward_model->params = rm.model().params;
+    s.spec.kl_coef = 0.0f;
+    GPTConfig config = s.pairs.base->config;
+    const FinetuneData data = s.data(config);
+    Record r;
+    TrainerOptions o = recording(r, "");
+    o.init = [b = s.pairs.base](const GPTConfig& c, Rng& rng) { return model_from_base(*b, c, rng); };
+    TrainConfig train = preference_train();
+    train.lr = 3e-3f;
+    Trainer t(config, train, data.source, o);
+    Rng init(1);
+    const std::string before = data.report(*model_from_base(*s.pairs.base, config, init), "val");
+    t.run();
+    const std::string after = data.report(t.model(), "val");
+    INFO(before << after);
+    const auto score = [](const std::string& line) { return std::stod(line.substr(line.find("score ") + 6)); };
+    CHECK(score(after) > score(before) + 0.5);
 }

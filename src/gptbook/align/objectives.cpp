@@ -191,6 +191,12 @@ void check_policy_batch(const char* fn, const ActivationTensors& acts, const Bat
            << " reference log-probabilities for " << N << " tokens; expected one of each per token");
     GPTBOOK_CHECK(p.kl_coef >= 0.0f,
                   fn << ": the KL coefficient is " << p.kl_coef << ", expected >= 0 (0 turns the penalty off)");
+    GPTBOOK_CHECK(p.returns.empty() || p.returns.size() == N, fn << ": " << p.returns.size() << " value targets for "
+                                                                 << N << " tokens; expected one per token "
+                                                                 << "(PPO) or none (GRPO)");
+    GPTBOOK_CHECK(p.returns.empty() || acts.values.n_elem == N,
+                  fn << ": the batch has value targets (PPO) but the policy has no value head (config.value_head)");
+    GPTBOOK_CHECK(p.value_coef >= 0.0f, fn << ": the value loss's weight is " << p.value_coef << ", expected >= 0");
 }
 
 // Each scored token's term of the policy loss, and the number of scored tokens of its row.
@@ -228,7 +234,12 @@ PolicyBatchResult policy_forward(const GPT& policy, ActivationTensors& acts, con
     for (size_t n = 0; n < batch.targets.size(); ++n) {
         if (batch.targets[n] == ignore_target) continue;
         const int row_tokens = terms.row_tokens[n / static_cast<size_t>(acts.T)];
-        const double term = terms.surrogate[n].loss + batch.policy.kl_coef * terms.kl[n].loss;
+        double term = terms.surrogate[n].loss + batch.policy.kl_coef * terms.kl[n].loss;
+        if (!batch.policy.returns.empty()) {
+            const double err = static_cast<double>(acts.values[n]) - batch.policy.returns[n];
+            term += batch.policy.value_coef * 0.5 * err * err;
+            r.value_loss += 0.5 * err * err;
+        }
         r.loss += term / row_tokens / acts.B;
         r.kl += terms.kl[n].loss;
         r.clipped += terms.surrogate[n].clipped ? 1.0 : 0.0;
@@ -237,6 +248,7 @@ PolicyBatchResult policy_forward(const GPT& policy, ActivationTensors& acts, con
     }
     if (scored > 0) {
         r.kl /= static_cast<double>(scored);
+        r.value_loss /= static_cast<double>(scored);
         r.clipped /= static_cast<double>(scored);
         r.mean_ratio /= static_cast<double>(scored);
     }
@@ -246,15 +258,21 @@ PolicyBatchResult policy_forward(const GPT& policy, ActivationTensors& acts, con
 void policy_backward(GPT& policy, ActivationTensors& acts, const Batch& batch, float loss_scale) {
     check_policy_batch("policy_backward", acts, batch);
     const PolicyTokens terms = policy_tokens(acts, batch);
+    const bool value = !batch.policy.returns.empty();
     std::vector<float> w(batch.targets.size(), 0.0f);
+    Mat dvalues(1, value ? w.size() : 0, arma::fill::zeros);
     for (size_t n = 0; n < w.size(); ++n) {
         if (batch.targets[n] == ignore_target) continue;
-        const int row_tokens = terms.row_tokens[n / static_cast<size_t>(acts.T)];
+        const double scale =
+            loss_scale / static_cast<double>(terms.row_tokens[n / static_cast<size_t>(acts.T)]) / acts.B;
         const double dlogp = terms.surrogate[n].dlogp + batch.policy.kl_coef * terms.kl[n].dlogp;
         // dL/d loss_n = -dL/dlogp_n: a token's loss is minus its log-probability.
-        w[n] = static_cast<float>(-dlogp * loss_scale / row_tokens / acts.B);
+        w[n] = static_cast<float>(-dlogp * scale);
+        if (value) // d/dV of c_v (V - R)^2 / 2
+            dvalues[n] = static_cast<float>(batch.policy.value_coef *
+                                            (static_cast<double>(acts.values[n]) - batch.policy.returns[n]) * scale);
     }
-    gpt_backward_weighted(policy, acts, batch.inputs, batch.targets, w);
+    gpt_backward_weighted(policy, acts, batch.inputs, batch.targets, w, value ? &dvalues : nullptr);
 }
 
 RewardBatchResult reward_forward(const GPT& model, ActivationTensors& acts, const Batch& batch, bool training,

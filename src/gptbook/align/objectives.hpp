@@ -159,16 +159,22 @@ void reward_backward(GPT& model, ActivationTensors& acts, const Batch& batch, fl
 struct PolicyBatchResult {
     double loss = 0.0;       ///< the mean over rows of each row's mean token term (surrogate + KL)
     double kl = 0.0;         ///< the mean k3 estimate per scored token: KL(policy || reference)
+    double value_loss = 0.0; ///< PPO: the mean of (V - R)^2 / 2 over scored tokens; 0 without value targets
     double clipped = 0.0;    ///< the fraction of scored tokens whose ratio was clipped
     double mean_ratio = 0.0; ///< the mean ratio pi / pi_old over scored tokens
 };
 
 /**
  * @brief The clipped policy-gradient loss of PPO and GRPO on a batch of sampled completions
- * (Shao et al., 2024, eq. 3, as a loss to minimise):
+ * (Shao et al., 2024, eq. 3, as a loss to minimise), with PPO's value loss:
  * @f[ L = \frac{1}{B}\sum_b \frac{1}{|o_b|}\sum_{t \in o_b}
- *        \Big[-\min\big(\rho_t A_t, \mathrm{clip}(\rho_t, 1-\epsilon, 1+\epsilon) A_t\big) + \beta\, k_t\Big] @f]
- * with @f$\rho_t@f$ and the k3 estimate @f$k_t@f$ of ppo_clipped_token() and kl_k3_token().
+ *        \Big[-\min\big(\rho_t A_t, \mathrm{clip}(\rho_t, 1-\epsilon, 1+\epsilon) A_t\big) + \beta\, k_t
+ *        + \tfrac{c_v}{2} (V_t - R_t)^2\Big] @f]
+ * with @f$\rho_t@f$ and the k3 estimate @f$k_t@f$ of ppo_clipped_token() and kl_k3_token(), and
+ * the value head's @f$V_t@f$ and its target @f$R_t@f$ (batch.policy.returns; the last term only
+ * when there are targets, with @f$c_v@f$ = batch.policy.value_coef). GRPO uses @f$\beta > 0@f$ and
+ * no value term; PPO puts its KL penalty into the rewards (so @f$\beta = 0@f$ here) and learns
+ * @f$V@f$.
  * @param[in]  policy the model being trained
  * @param[out] acts   sized (B, T)
  * @param[in]  batch  prompt and completion rows (completion_example()), the prompt's targets

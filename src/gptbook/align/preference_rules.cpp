@@ -1,5 +1,6 @@
 #include "gptbook/align/preference_rules.hpp"
 
+#include "gptbook/align/objectives.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/sample/generate.hpp"
 
@@ -35,15 +36,16 @@ int judge(PreferenceRule rule, std::string_view a, std::string_view b) {
     return 0;
 }
 
-namespace {
-
-// A prompt: a window of `window` characters of the text that starts a line (or the text).
 std::string draw_prompt(std::string_view text, size_t window, Rng& rng) {
+    GPTBOOK_CHECK(text.size() > window,
+                  "draw_prompt: the text has " << text.size() << " characters, fewer than a prompt (" << window << ")");
     size_t start = rng.below(text.size() - window);
     const size_t line = text.rfind('\n', start);
     start = line == std::string_view::npos ? 0 : std::min(line + 1, text.size() - window);
     return std::string(text.substr(start, window));
 }
+
+namespace {
 
 void check_sampling(const char* fn, std::string_view text, int n, const PreferenceSampling& how) {
     GPTBOOK_CHECK(n >= 1, fn << ": n is " << n << ", expected at least one");
@@ -61,15 +63,58 @@ void check_sampling(const char* fn, std::string_view text, int n, const Preferen
 double rule_measure(const GPT& model, const Tokenizer& tokenizer, std::string_view text, PreferenceRule rule, int n,
                     const PreferenceSampling& how, Rng& rng) {
     check_sampling("rule_measure", text, n, how);
-    double sum = 0.0;
+    return measure_samples(model, tokenizer, text, rule, n, how, rng, nullptr, nullptr).rule;
+}
+
+SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std::string_view text, PreferenceRule rule,
+                               int n, const PreferenceSampling& how, Rng& rng, const GPT* reward_model,
+                               const GPT* reference) {
+    check_sampling("measure_samples", text, n, how);
+    for (const GPT* other : {reward_model, reference})
+        GPTBOOK_CHECK(other == nullptr || other->config.vocab_size == model.config.vocab_size,
+                      "measure_samples: the " << (other == reward_model ? "reward model" : "reference") << " has V"
+                                              << other->config.vocab_size << ", the model V" << model.config.vocab_size
+                                              << "; both must use the same tokenizer");
+    GPTBOOK_CHECK(reward_model == nullptr || reward_model->config.n_classes == 1,
+                  "measure_samples: the reward model has n_classes = " << reward_model->config.n_classes
+                                                                       << "; expected a reward model (`align reward`)");
+    SampleMeasures m;
+    size_t kl_tokens = 0;
     for (int i = 0; i < n; ++i) {
         const Tokens ids = tokenizer.encode(draw_prompt(text, static_cast<size_t>(how.prompt_chars), rng));
-        const std::string completion = tokenizer.decode(generate(model, ids, how.completion_tokens, how.sampling, rng));
+        const Tokens completion = generate(model, ids, how.completion_tokens, how.sampling, rng);
         switch (rule) {
-        case PreferenceRule::lipogram: sum += e_rate(completion); break;
+        case PreferenceRule::lipogram: m.rule += e_rate(tokenizer.decode(completion)); break;
+        }
+        if (reward_model == nullptr && reference == nullptr) continue;
+        const ChatExample ex = completion_example(ids, completion);
+        const int len = static_cast<int>(ex.inputs.size());
+        for (const GPT* other : {&model, reward_model, reference})
+            GPTBOOK_CHECK(other == nullptr || len + 1 <= other->config.block_size,
+                          "measure_samples: a prompt and its completion take "
+                              << len + 1 << " tokens, more than a "
+                              << "model's context (" << other->config.block_size << "); shorten them");
+        if (reward_model != nullptr) { // the score of the whole sequence, read at its last token
+            const ChatExample whole = whole_sequence(ex);
+            ActivationTensors acts(reward_model->config, 1, len + 1);
+            classifier_forward(*reward_model, acts, whole.inputs, {len + 1}, nullptr);
+            m.score += acts.cls_logits(0, 0);
+        }
+        if (reference != nullptr) { // sum over the completion of log pi - log pi_ref
+            ActivationTensors acts(model.config, 1, len), ref_acts(reference->config, 1, len);
+            gpt_forward(model, acts, ex.inputs, &ex.targets);
+            gpt_forward(*reference, ref_acts, ex.inputs, &ex.targets);
+            for (size_t t = 0; t < ex.targets.size(); ++t)
+                if (ex.targets[t] != Batch::ignore) {
+                    m.kl += static_cast<double>(ref_acts.losses[t]) - acts.losses[t];
+                    ++kl_tokens;
+                }
         }
     }
-    return sum / n;
+    m.rule /= n;
+    m.score /= n;
+    if (kl_tokens > 0) m.kl /= static_cast<double>(kl_tokens);
+    return m;
 }
 
 std::vector<PreferencePair> sample_preference_pairs(const GPT& model, const Tokenizer& tokenizer, std::string_view text,

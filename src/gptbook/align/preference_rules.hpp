@@ -45,9 +45,15 @@ double e_rate(std::string_view text);
  */
 int judge(PreferenceRule rule, std::string_view a, std::string_view b);
 
+/// A prompt: a window of `window` characters of `text` that starts at the beginning of a line
+/// (the line before a random position, moved back so that the window fits). Throws
+/// gptbook::Error when the text is not longer than the window.
+std::string draw_prompt(std::string_view text, size_t window, Rng& rng);
+
 /// How the pairs are sampled.
 struct PreferenceSampling {
-    int prompt_chars = 32;      ///< each prompt: a window of this many characters of the text
+    int prompt_chars = 16;      ///< each prompt: a window of this many characters of the text (16 + 48 =
+                                ///< 64 tokens: the context of chapter 08's character-level model)
     int completion_tokens = 48; ///< each completion: this many sampled tokens
     SamplingOptions sampling;   ///< temperature 1: the model's own distribution, as PPO samples it
 };
@@ -65,6 +71,30 @@ struct PreferenceSampling {
  */
 double rule_measure(const GPT& model, const Tokenizer& tokenizer, std::string_view text, PreferenceRule rule, int n,
                     const PreferenceSampling& how, Rng& rng);
+
+/// What chapter 12's table reports of a model's samples.
+struct SampleMeasures {
+    double rule = 0.0;  ///< the rule's measure, as rule_measure() (the same draws give the same value)
+    double score = 0.0; ///< the reward model's mean score of prompt + completion; 0 without one
+    double kl = 0.0;    ///< mean over completion tokens of log pi(y) - log pi_ref(y): an unbiased estimate of
+                        ///< KL(pi || pi_ref) per token, since the tokens are drawn from pi; 0 without a reference
+};
+
+/**
+ * @brief rule_measure() with the reward model's score and the KL to a reference of the same samples.
+ * @param[in] model, tokenizer the model measured
+ * @param[in] text   the corpus the prompts are drawn from
+ * @param[in] rule   whose measure
+ * @param[in] n      completions, n >= 1
+ * @param[in] how    prompt and completion lengths, sampling options
+ * @param[in,out] rng every draw, as rule_measure() makes them
+ * @param[in] reward_model a reward model (n_classes = 1) of the same vocabulary, or nullptr
+ * @param[in] reference    the model the KL is measured to (the base of the alignment), or nullptr
+ * Both models must read the tokenizer's ids (same V, and a context that holds prompt + completion).
+ */
+SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std::string_view text, PreferenceRule rule,
+                               int n, const PreferenceSampling& how, Rng& rng, const GPT* reward_model,
+                               const GPT* reference);
 
 /**
  * @brief Pairs for a rule: for each prompt (a random window of `text`, cut to start at a line),

@@ -1,4 +1,4 @@
-// gptbook align: preference pairs from a hidden rule, a reward model, DPO (chapter 12).
+// gptbook align: preference pairs from a hidden rule, a reward model, PPO, DPO, GRPO (chapter 12).
 #include "gptbook/align/preference_rules.hpp"
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/cli/finetune_run.hpp"
@@ -57,7 +57,7 @@ void add_pairs(CLI::App* align) {
     cmd->add_option("--rule", a.rule, "The judge: lipogram (fewer e's per character is better)");
     cmd->add_option("--data", a.data, "The text prompts are cut from (default: what the run was trained on)");
     cmd->add_option("--pairs", a.pairs, "How many pairs (default 1000)");
-    cmd->add_option("--prompt-chars", a.how.prompt_chars, "Characters of text in each prompt (default 32)");
+    cmd->add_option("--prompt-chars", a.how.prompt_chars, "Characters of text in each prompt (default 16)");
     cmd->add_option("--completion-tokens", a.how.completion_tokens, "Tokens in each completion (default 48)");
     cmd->add_option("--temperature", a.how.sampling.temperature, "Sampling temperature (default 1)");
     cmd->add_option("--seed", a.seed, "Random seed of prompts and samples (default 1337)");
@@ -99,11 +99,34 @@ void add_grpo(CLI::App* align) {
     cmd->callback([args] { run_finetune(*args); });
 }
 
+void add_ppo(CLI::App* align) {
+    auto args = std::make_shared<FinetuneArgs>();
+    FinetuneArgs& a = *args;
+    a.objective = "ppo";
+    CLI::App* cmd = align->add_subcommand(
+        "ppo", "RLHF with PPO: the base samples completions of prompts from its text, a reward model scores them, "
+               "a per-token KL penalty keeps it near the base; a value head and GAE make the advantages");
+    cmd->add_option("--reward-model", a.reward_model, "The reward model's run (`align reward`, from the same base)");
+    cmd->add_option("--data", a.prompt_data, "The text prompts are cut from (default: what the base was trained on)");
+    cmd->add_option("--prompt-chars", a.ppo.prompt_chars, "Characters of text in each prompt (default 16)");
+    cmd->add_option("--max-new-tokens", a.ppo.max_new_tokens, "Tokens sampled after each prompt (default 48)");
+    cmd->add_option("--temperature", a.ppo.temperature, "Sampling temperature of the rollouts (default 1)");
+    cmd->add_option("--kl-coef", a.ppo.kl_coef,
+                    "beta: the per-token KL penalty to the base in the rewards (default "
+                    "0.05; 0 lets the policy drift)");
+    cmd->add_option("--clip", a.ppo.clip_eps, "PPO's clip range epsilon (default 0.2)");
+    cmd->add_option("--gamma", a.ppo.gamma, "GAE's discount (default 1)");
+    cmd->add_option("--lambda", a.ppo.lambda, "GAE's lambda (default 0.95)");
+    cmd->add_option("--value-coef", a.ppo.value_coef, "Weight of the value head's loss (default 0.5)");
+    add_finetune_run_options(cmd, a);
+    cmd->callback([args] { run_finetune(*args); });
+}
+
 } // namespace
 
 void add_align_command(CLI::App& app) {
-    CLI::App* align =
-        app.add_subcommand("align", "Alignment (chapter 12): sample judged pairs, train a reward model, DPO, or GRPO");
+    CLI::App* align = app.add_subcommand(
+        "align", "Alignment (chapter 12): sample judged pairs, train a reward model, PPO, DPO, or GRPO");
     align->require_subcommand(1);
     add_pairs(align);
     add_preference_training(align, "reward",
@@ -111,6 +134,7 @@ void add_align_command(CLI::App& app) {
                             "the Bradley-Terry loss");
     add_preference_training(align, "dpo",
                             "Train the base on preference pairs with DPO, the base itself as the frozen reference");
+    add_ppo(align);
     add_grpo(align);
 }
 

@@ -19,8 +19,9 @@ namespace gptbook::cli {
 namespace {
 
 struct EvalArgs {
-    std::string run, data, labels, chat, rule, split = "all";
+    std::string run, data, labels, chat, rule, reward_model, reference, split = "all";
     int examples = 1000, samples = 200;
+    PreferenceSampling how; // --rule's prompts and completions
     uint64_t seed = 1337;
     int threads = 0;
 };
@@ -50,22 +51,56 @@ void eval_finetuned(const Run& run, const FinetuneSpec& spec, const std::string&
     std::printf("%s\n%s", data.summary.c_str(), data.report(run.model(), split).c_str());
 }
 
+// The loss of a language model on a corpus (all of it, or its train or val split).
+StreamLoss text_loss(const Run& run, const std::string& path, const std::string& split) {
+    Tokens tokens = run.tokenizer.encode(load_corpus(path));
+    GPTBOOK_CHECK(split != "test", "--split test is for a labelled set or the instructions; a text has all, "
+                                   "train (its first 90%) and val (its last 10%)");
+    if (split != "all") {
+        TokenSplit s = split_tokens(tokens, 0.9, run.model().config.block_size);
+        tokens = split == "train" ? std::move(s.train) : std::move(s.val);
+    }
+    return evaluate_stream(run.model(), tokens);
+}
+
+// Chapter 12's table: the hidden rule's measure of the run's samples, with the reward model's
+// score and the KL to a reference when they are given, and the loss on the text's validation split.
+void eval_rule(const Run& run, const EvalArgs& a, const std::string& data) {
+    check_generates_text(run, "be measured by a rule");
+    const PreferenceRule rule = preference_rule_from_string(a.rule);
+    const std::string text = prompt_text(run, a.data);
+    std::unique_ptr<Run> reward, reference;
+    for (auto [path, out] : {std::pair{&a.reward_model, &reward}, std::pair{&a.reference, &reference}}) {
+        if (path->empty()) continue;
+        *out = std::make_unique<Run>(load_run(*path, true));
+        GPTBOOK_CHECK((*out)->tokenizer.to_json() == run.tokenizer.to_json(),
+                      *path << " has another tokenizer than " << a.run << "; the reward model and the reference "
+                            << "must read the same tokens (train them from the same base run)");
+    }
+    const PreferenceSampling& how = a.how;
+    Rng rng(a.seed);
+    const SampleMeasures m =
+        measure_samples(run.model(), run.tokenizer, text, rule, a.samples, how, rng,
+                        reward ? &reward->model() : nullptr, reference ? &reference->model() : nullptr);
+    std::printf("%s: e rate %.2f%% of %d completions of %d tokens (temperature 1, prompts of %d characters of %s)\n",
+                a.rule.c_str(), 100.0 * m.rule, a.samples, how.completion_tokens, how.prompt_chars, data.c_str());
+    if (reward) std::printf("reward model %s: mean score %.3f\n", a.reward_model.c_str(), m.score);
+    if (reference) std::printf("KL to %s: %.4f per token\n", a.reference.c_str(), m.kl);
+    const std::string path = resolve_corpus(data, default_data_dir());
+    std::printf("validation loss %.4f (the last 10%% of %s)\n", text_loss(run, path, "val").loss, data.c_str());
+}
+
 void run_eval(EvalArgs& a) {
     set_num_threads(a.threads);
     const Run run = load_run(a.run, /*merge_adapters=*/true);
     std::string data = a.data.empty() ? run.data : a.data;
+    if (data.starts_with("ppo:")) data = data.substr(4); // PPO (chapter 12) prompted with this text
     if (!a.rule.empty()) { // chapter 12: the hidden rule's own measure of the run's samples
-        check_generates_text(run, "be measured by a rule");
-        const PreferenceRule rule = preference_rule_from_string(a.rule);
-        const std::string text = prompt_text(run, a.data);
-        PreferenceSampling how;
-        Rng rng(a.seed);
-        const double measure = rule_measure(run.model(), run.tokenizer, text, rule, a.samples, how, rng);
-        std::printf(
-            "%s: e rate %.2f%% of %d completions of %d tokens (temperature 1, prompts of %d characters of %s)\n",
-            a.rule.c_str(), 100.0 * measure, a.samples, how.completion_tokens, how.prompt_chars, data.c_str());
+        eval_rule(run, a, data);
         return;
     }
+    GPTBOOK_CHECK(a.reward_model.empty() && a.reference.empty(),
+                  "--reward-model and --reference score a run's samples for --rule; add --rule lipogram");
     if (a.data.empty() && (data.starts_with("reward:") || data.starts_with("dpo:"))) {
         // Chapter 12: the held-out preference pairs ranked the right way round.
         FinetuneSpec spec;
@@ -102,14 +137,7 @@ void run_eval(EvalArgs& a) {
         return;
     }
     const std::string path = resolve_corpus(data, default_data_dir());
-    Tokens tokens = run.tokenizer.encode(load_corpus(path));
-    GPTBOOK_CHECK(a.split != "test", "--split test is for a labelled set or the instructions; a text has all, "
-                                     "train (its first 90%) and val (its last 10%)");
-    if (a.split != "all") {
-        TokenSplit split = split_tokens(tokens, 0.9, run.model().config.block_size);
-        tokens = a.split == "train" ? std::move(split.train) : std::move(split.val);
-    }
-    const StreamLoss r = evaluate_stream(run.model(), tokens);
+    const StreamLoss r = text_loss(run, path, a.split);
     std::printf("%s (%s): loss %.4f | perplexity %.3f | %zu tokens\n", path.c_str(), a.split.c_str(), r.loss,
                 r.perplexity, r.tokens);
 }
@@ -139,6 +167,13 @@ void add_eval_command(CLI::App& app) {
                     "A hidden rule's own measure of the run's samples (chapter 12): lipogram, the e rate of "
                     "--samples completions");
     cmd->add_option("--samples", a.samples, "Completions sampled for --rule")->capture_default_str();
+    cmd->add_option("--prompt-chars", a.how.prompt_chars, "With --rule: characters of text in each prompt")
+        ->capture_default_str();
+    cmd->add_option("--completion-tokens", a.how.completion_tokens, "With --rule: tokens in each completion")
+        ->capture_default_str();
+    cmd->add_option("--reward-model", a.reward_model, "With --rule: also the mean score of a reward model (a run)");
+    cmd->add_option("--reference", a.reference,
+                    "With --rule: also the KL per token of the samples to a reference run (the base of the alignment)");
     cmd->add_option("--seed", a.seed, "Random seed of --rule's prompts and samples")->capture_default_str();
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str();
     cmd->callback([args] { run_eval(*args); });

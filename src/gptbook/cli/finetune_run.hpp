@@ -15,7 +15,7 @@
 namespace gptbook::cli {
 
 /// Everything a fine-tuning run is started with; exactly one of labels, chat, data, preferences
-/// and objective "grpo" says what it learns.
+/// and objective "grpo" or "ppo" says what it learns.
 struct FinetuneArgs {
     std::string base;              ///< the run it starts from
     std::string out;               ///< its run directory (default BASE-finetuned)
@@ -23,9 +23,12 @@ struct FinetuneArgs {
     std::string chat;              ///< an instruction follower's
     std::string data;              ///< more text
     std::string preferences;       ///< preference pairs (chapter 12)
-    std::string objective = "dpo"; ///< with preferences: reward or dpo; or grpo (no preferences)
+    std::string objective = "dpo"; ///< with preferences: reward or dpo; or grpo, ppo (no preferences)
     double beta = 0.1;             ///< DPO's beta
     GrpoSpec grpo;                 ///< with objective grpo: sampling and loss settings
+    PpoSpec ppo;                   ///< with objective ppo: sampling, reward and loss settings
+    std::string reward_model;      ///< with objective ppo: the reward model's run
+    std::string prompt_data;       ///< with objective ppo: the text prompts come from (default: the base's)
     std::string scope = "all";     ///< what trains: all, last, lora
     std::string pool = "last";     ///< a classifier's pooling
     std::string lora_targets;      ///< empty = the default four linears

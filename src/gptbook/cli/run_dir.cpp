@@ -63,14 +63,21 @@ void check_generates_text(const Run& run, const std::string& what) {
                                  << program_name() << " eval --run RUN --labels ...` to score a labelled set");
 }
 
-std::string prompt_text(const Run& run, const std::string& data) {
-    const std::string name = data.empty() ? run.data : data;
+std::string prompt_text(const Run& run, const std::string& data) { return prompt_texts(run, data).train; }
+
+TextSplits prompt_texts(const Run& run, const std::string& data) {
+    std::string name = data.empty() ? run.data : data;
+    if (name.starts_with("ppo:")) name = name.substr(4); // a PPO run: the text its prompts came from
     GPTBOOK_CHECK(!name.empty() && name.find(':') == std::string::npos,
                   run.model_path << " records no text to draw prompts from (it was trained on \"" << name
                                  << "\"); name one with --data (a corpus name or a text file)");
-    std::string text = load_corpus(resolve_corpus(name, default_data_dir()));
-    text.resize(text.size() * 9 / 10);
-    return text;
+    TextSplits out;
+    out.name = name;
+    out.train = load_corpus(resolve_corpus(name, default_data_dir()));
+    const size_t cut = out.train.size() * 9 / 10;
+    out.val = out.train.substr(cut);
+    out.train.resize(cut);
+    return out;
 }
 
 } // namespace gptbook::cli

@@ -32,10 +32,20 @@ Run load_run(const std::string& dir_or_file, bool merge_adapters = false);
 void check_generates_text(const Run& run, const std::string& what);
 
 /// The text chapter 12's prompts are cut from: the first 90% of `data` (a corpus name or file), or
-/// of what the run was trained on when `data` is empty. That is the training split of a
+/// of what the run was trained on (or a PPO run prompted with) when `data` is empty. That is the training split of a
 /// character-level run (of a BPE run, about it: its split is by tokens). Throws gptbook::Error, in
 /// one line naming --data, when the run records no text (a task, pairs, instructions).
 std::string prompt_text(const Run& run, const std::string& data);
+
+/// A corpus cut as prompt_text() cuts it.
+struct TextSplits {
+    std::string name;  ///< the corpus name or file
+    std::string train; ///< its first 90%: prompt_text()
+    std::string val;   ///< the rest
+};
+
+/// Both parts of the text prompt_text() names (PPO draws validation prompts from the second).
+TextSplits prompt_texts(const Run& run, const std::string& data);
 
 /// The tokenizer stored as JSON in a checkpoint (`what` names the file for errors).
 Tokenizer tokenizer_from_json(const std::string& json, const std::string& what);

@@ -39,8 +39,12 @@ struct Batch {
         std::vector<float> advantage; ///< how much better than expected the token's completion turned out
         std::vector<float> logp_old;  ///< the sampling policy's log-probability of the token
         std::vector<float> logp_ref;  ///< the frozen reference model's
+        std::vector<float> returns;   ///< PPO: the value head's target at the token (advantage + old value);
+                                      ///< empty for GRPO, which has no value head
         float clip_eps = 0.2f;        ///< PPO's trust region: ratios outside [1 - eps, 1 + eps] are clipped
-        float kl_coef = 0.0f;         ///< the weight of the KL penalty in the loss (GRPO's beta)
+        float kl_coef = 0.0f;         ///< the weight of the KL penalty in the loss (GRPO's beta; PPO puts
+                                      ///< its penalty in the rewards instead and leaves this 0)
+        float value_coef = 0.5f;      ///< PPO: the weight of the value loss
     };
     PolicyTerms policy; ///< empty unless this is a policy-gradient batch
 

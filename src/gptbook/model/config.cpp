@@ -103,6 +103,9 @@ void GPTConfig::validate() const {
     GPTBOOK_CHECK(n_classes >= 0, "GPTConfig: n_classes is " << n_classes
                                                              << ", expected 0 (a language model), 1 (a reward model's "
                                                                 "score) or at least 2 classes");
+    GPTBOOK_CHECK(!value_head || n_classes == 0,
+                  "GPTConfig: a value head belongs to a language model (PPO's policy), but n_classes is "
+                      << n_classes << "; use n_classes = 0 with value_head");
     GPTBOOK_CHECK(lora_rank >= 0, "GPTConfig: lora_rank is " << lora_rank << ", expected 0 (no adapters) or more");
     if (lora_rank == 0) return;
     positive("lora_alpha", lora_alpha);
@@ -131,6 +134,7 @@ std::string architecture_notes(const GPTConfig& c) {
     if (c.n_classes == 1) s += ", reward model (" + to_string(c.pool) + " pooling)";
     if (c.n_classes > 1) s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
     if (c.lora_rank > 0) s += ", LoRA r" + std::to_string(c.lora_rank) + " on " + c.lora_targets;
+    if (c.value_head) s += ", value head";
     return s;
 }
 
@@ -158,6 +162,7 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
         j["lora_alpha"] = c.lora_alpha;
         j["lora_targets"] = c.lora_targets;
     }
+    if (c.value_head) j["value_head"] = true;
 }
 
 void from_json(const nlohmann::json& j, GPTConfig& c) {
@@ -205,6 +210,8 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
     get_optional("lora_rank", c.lora_rank);
     get_optional("lora_alpha", c.lora_alpha);
     get_optional("lora_targets", c.lora_targets);
+    c.value_head = false; // chapter 12's: a config without it has no value head
+    get_optional("value_head", c.value_head);
     c.pool = pooling_from_string(pool);
     c.position = position_encoding_from_string(position);
     c.norm = norm_kind_from_string(norm);

@@ -81,6 +81,9 @@ struct GPTConfig {
     int lora_rank = 0;            ///< r: rank of the low-rank adapters; 0 = none
     float lora_alpha = 16.0f;     ///< the adapters' output is scaled by alpha / r
     std::string lora_targets = "attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj"; ///< adapted linears, comma-separated
+    // Chapter 12: alignment.
+    bool value_head = false; ///< a language model with a value head (value, (1, C)): PPO's critic, which
+                             ///< reads every token's final hidden state (V_t = w . h_t + b)
 
     int head_size() const { return n_embd / n_head; }                   ///< HS = C / NH
     int kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; } ///< KVH, resolving 0 to NH

@@ -22,6 +22,7 @@ bool same_body(GPTConfig a, GPTConfig b) {
         c->lora_rank = 0;
         c->lora_alpha = 16.0f;
         c->lora_targets.clear();
+        c->value_head = false;
     }
     return a == b;
 }
@@ -33,7 +34,7 @@ bool is_embedding_table(const std::string& name) { return name == "wte.weight" |
 std::unique_ptr<GPT> model_from_base(const GPT& base, const GPTConfig& config, Rng& rng) {
     GPTBOOK_CHECK(same_body(base.config, config),
                   "model_from_base: the base model's architecture differs from the fine-tuned model's; only the "
-                  "vocabulary, a classification head, adapters and dropout may change");
+                  "vocabulary, a classification or value head, adapters and dropout may change");
     GPTBOOK_CHECK(config.vocab_size >= base.config.vocab_size,
                   "model_from_base: the vocabulary would shrink from "
                       << base.config.vocab_size << " to " << config.vocab_size << " tokens; tokens can only be added");
@@ -79,7 +80,7 @@ std::function<bool(const std::string&)> finetune_trainable(const GPTConfig& conf
                   "training only LoRA adapters needs adapters: give --lora-rank (e.g. 8)");
     const bool head_is_wte = config.tie_head && config.n_classes == 0;
     return [=](const std::string& name) {
-        if (name.starts_with("cls.")) return true; // a new head always trains
+        if (name.starts_with("cls.") || name.starts_with("value.")) return true; // a new head always trains
         if (new_tokens && is_embedding_table(name)) return true;
         switch (scope) {
         case FinetuneScope::all: return true;

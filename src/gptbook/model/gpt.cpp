@@ -99,6 +99,7 @@ ActivationTensors::ActivationTensors(const GPTConfig& config, int B_, int T_) : 
         dcls_losses.set_size(B);
         return;
     }
+    if (config.value_head) values.set_size(1, N);
     logits.set_size(V, N);
     probs.set_size(V, N);
     dlogits.set_size(V, N);
@@ -284,6 +285,8 @@ void forward_body(const GPT& model, ActivationTensors& acts, const Tokens& input
     if (cfg.n_classes > 0) return; // a classifier's head reads ln_f itself (classifier_forward)
     // The LM head: tied to the token embedding (GPT-2) or its own matrix: logits = head^T ln_f, (V, N).
     linear_forward(acts.logits, acts.ln_f, model.w.head(), Vec());
+    // A value head reads the same vectors: one number per token, V = w^T ln_f + b, (1, N) (chapter 12).
+    if (cfg.value_head && cache == nullptr) linear_forward(acts.values, acts.ln_f, model.w.value_w, model.w.value_b);
 }
 
 // From dL/d(ln_f) in acts.dln down to the embeddings: what gpt_backward and classifier_backward share.
@@ -329,8 +332,10 @@ void check_classifier_batch(const char* fn, const GPTConfig& cfg, const Activati
 }
 
 // Backpropagates from acts.dlosses (dL/d loss_n, set by the caller) through the head and the
-// whole model: the part gpt_backward and gpt_backward_weighted share.
-void backward_from_token_losses(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets) {
+// whole model: the part gpt_backward and gpt_backward_weighted share. dvalues: (1, N) dL/d(the
+// value head's outputs), or nullptr.
+void backward_from_token_losses(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
+                                const Mat* dvalues) {
     const GPTConfig& cfg = model.config;
     acts.dlogits.zeros();
     crossentropy_backward(acts.dlogits, acts.dlosses, acts.probs, targets); // eq. (6.2)
@@ -338,6 +343,8 @@ void backward_from_token_losses(GPT& model, ActivationTensors& acts, const Token
     Vec no_bias;
     Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
     linear_backward(acts.dln, dhead, no_bias, acts.dlogits, acts.ln_f, model.w.head());
+    if (dvalues != nullptr) // a value head's loss reaches the same vectors
+        linear_backward(acts.dln, model.dw.value_w, model.dw.value_b, *dvalues, acts.ln_f, model.w.value_w);
     backward_from_final_norm(model, acts, inputs);
 }
 
@@ -405,11 +412,11 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
     for (int32_t y : targets) scored += y != ignore_target;
     for (size_t n = 0; n < targets.size(); ++n) // the loss is a mean over scored tokens (eq. 11.5 for SFT)
         acts.dlosses[n] = targets[n] == ignore_target || scored == 0 ? 0.0f : loss_scale / static_cast<float>(scored);
-    backward_from_token_losses(model, acts, inputs, targets);
+    backward_from_token_losses(model, acts, inputs, targets, nullptr);
 }
 
 void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
-                           const std::vector<float>& weights) {
+                           const std::vector<float>& weights, const Mat* dvalues) {
     GPTBOOK_CHECK(targets.size() == inputs.size() && acts.losses.n_elem == inputs.size(),
                   "gpt_backward_weighted: call gpt_forward with targets for this batch first");
     GPTBOOK_CHECK(weights.size() == targets.size(), "gpt_backward_weighted: " << weights.size() << " weights for "
@@ -421,7 +428,12 @@ void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& in
                                                       << " but an ignored target; expected 0 there");
         acts.dlosses[n] = weights[n];
     }
-    backward_from_token_losses(model, acts, inputs, targets);
+    if (dvalues != nullptr) {
+        GPTBOOK_CHECK(model.config.value_head, "gpt_backward_weighted: a gradient for the values of a model without "
+                                               "a value head (config.value_head)");
+        GPTBOOK_CHECK_SHAPE("gpt_backward_weighted", "dvalues", *dvalues, 1, targets.size());
+    }
+    backward_from_token_losses(model, acts, inputs, targets, dvalues);
 }
 
 float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,

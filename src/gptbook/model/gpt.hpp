@@ -103,6 +103,7 @@ struct ActivationTensors {
     Mat cls_logits;            ///< (K, B) class scores
     Mat cls_probs;             ///< (K, B) softmax of cls_logits
     RowVec cls_losses;         ///< (1, B) per-sequence loss
+    Mat values;                ///< (1, N) a value head's estimate at every token (chapter 12); empty otherwise
     bool training = false;     ///< dropout was applied in the forward pass
     uint64_t dropout_seed = 0; ///< names every dropout mask of the forward pass
 
@@ -134,7 +135,8 @@ struct ActivationTensors {
  * @param[in]     targets B*T next-token ids (ignore_target to skip), or nullptr for logits only
  * @param[in]     training apply dropout (config.dropout) with masks named by `dropout_seed`
  * @param[in]     dropout_seed names every dropout mask of this pass (ignored unless training)
- * @return mean cross-entropy loss over the scored targets, or 0 when targets is nullptr
+ * @return mean cross-entropy loss over the scored targets, or 0 when targets is nullptr; a model
+ *         with a value head (chapter 12) also leaves every token's value in acts.values
  * See chapters/08_gpt.
  */
 float gpt_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens* targets,
@@ -214,8 +216,11 @@ void gpt_backward(GPT& model, ActivationTensors& acts, const Tokens& inputs, con
  * @param[in,out] acts    as left by gpt_forward (with targets)
  * @param[in]     inputs, targets exactly as given to gpt_forward
  * @param[in]     weights (B*T) @f$w_n@f$; must be 0 where the target is ignore_target
+ * @param[in]     dvalues (1, B*T) @f$\partial L / \partial V_n@f$ for a model with a value head (PPO's
+ *                        value loss, chapter 12), which reaches the body through the same final
+ *                        hidden states as the logits; nullptr for none
  */
 void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
-                           const std::vector<float>& weights);
+                           const std::vector<float>& weights, const Mat* dvalues = nullptr);
 
 } // namespace gptbook

@@ -54,6 +54,7 @@ std::vector<ParamSpec> parameter_layout(const GPTConfig& config) {
     norm("ln_f");
     if (!config.tie_head) add("lm_head.weight", {V, C});
     if (config.n_classes > 0) linear("cls", config.n_classes, C); // the classification head (chapter 11)
+    if (config.value_head) linear("value", 1, C);                 // PPO's value head (chapter 12)
     return layout;
 }
 

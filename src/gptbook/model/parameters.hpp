@@ -37,7 +37,8 @@ struct ParamSpec {
 /// positions only), then per layer h.l.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
 /// mlp.c_proj}.{weight, bias} (biases only with config.bias, and never for RMSNorm), each adapted
 /// linear followed by its LoRA factors .lora_A (r, in) and .lora_B (out, r), then ln_f, then
-/// lm_head.weight (untied heads only), then a classifier's cls.{weight, bias} (K, C) and (K). This one table drives allocation, the views,
+/// lm_head.weight (untied heads only), then a classifier's cls.{weight, bias} (K, C) and (K), or
+/// a PPO policy's value.{weight, bias} (1, C) and (1). This one table drives allocation, the views,
 /// checkpoints, the optimizer's decay groups and moments, tests and the parameter count. Every
 /// tensor starts trainable; set_trainable() freezes some.
 std::vector<ParamSpec> parameter_layout(const GPTConfig& config);
@@ -95,6 +96,8 @@ struct ModelTensors {
     M lm_head;                         ///< (C, V): untied output head, PyTorch (V, C); empty when tied
     M cls_w;                           ///< (C, K): a classifier's head, PyTorch (K, C); empty otherwise
     W cls_b;                           ///< (K)
+    M value_w;                         ///< (C, 1): PPO's value head, PyTorch (1, C); empty otherwise
+    W value_b;                         ///< (1), or empty without biases
     const M& head() const { return tie_head ? wte : lm_head; } ///< the matrix the logits come from
     bool tie_head = true;                                      ///< logits from wte (true) or lm_head
 };
@@ -182,6 +185,8 @@ ModelTensors<M, W> make_model_views(const GPTConfig& config, const std::vector<P
                          .lm_head = m("lm_head.weight"),
                          .cls_w = m("cls.weight"),
                          .cls_b = v("cls.bias"),
+                         .value_w = m("value.weight"),
+                         .value_b = v("value.bias"),
                          .tie_head = config.tie_head};
     check_all_named(layout, named);
     return t;

@@ -1,14 +1,227 @@
-// Shapes: B rows = P prompts x G completions, T block size, N = B*T.
+// Shapes: B rows (GRPO: P prompts x G completions), T block size, N = B*T, R completion tokens.
 #include "gptbook/train/policy_data.hpp"
 
 #include "gptbook/align/objectives.hpp"
+#include "gptbook/align/preference_rules.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/sample/generate.hpp"
 
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <exception>
 #include <memory>
 #include <sstream>
 
 namespace gptbook {
+
+void PpoSpec::validate() const {
+    GPTBOOK_CHECK(prompt_chars >= 1 && max_new_tokens >= 1, "PPO: prompts of " << prompt_chars << " characters and "
+                                                                               << max_new_tokens
+                                                                               << " new tokens; expected >= 1 of each");
+    GPTBOOK_CHECK(temperature > 0.0f, "PPO: the sampling temperature is " << temperature << ", expected > 0 (try 1)");
+    GPTBOOK_CHECK(kl_coef >= 0.0f, "PPO: the KL coefficient is " << kl_coef << ", expected >= 0 (0 turns it off)");
+    GPTBOOK_CHECK(clip_eps > 0.0f && clip_eps < 1.0f,
+                  "PPO: clip_eps is " << clip_eps << ", expected in (0, 1) (try 0.2)");
+    GPTBOOK_CHECK(gamma >= 0.0f && gamma <= 1.0f && lambda >= 0.0f && lambda <= 1.0f,
+                  "PPO: gamma " << gamma << " and lambda " << lambda << "; expected both in [0, 1]");
+    GPTBOOK_CHECK(value_coef >= 0.0f, "PPO: the value loss's weight is " << value_coef << ", expected >= 0");
+}
+
+namespace {
+
+// The reference and the reward model must read the policy's tokens in the policy's context.
+void check_same_shape(const char* what, const GPTConfig& m, const GPTConfig& policy) {
+    GPTBOOK_CHECK(m.vocab_size == policy.vocab_size && m.block_size == policy.block_size,
+                  "PPO: the " << what << " has V" << m.vocab_size << " T" << m.block_size << ", the policy V"
+                              << policy.vocab_size << " T" << policy.block_size
+                              << "; train the reward model from the same base run (`align reward --base` the run "
+                                 "PPO starts from)");
+}
+
+} // namespace
+
+PpoRollout ppo_rollout(const PpoSpec& spec, const GPT& policy, const GPT& reference, const GPT& reward_model,
+                       const Tokenizer& tok, std::string_view text, int B, Rng& rng, PpoWorkspace* workspace) {
+    spec.validate();
+    GPTBOOK_CHECK(policy.config.value_head, "PPO: the policy has no value head (config.value_head)");
+    GPTBOOK_CHECK(reward_model.config.n_classes == 1,
+                  "PPO: the reward model has n_classes = " << reward_model.config.n_classes
+                                                           << "; expected a reward model (`align reward`)");
+    check_same_shape("reference", reference.config, policy.config);
+    check_same_shape("reward model", reward_model.config, policy.config);
+    const int T = policy.config.block_size;
+    SamplingOptions sampling;
+    sampling.temperature = spec.temperature;
+    PpoRollout out;
+    // The prompts and one seed per row first, from the batch's stream; then the rows sample in
+    // parallel, each from its own stream, so that a rollout is the same on any number of threads.
+    std::vector<Tokens> prompt_ids(static_cast<size_t>(B)), completions(static_cast<size_t>(B));
+    std::vector<uint64_t> seeds(static_cast<size_t>(B));
+    for (size_t b = 0; b < prompt_ids.size(); ++b) {
+        out.prompts.push_back(draw_prompt(text, static_cast<size_t>(spec.prompt_chars), rng));
+        prompt_ids[b] = tok.encode(out.prompts.back());
+        GPTBOOK_CHECK(!prompt_ids[b].empty() &&
+                          prompt_ids[b].size() + static_cast<size_t>(spec.max_new_tokens) <= static_cast<size_t>(T),
+                      "PPO: a prompt of " << prompt_ids[b].size() << " tokens and " << spec.max_new_tokens
+                                          << " new ones do not fit the context (T=" << T
+                                          << "); lower --prompt-chars or --max-new-tokens");
+        seeds[b] = rng.next_u64();
+    }
+    std::vector<std::exception_ptr> failed(static_cast<size_t>(B));
+#pragma omp parallel for schedule(dynamic)
+    for (int b = 0; b < B; ++b) {
+        try { // an exception may not leave an OpenMP loop: kept, and thrown after it
+            Rng row(seeds[static_cast<size_t>(b)]);
+            completions[static_cast<size_t>(b)] =
+                generate(policy, prompt_ids[static_cast<size_t>(b)], spec.max_new_tokens, sampling, row);
+        } catch (...) {
+            failed[static_cast<size_t>(b)] = std::current_exception();
+        }
+    }
+    for (const std::exception_ptr& e : failed)
+        if (e) std::rethrow_exception(e);
+    std::vector<ChatExample> rows, scored_rows; // the policy's rows, and the reward model's whole sequences
+    for (size_t b = 0; b < prompt_ids.size(); ++b) {
+        out.completions.push_back(tok.decode(completions[b]));
+        rows.push_back(completion_example(prompt_ids[b], completions[b]));
+        scored_rows.push_back(whole_sequence(rows.back()));
+    }
+    std::vector<size_t> idx(rows.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    out.batch = chat_batch(rows, idx, T, 0);
+    Batch& batch = out.batch;
+    const size_t N = batch.targets.size();
+
+    PpoWorkspace local;
+    PpoWorkspace& ws = workspace != nullptr ? *workspace : local;
+    const auto acts_for = [&](std::unique_ptr<ActivationTensors>& acts, const GPT& model) -> ActivationTensors& {
+        if (!acts || acts->B != B || acts->T != T) acts = std::make_unique<ActivationTensors>(model.config, B, T);
+        return *acts;
+    };
+
+    // The reward model's score of each whole sequence (read at its last token).
+    const Batch scored = chat_batch(scored_rows, idx, T, 0);
+    ActivationTensors& rm_acts = acts_for(ws.reward, reward_model);
+    classifier_forward(reward_model, rm_acts, scored.inputs, scored.lengths, nullptr);
+    for (int b = 0; b < B; ++b) out.scores.push_back(rm_acts.cls_logits(0, static_cast<arma::uword>(b)));
+
+    // Each completion token's log-probability under the sampling policy and the reference, and its value.
+    Batch::PolicyTerms& terms = batch.policy;
+    terms.logp_old.assign(N, 0.0f);
+    terms.logp_ref.assign(N, 0.0f);
+    out.values.assign(N, 0.0);
+    {
+        ActivationTensors& acts = acts_for(ws.policy, policy);
+        gpt_forward(policy, acts, batch.inputs, &batch.targets);
+        for (size_t n = 0; n < N; ++n)
+            if (batch.targets[n] != Batch::ignore) {
+                terms.logp_old[n] = -acts.losses[n];
+                out.values[n] = acts.values[n];
+            }
+    }
+    {
+        ActivationTensors& acts = acts_for(ws.reference, reference);
+        gpt_forward(reference, acts, batch.inputs, &batch.targets);
+        for (size_t n = 0; n < N; ++n)
+            if (batch.targets[n] != Batch::ignore) terms.logp_ref[n] = -acts.losses[n];
+    }
+
+    // Rewards, then GAE over each row's completion tokens (in order), then whitening over the batch.
+    out.rewards.assign(N, 0.0);
+    std::vector<double> advantages(N, 0.0), returns(N, 0.0);
+    for (int b = 0; b < B; ++b) {
+        std::vector<size_t> at; // the row's scored tokens, in order
+        for (size_t n = static_cast<size_t>(b) * T; n < static_cast<size_t>(b + 1) * T; ++n)
+            if (batch.targets[n] != Batch::ignore) at.push_back(n);
+        std::vector<double> r, v;
+        double kl = 0.0;
+        for (size_t n : at) {
+            const double log_ratio = static_cast<double>(terms.logp_old[n]) - terms.logp_ref[n];
+            kl += log_ratio;
+            r.push_back(-spec.kl_coef * log_ratio);
+            v.push_back(out.values[n]);
+        }
+        r.back() += out.scores[static_cast<size_t>(b)];
+        out.kl.push_back(kl);
+        std::vector<double> ret;
+        const std::vector<double> adv = gae_advantages(r, v, spec.gamma, spec.lambda, &ret);
+        for (size_t k = 0; k < at.size(); ++k) {
+            out.rewards[at[k]] = r[k];
+            advantages[at[k]] = adv[k];
+            returns[at[k]] = ret[k];
+        }
+    }
+    double mean = 0.0, sq = 0.0;
+    size_t count = 0;
+    for (size_t n = 0; n < N; ++n)
+        if (batch.targets[n] != Batch::ignore) {
+            mean += advantages[n];
+            ++count;
+        }
+    mean /= static_cast<double>(count);
+    for (size_t n = 0; n < N; ++n)
+        if (batch.targets[n] != Batch::ignore) sq += (advantages[n] - mean) * (advantages[n] - mean);
+    const double std = std::sqrt(sq / static_cast<double>(count));
+    terms.advantage.assign(N, 0.0f);
+    terms.returns.assign(N, 0.0f);
+    for (size_t n = 0; n < N; ++n)
+        if (batch.targets[n] != Batch::ignore) {
+            terms.advantage[n] = static_cast<float>((advantages[n] - mean) / (std + 1e-8));
+            terms.returns[n] = static_cast<float>(returns[n]);
+        }
+    terms.clip_eps = spec.clip_eps;
+    terms.kl_coef = 0.0f; // PPO's penalty is in the rewards
+    terms.value_coef = spec.value_coef;
+    return out;
+}
+
+FinetuneData ppo_text_data(const PpoSpec& spec, GPTConfig& model, const Tokenizer& tok, const std::string& text_name,
+                           std::string train_text, std::string val_text, const GPT& reference,
+                           const GPT& reward_model) {
+    spec.validate();
+    model.value_head = true;
+    check_same_shape("reference", reference.config, model);
+    check_same_shape("reward model", reward_model.config, model);
+    GPTBOOK_CHECK(reward_model.config.n_classes == 1,
+                  "PPO: the reward model has n_classes = " << reward_model.config.n_classes
+                                                           << "; expected a reward model (`align reward`)");
+    FinetuneData d;
+    d.tokenizer = tok;
+    d.spec = "ppo:" + text_name;                         // `eval` and `align pairs` find the text again
+    auto policy = std::make_shared<const GPT*>(nullptr); // the model being trained, once the Trainer binds it
+    auto texts = std::make_shared<const std::array<std::string, 2>>(
+        std::array<std::string, 2>{std::move(train_text), std::move(val_text)});
+    d.source.bind_model = [policy](const GPT& m) { *policy = &m; };
+    auto workspace = std::make_shared<PpoWorkspace>(); // the activations every rollout reuses
+    d.source.sample = [spec, tok, texts, policy, workspace, &reference, &reward_model](int split, int B, Rng& rng) {
+        GPTBOOK_CHECK(*policy != nullptr, "PPO: no model to sample from; a Trainer binds its own (bind_model)");
+        return ppo_rollout(spec, **policy, reference, reward_model, tok, (*texts)[split == 0 ? 0 : 1], B, rng,
+                           workspace.get())
+            .batch;
+    };
+    d.report = [spec, tok, texts, &reference, &reward_model](const GPT& m, const std::string& split) {
+        Rng rng(split == "test" ? 2 : 1); // the same prompts and draws at every evaluation
+        const PpoRollout r = ppo_rollout(spec, m, reference, reward_model, tok, (*texts)[1], 64, rng);
+        double score = 0.0, kl = 0.0;
+        for (size_t b = 0; b < r.scores.size(); ++b) {
+            score += r.scores[b] / static_cast<double>(r.scores.size());
+            kl += r.kl[b] / static_cast<double>(r.scores.size() * static_cast<size_t>(spec.max_new_tokens));
+        }
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "  %s: reward model score %.3f, KL to the reference %.4f per token (64 held-out prompts)\n",
+                      split.c_str(), score, kl);
+        return std::string(line);
+    };
+    std::ostringstream summary;
+    summary << "PPO on text against a reward model: prompts of " << spec.prompt_chars << " characters, "
+            << spec.max_new_tokens << " tokens sampled at temperature " << spec.temperature << "; KL coefficient "
+            << spec.kl_coef << ", clip " << spec.clip_eps << ", GAE gamma " << spec.gamma << " lambda " << spec.lambda
+            << ", value loss weight " << spec.value_coef;
+    d.summary = summary.str();
+    return d;
+}
 
 FinetuneData grpo_instruction_data(const GrpoSpec& spec, GPTConfig& model, const Tokenizer& base,
                                    const GPT& reference) {

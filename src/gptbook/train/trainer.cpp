@@ -179,7 +179,7 @@ TrainSummary Trainer::run() {
             progress.eval(row);
             if (options_.on_eval) options_.on_eval(row);
             if (!options_.run_dir.empty()) append_metrics(row);
-            if (row.val_loss < best_val_) {
+            if (row.val_loss < best_val_ || options_.keep_last) {
                 best_val_ = row.val_loss;
                 save_best(row.val_loss);
             }

@@ -65,6 +65,10 @@ struct TrainerOptions {
     std::map<std::string, std::string> metadata; ///< further metadata of model.safetensors and config.json
                                                  ///< (a fine-tuned run's base and classes)
     bool save_adapter = false; ///< with model.safetensors also write adapter.safetensors (save_adapter())
+    /// model.safetensors is the last evaluated model, not the one with the lowest validation loss:
+    /// for reinforcement learning (chapter 12: PPO, GRPO), whose loss is no measure of how good
+    /// the policy is (it is about beta times the KL to the reference, and grows as the policy learns)
+    bool keep_last = false;
     std::function<void(const EvalRow&)> on_eval;       ///< after each evaluation
     std::function<void(int step, float loss)> on_step; ///< after each optimizer step
 };
@@ -72,7 +76,8 @@ struct TrainerOptions {
 /// How a run ended.
 struct TrainSummary {
     int steps_done = 0;       ///< optimizer steps taken, counting those before a resume
-    float best_val_loss = 0;  ///< lowest validation loss seen (that of model.safetensors)
+    float best_val_loss = 0;  ///< lowest validation loss seen (that of model.safetensors); with
+                              ///< TrainerOptions::keep_last, the last one
     double train_seconds = 0; ///< time spent in training steps (evaluation excluded)
     bool interrupted = false; ///< stopped by Ctrl-C or stop_at before max_iters
 };
@@ -93,7 +98,7 @@ public:
     ~Trainer(); ///< frees the step engine (a cuda run's: waits for the GPU and frees its model)
 
     /// Trains until max_iters, Ctrl-C, or stop_at. Evaluates every eval_interval steps and at the
-    /// end, keeping model.safetensors as the best-validation model.
+    /// end, keeping model.safetensors as the best-validation model (or the last: keep_last).
     TrainSummary run();
 
     /// Mean loss over eval_iters batches of a split (0 train, 1 val), without dropout.
