@@ -1,5 +1,6 @@
 // Tests for src/gptbook/sample/generate.cpp: KV-cache generation chooses exactly the tokens of
 // full recomputation, inside the context and past it.
+#include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
 #include "gptbook/sample/generate.hpp"
 
@@ -116,4 +117,33 @@ TEST_CASE("generate refuses an empty prompt, unknown tokens, a negative count an
         CHECK_THROWS_WITH(run({1}, -1, options(1.0f)), Contains("max_new_tokens"));
         CHECK_THROWS_WITH(run({1}, 5, options(-1.0f)), Contains("temperature"));
     }
+}
+
+TEST_CASE("generate_rows: each row is generate() from its own seed, on any number of threads; a stop token ends a "
+          "row",
+          "[ch12][generate]") {
+    GPT model(small_config(PositionEncoding::learned));
+    init_sharp(model, 17);
+    const std::vector<Tokens> prompts{{1, 2, 3}, {4}, {5, 6}, {1, 2, 3}, {7, 8, 9, 10}};
+    const std::vector<uint64_t> seeds{11, 12, 13, 14, 15};
+    const SamplingOptions o = options(1.0f);
+    const int threads = num_threads();
+    set_num_threads(1);
+    const std::vector<Tokens> one = generate_rows(model, prompts, 4, o, seeds);
+    set_num_threads(2);
+    const std::vector<Tokens> two = generate_rows(model, prompts, 4, o, seeds);
+    set_num_threads(threads);
+    REQUIRE(one.size() == prompts.size());
+    CHECK(one == two);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        Rng rng(seeds[i]);
+        CHECK(one[i] == generate(model, prompts[i], 4, o, rng));
+    }
+    CHECK(one[0] != one[3]); // the same prompt, another seed: another sample
+    // A row ends at its stop token, which it keeps.
+    const int32_t stop = one[0][1];
+    const std::vector<Tokens> stopped = generate_rows(model, {prompts[0]}, 4, o, {seeds[0]}, stop);
+    CHECK(stopped[0] == Tokens(one[0].begin(), one[0].begin() + 2 - (one[0][0] == stop ? 1 : 0)));
+    CHECK_THROWS_WITH(generate_rows(model, prompts, 4, o, {1, 2}), Contains("2 seeds for 5 prompts"));
+    CHECK_THROWS_WITH(generate_rows(model, {Tokens{}}, 4, o, {1}), Contains("the prompt is empty"));
 }

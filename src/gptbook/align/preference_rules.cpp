@@ -78,11 +78,20 @@ SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std
     GPTBOOK_CHECK(reward_model == nullptr || reward_model->config.n_classes == 1,
                   "measure_samples: the reward model has n_classes = " << reward_model->config.n_classes
                                                                        << "; expected a reward model (`align reward`)");
+    // The prompts and a seed per completion from `rng`, then the completions in parallel
+    // (generate_rows): the same samples on any number of threads.
+    std::vector<Tokens> prompts;
+    std::vector<uint64_t> seeds;
+    for (int i = 0; i < n; ++i) {
+        prompts.push_back(tokenizer.encode(draw_prompt(text, static_cast<size_t>(how.prompt_chars), rng)));
+        seeds.push_back(rng.next_u64());
+    }
+    const std::vector<Tokens> completions = generate_rows(model, prompts, how.completion_tokens, how.sampling, seeds);
     SampleMeasures m;
     size_t kl_tokens = 0;
-    for (int i = 0; i < n; ++i) {
-        const Tokens ids = tokenizer.encode(draw_prompt(text, static_cast<size_t>(how.prompt_chars), rng));
-        const Tokens completion = generate(model, ids, how.completion_tokens, how.sampling, rng);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        const Tokens& ids = prompts[i];
+        const Tokens& completion = completions[i];
         switch (rule) {
         case PreferenceRule::lipogram: m.rule += e_rate(tokenizer.decode(completion)); break;
         }
@@ -124,19 +133,38 @@ std::vector<PreferencePair> sample_preference_pairs(const GPT& model, const Toke
     const auto window = static_cast<size_t>(how.prompt_chars);
     std::vector<PreferencePair> pairs;
     const long max_draws = 20L * n;
-    for (long draws = 0; static_cast<int>(pairs.size()) < n; ++draws) {
+    long draws = 0;
+    while (static_cast<int>(pairs.size()) < n) {
         GPTBOOK_CHECK(draws < max_draws,
                       "sample_preference_pairs: " << draws << " draws gave only " << pairs.size() << " pairs the rule "
                                                   << to_string(rule)
                                                   << " could tell apart; sample longer completions or at a higher "
                                                      "temperature");
-        const std::string prompt = draw_prompt(text, window, rng);
-        const Tokens ids = tokenizer.encode(prompt);
-        const std::string a = tokenizer.decode(generate(model, ids, how.completion_tokens, how.sampling, rng));
-        const std::string b = tokenizer.decode(generate(model, ids, how.completion_tokens, how.sampling, rng));
-        const int verdict = judge(rule, a, b);
-        if (verdict == 0) continue; // a tie teaches nothing
-        pairs.push_back(verdict > 0 ? PreferencePair{prompt, a, b} : PreferencePair{prompt, b, a});
+        // A round of as many prompts as pairs are missing (at most 256): the prompts and two seeds
+        // each from `rng`, then both completions of every prompt in parallel (generate_rows).
+        const long round = std::min<long>(std::min<long>(n - static_cast<long>(pairs.size()), 256), max_draws - draws);
+        std::vector<std::string> texts;
+        std::vector<Tokens> prompts;
+        std::vector<uint64_t> seeds;
+        for (long i = 0; i < round; ++i) {
+            texts.push_back(draw_prompt(text, window, rng));
+            const Tokens ids = tokenizer.encode(texts.back());
+            for (int k = 0; k < 2; ++k) {
+                prompts.push_back(ids);
+                seeds.push_back(rng.next_u64());
+            }
+        }
+        const std::vector<Tokens> completions =
+            generate_rows(model, prompts, how.completion_tokens, how.sampling, seeds);
+        for (long i = 0; i < round; ++i) {
+            ++draws;
+            const std::string a = tokenizer.decode(completions[static_cast<size_t>(2 * i)]);
+            const std::string b = tokenizer.decode(completions[static_cast<size_t>(2 * i + 1)]);
+            const int verdict = judge(rule, a, b);
+            if (verdict == 0) continue; // a tie teaches nothing
+            const std::string& prompt = texts[static_cast<size_t>(i)];
+            pairs.push_back(verdict > 0 ? PreferencePair{prompt, a, b} : PreferencePair{prompt, b, a});
+        }
     }
     return pairs;
 }

@@ -3,6 +3,8 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/sample/kv_cache.hpp"
 
+#include <exception>
+
 namespace gptbook {
 
 void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_new_tokens) {
@@ -19,6 +21,32 @@ Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, cons
     options.validate();
     KVCache cache(model);
     return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_token);
+}
+
+std::vector<Tokens> generate_rows(const GPT& model, const std::vector<Tokens>& prompts, int max_new_tokens,
+                                  const SamplingOptions& options, const std::vector<uint64_t>& seeds,
+                                  int32_t stop_token) {
+    GPTBOOK_CHECK(seeds.size() == prompts.size(), "generate_rows: " << seeds.size() << " seeds for " << prompts.size()
+                                                                    << " prompts; expected one each");
+    for (const Tokens& prompt : prompts) check_generate_args(model.config, prompt, max_new_tokens);
+    options.validate();
+    const auto R = static_cast<std::ptrdiff_t>(prompts.size());
+    std::vector<Tokens> out(prompts.size());
+    std::vector<std::exception_ptr> failed(prompts.size());
+#pragma omp parallel for schedule(dynamic)
+    for (std::ptrdiff_t i = 0; i < R; ++i) {
+        const auto r = static_cast<size_t>(i);
+        try { // an exception may not leave an OpenMP loop: kept, and thrown after it
+            Rng rng(seeds[r]);
+            out[r] = generate(model, prompts[r], max_new_tokens, options, rng,
+                              [stop_token](int32_t token) { return token != stop_token; });
+        } catch (...) {
+            failed[r] = std::current_exception();
+        }
+    }
+    for (const std::exception_ptr& e : failed)
+        if (e) std::rethrow_exception(e);
+    return out;
 }
 
 Tokens generate_naive(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,

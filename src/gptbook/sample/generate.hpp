@@ -10,7 +10,9 @@
 #include "gptbook/sample/sampler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace gptbook {
 
@@ -34,6 +36,22 @@ using TokenCallback = std::function<bool(int32_t token)>;
  */
 Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
                 const TokenCallback& on_token = {});
+
+/**
+ * @brief generate() for several prompts, each row from its own random stream: row i draws from
+ * Rng(seeds[i]), and the rows are spread over the OpenMP threads, so the result is the same on
+ * any number of threads (chapter 12's rollouts sample this way).
+ * @param[in] model          the weights
+ * @param[in] prompts        (R) one prompt per row
+ * @param[in] max_new_tokens how many tokens each row generates at most
+ * @param[in] options        temperature, top-k and top-p
+ * @param[in] seeds          (R) each row's random stream
+ * @param[in] stop_token     a token that ends its row (kept as the row's last token), or -1 for none
+ * @return (R) each row's new tokens
+ */
+std::vector<Tokens> generate_rows(const GPT& model, const std::vector<Tokens>& prompts, int max_new_tokens,
+                                  const SamplingOptions& options, const std::vector<uint64_t>& seeds,
+                                  int32_t stop_token = -1);
 
 /// The same tokens computed the simple way: the full forward pass over the (cropped) context for
 /// every new token, O(T^2) per token. The reference the KV cache is tested against.

@@ -9,7 +9,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <sstream>
 
@@ -32,11 +31,13 @@ namespace {
 
 // The reference and the reward model must read the policy's tokens in the policy's context.
 void check_same_shape(const char* what, const GPTConfig& m, const GPTConfig& policy) {
+    const bool reference = std::string_view(what) == "reference";
     GPTBOOK_CHECK(m.vocab_size == policy.vocab_size && m.block_size == policy.block_size,
                   "PPO: the " << what << " has V" << m.vocab_size << " T" << m.block_size << ", the policy V"
-                              << policy.vocab_size << " T" << policy.block_size
-                              << "; train the reward model from the same base run (`align reward --base` the run "
-                                 "PPO starts from)");
+                              << policy.vocab_size << " T" << policy.block_size << "; "
+                              << (reference ? "the reference is the model PPO starts from"
+                                            : "train the reward model from the run PPO starts from "
+                                              "(`align reward --base` that run)"));
 }
 
 } // namespace
@@ -44,6 +45,7 @@ void check_same_shape(const char* what, const GPTConfig& m, const GPTConfig& pol
 PpoRollout ppo_rollout(const PpoSpec& spec, const GPT& policy, const GPT& reference, const GPT& reward_model,
                        const Tokenizer& tok, std::string_view text, int B, Rng& rng, PpoWorkspace* workspace) {
     spec.validate();
+    GPTBOOK_CHECK(B >= 1, "PPO: a rollout of " << B << " rows; expected at least one");
     GPTBOOK_CHECK(policy.config.value_head, "PPO: the policy has no value head (config.value_head)");
     GPTBOOK_CHECK(reward_model.config.n_classes == 1,
                   "PPO: the reward model has n_classes = " << reward_model.config.n_classes
@@ -56,7 +58,7 @@ PpoRollout ppo_rollout(const PpoSpec& spec, const GPT& policy, const GPT& refere
     PpoRollout out;
     // The prompts and one seed per row first, from the batch's stream; then the rows sample in
     // parallel, each from its own stream, so that a rollout is the same on any number of threads.
-    std::vector<Tokens> prompt_ids(static_cast<size_t>(B)), completions(static_cast<size_t>(B));
+    std::vector<Tokens> prompt_ids(static_cast<size_t>(B));
     std::vector<uint64_t> seeds(static_cast<size_t>(B));
     for (size_t b = 0; b < prompt_ids.size(); ++b) {
         out.prompts.push_back(draw_prompt(text, static_cast<size_t>(spec.prompt_chars), rng));
@@ -68,19 +70,7 @@ PpoRollout ppo_rollout(const PpoSpec& spec, const GPT& policy, const GPT& refere
                                           << "); lower --prompt-chars or --max-new-tokens");
         seeds[b] = rng.next_u64();
     }
-    std::vector<std::exception_ptr> failed(static_cast<size_t>(B));
-#pragma omp parallel for schedule(dynamic)
-    for (int b = 0; b < B; ++b) {
-        try { // an exception may not leave an OpenMP loop: kept, and thrown after it
-            Rng row(seeds[static_cast<size_t>(b)]);
-            completions[static_cast<size_t>(b)] =
-                generate(policy, prompt_ids[static_cast<size_t>(b)], spec.max_new_tokens, sampling, row);
-        } catch (...) {
-            failed[static_cast<size_t>(b)] = std::current_exception();
-        }
-    }
-    for (const std::exception_ptr& e : failed)
-        if (e) std::rethrow_exception(e);
+    const std::vector<Tokens> completions = generate_rows(policy, prompt_ids, spec.max_new_tokens, sampling, seeds);
     std::vector<ChatExample> rows, scored_rows; // the policy's rows, and the reward model's whole sequences
     for (size_t b = 0; b < prompt_ids.size(); ++b) {
         out.completions.push_back(tok.decode(completions[b]));
@@ -257,6 +247,11 @@ FinetuneData grpo_instruction_data(const GrpoSpec& spec, GPTConfig& model, const
         sampling.temperature = spec.temperature;
         std::vector<ChatExample> rows;
         std::vector<double> rewards;
+        // The prompts and one seed per answer from the batch's stream, then every answer sampled in
+        // parallel from its own (generate_rows): the same answers on any number of threads.
+        std::vector<Instruction> asked;
+        std::vector<Tokens> prompts;
+        std::vector<uint64_t> seeds;
         for (int p = 0; p < B / G; ++p) {
             Instruction ins;
             Tokens prompt;
@@ -269,15 +264,18 @@ FinetuneData grpo_instruction_data(const GrpoSpec& spec, GPTConfig& model, const
                 prompt = chat_prompt_ids(tok, chat, ins.prompt);
             } while (prompt.size() + static_cast<size_t>(spec.max_new_tokens) > static_cast<size_t>(T) + 1);
             for (int g = 0; g < G; ++g) {
-                Tokens answer;
-                generate(pi, prompt, spec.max_new_tokens, sampling, rng, [&](int32_t token) {
-                    answer.push_back(token);
-                    return token != end; // the end token is part of the completion: the policy chose it
-                });
-                const Tokens text(answer.begin(), answer.end() - (answer.back() == end ? 1 : 0));
-                rewards.push_back(instruction_correct(ins, tok.decode(text), chat.end) ? 1.0 : 0.0);
-                rows.push_back(completion_example(prompt, answer));
+                asked.push_back(ins);
+                prompts.push_back(prompt);
+                seeds.push_back(rng.next_u64());
             }
+        }
+        // The end token is part of an answer: the policy chose it.
+        const std::vector<Tokens> answers = generate_rows(pi, prompts, spec.max_new_tokens, sampling, seeds, end);
+        for (size_t i = 0; i < answers.size(); ++i) {
+            const Tokens& answer = answers[i];
+            const Tokens text(answer.begin(), answer.end() - (answer.back() == end ? 1 : 0));
+            rewards.push_back(instruction_correct(asked[i], tok.decode(text), chat.end) ? 1.0 : 0.0);
+            rows.push_back(completion_example(prompts[i], answer));
         }
         std::vector<size_t> idx(rows.size());
         for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
