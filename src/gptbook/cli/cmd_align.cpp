@@ -113,7 +113,7 @@ void add_ppo(CLI::App* align) {
     cmd->add_option("--temperature", a.ppo.temperature, "Sampling temperature of the rollouts (default 1)");
     cmd->add_option("--kl-coef", a.ppo.kl_coef,
                     "beta: the per-token KL penalty to the base in the rewards (default "
-                    "0.05; 0 lets the policy drift)");
+                    "0.2; 0 lets the policy drift)");
     cmd->add_option("--clip", a.ppo.clip_eps, "PPO's clip range epsilon (default 0.2)");
     cmd->add_option("--gamma", a.ppo.gamma, "GAE's discount (default 1)");
     cmd->add_option("--lambda", a.ppo.lambda, "GAE's lambda (default 0.95)");
