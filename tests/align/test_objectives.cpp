@@ -5,6 +5,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/data/chat.hpp"
 #include "gptbook/model/parameters.hpp"
+#include "gptbook/sample/generate.hpp"
 #include "support/ch11_config.hpp"
 #include "support/model_gradcheck.hpp"
 
@@ -479,4 +480,62 @@ TEST_CASE("PPO's value loss: (V - R)^2 / 2 by hand; value targets need a value h
     GPT no_head(test::ch11_config());
     ActivationTensors plain(no_head.config, 4, 8);
     CHECK_THROWS_WITH(policy_forward(no_head, plain, b), Contains("the policy has no value head"));
+}
+
+TEST_CASE("GRPO's loss learns a bandit: sampled answers, reward 1 for one token, group-relative advantages",
+          "[ch12][align][grpo]") {
+    // One prompt, answers of one token, reward 1 for token 5: the smallest problem GRPO solves. Each
+    // step samples 4 groups of 8 answers, scores them, and takes a plain gradient step on the clipped
+    // loss (ratio 1: the answers come from the current policy). P(5) must climb from about 1/V.
+    const GPTConfig c = test::ch11_config();
+    GPT policy(c), reference(c);
+    Rng init(21);
+    gpt_init(policy, init);
+    reference.params = policy.params;
+    const Tokens prompt{1, 2, 3};
+    const auto p_five = [&] {
+        ActivationTensors acts(c, 1, 3);
+        gpt_forward(policy, acts, prompt, nullptr);
+        const arma::fvec z = acts.logits.col(2);
+        return std::exp(z[5] - z.max()) / arma::accu(arma::exp(z - z.max()));
+    };
+    const double start = p_five();
+    CHECK(start == Approx(1.0 / 11).margin(0.03)); // gpt_init: nearly uniform
+    Rng rng(22);
+    SamplingOptions sampling;
+    const int G = 8, groups = 4;
+    for (int step = 0; step < 40; ++step) {
+        std::vector<Tokens> prompts(static_cast<size_t>(G * groups), prompt);
+        std::vector<uint64_t> seeds;
+        for (size_t i = 0; i < prompts.size(); ++i) seeds.push_back(rng.next_u64());
+        const std::vector<Tokens> answers = generate_rows(policy, prompts, 1, sampling, seeds);
+        std::vector<ChatExample> rows;
+        std::vector<double> rewards;
+        for (const Tokens& a : answers) {
+            rows.push_back(completion_example(prompt, a));
+            rewards.push_back(a[0] == 5 ? 1.0 : 0.0);
+        }
+        std::vector<size_t> idx(rows.size());
+        for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+        Batch b = chat_batch(rows, idx, 3, 0);
+        const std::vector<double> advantages = group_advantages(rewards, G);
+        ActivationTensors acts(c, b.B, 3);
+        gpt_forward(policy, acts, b.inputs, &b.targets);
+        const size_t N = b.targets.size();
+        b.policy.advantage.assign(N, 0.0f);
+        b.policy.logp_old.assign(N, 0.0f);
+        b.policy.logp_ref.assign(N, 0.0f);
+        for (size_t n = 0; n < N; ++n)
+            if (b.targets[n] != Batch::ignore) {
+                b.policy.advantage[n] = static_cast<float>(advantages[n / 3]);
+                b.policy.logp_old[n] = -acts.losses[n];
+                b.policy.logp_ref[n] = -acts.losses[n];
+            }
+        policy.zero_grad();
+        policy_forward(policy, acts, b);
+        policy_backward(policy, acts, b);
+        policy.params -= 0.5f * policy.grads;
+    }
+    INFO("P(5): " << start << " -> " << p_five());
+    CHECK(p_five() > 0.5);
 }
