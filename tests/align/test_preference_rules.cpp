@@ -3,31 +3,14 @@
 #include "gptbook/align/preference_rules.hpp"
 #include "gptbook/core/error.hpp"
 
+#include "support/one_layer_model.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <memory>
 
 using namespace gptbook;
 using Catch::Matchers::Contains;
-
-namespace {
-
-/// A model of the tokenizer's vocabulary at gpt_init's weights (L1 NH2 C16, T tokens): its samples
-/// are near-uniform characters, something for a rule to judge.
-std::unique_ptr<GPT> random_model(const Tokenizer& tok, int T, uint64_t seed) {
-    GPTConfig c;
-    c.vocab_size = tok.vocab_size();
-    c.block_size = T;
-    c.n_layer = 1;
-    c.n_head = 2;
-    c.n_embd = 16;
-    auto model = std::make_unique<GPT>(c);
-    Rng init(seed);
-    gpt_init(*model, init);
-    return model;
-}
-
-} // namespace
 
 TEST_CASE("the lipogram rule: e's per character, fewer is better, equal is a tie", "[ch12][align][rules]") {
     CHECK(e_rate("") == 0.0);
@@ -47,7 +30,7 @@ TEST_CASE("the lipogram rule: e's per character, fewer is better, equal is a tie
 TEST_CASE("sampled pairs: two completions of one prompt, ordered by the rule", "[ch12][align][rules]") {
     const std::string text = "First line here.\nSecond one, then.\nA third and the end.\n";
     const Tokenizer tok(CharTokenizer::from_text(text));
-    const std::unique_ptr<GPT> m = random_model(tok, 32, 3);
+    const std::unique_ptr<GPT> m = test::one_layer_model(tok.vocab_size(), 32, 3);
     const GPT& model = *m;
     PreferenceSampling how;
     how.prompt_chars = 8;
@@ -87,7 +70,7 @@ TEST_CASE("sampled pairs: two completions of one prompt, ordered by the rule", "
 TEST_CASE("a rule that cannot tell completions apart is reported, not looped on", "[ch12][align][rules]") {
     const std::string text = "abcd abcd\nabcd ab\n"; // no e anywhere: every pair is a tie
     const Tokenizer tok(CharTokenizer::from_text(text));
-    const std::unique_ptr<GPT> m = random_model(tok, 16, 5);
+    const std::unique_ptr<GPT> m = test::one_layer_model(tok.vocab_size(), 16, 5);
     const GPT& model = *m;
     PreferenceSampling how;
     how.prompt_chars = 4;

@@ -24,6 +24,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/one_layer_model.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gptbook;
@@ -648,20 +649,6 @@ TEST_CASE("evaluate_classifier counts a hand-made confusion matrix and the mean 
 
 namespace {
 
-/// A base for chapter 12's runs: V tokens, T = block_size, L1 NH2 C16, at gpt_init's weights.
-std::shared_ptr<GPT> one_layer_base(int V, int T, uint64_t seed) {
-    GPTConfig c;
-    c.vocab_size = V;
-    c.block_size = T;
-    c.n_layer = 1;
-    c.n_head = 2;
-    c.n_embd = 16;
-    auto base = std::make_shared<GPT>(c);
-    Rng rng(seed);
-    gpt_init(*base, rng);
-    return base;
-}
-
 /// Chapter 12's pairs in miniature: after the prompt "ab", a completion without e is preferred to
 /// one with e's. 60 pairs in a file of `dir`, every tenth held out by make_finetune_data.
 struct PreferenceSetup {
@@ -675,7 +662,7 @@ struct PreferenceSetup {
         const std::vector<std::string> with_e{"eab", "bed", "dee", "ebc", "ced", "deed"};
         for (int i = 0; i < 60; ++i) pairs.push_back({"ab", plain[i % 6], with_e[(i / 6 + i) % 6]});
         save_preferences_jsonl(path, pairs);
-        base = one_layer_base(tok.vocab_size(), 8, 31);
+        base = test::one_layer_model(tok.vocab_size(), 8, 31);
     }
     FinetuneData data(const std::string& objective, GPTConfig& config) const {
         FinetuneSpec spec;
@@ -774,7 +761,7 @@ struct GrpoSetup {
                         .with_added_tokens("", chat_special_tokens(ChatTemplate{}));
     std::shared_ptr<GPT> base;
     GrpoSpec spec;
-    GrpoSetup() : base(one_layer_base(tok.vocab_size(), 64, 41)) {
+    GrpoSetup() : base(test::one_layer_model(tok.vocab_size(), 64, 41)) {
         spec.group_size = 4;
         spec.max_new_tokens = 4;
     }

@@ -93,8 +93,7 @@ void eval_rule(const Run& run, const EvalArgs& a, const std::string& data) {
 void run_eval(EvalArgs& a) {
     set_num_threads(a.threads);
     const Run run = load_run(a.run, /*merge_adapters=*/true);
-    std::string data = a.data.empty() ? run.data : a.data;
-    if (data.starts_with("ppo:")) data = data.substr(4); // PPO (chapter 12) prompted with this text
+    const std::string data = text_of_data(a.data.empty() ? run.data : a.data);
     if (!a.rule.empty()) { // chapter 12: the hidden rule's own measure of the run's samples
         eval_rule(run, a, data);
         return;

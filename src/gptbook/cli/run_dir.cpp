@@ -65,9 +65,10 @@ void check_generates_text(const Run& run, const std::string& what) {
 
 std::string prompt_text(const Run& run, const std::string& data) { return prompt_texts(run, data).train; }
 
+std::string text_of_data(const std::string& spec) { return spec.starts_with("ppo:") ? spec.substr(4) : spec; }
+
 TextSplits prompt_texts(const Run& run, const std::string& data) {
-    std::string name = data.empty() ? run.data : data;
-    if (name.starts_with("ppo:")) name = name.substr(4); // a PPO run: the text its prompts came from
+    const std::string name = text_of_data(data.empty() ? run.data : data);
     GPTBOOK_CHECK(!name.empty() && name.find(':') == std::string::npos,
                   run.model_path << " records no text to draw prompts from (it was trained on \"" << name
                                  << "\"); name one with --data (a corpus name or a text file)");

@@ -37,6 +37,10 @@ void check_generates_text(const Run& run, const std::string& what);
 /// one line naming --data, when the run records no text (a task, pairs, instructions).
 std::string prompt_text(const Run& run, const std::string& data);
 
+/// The text a run's data spec reads: NAME for a PPO run's "ppo:NAME" (prompted with that text,
+/// chapter 12), the spec itself otherwise.
+std::string text_of_data(const std::string& spec);
+
 /// A corpus cut as prompt_text() cuts it.
 struct TextSplits {
     std::string name;  ///< the corpus name or file
