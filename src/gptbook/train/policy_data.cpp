@@ -29,15 +29,22 @@ void PpoSpec::validate() const {
 
 namespace {
 
-// The reference and the reward model must read the policy's tokens in the policy's context.
-void check_same_shape(const char* what, const GPTConfig& m, const GPTConfig& policy) {
-    const bool reference = std::string_view(what) == "reference";
-    GPTBOOK_CHECK(m.vocab_size == policy.vocab_size && m.block_size == policy.block_size,
-                  "PPO: the " << what << " has V" << m.vocab_size << " T" << m.block_size << ", the policy V"
-                              << policy.vocab_size << " T" << policy.block_size << "; "
-                              << (reference ? "the reference is the model PPO starts from"
-                                            : "train the reward model from the run PPO starts from "
-                                              "(`align reward --base` that run)"));
+// The reference and the reward model must read the policy's tokens in the policy's context, and
+// the reward model must give one score.
+void check_ppo_models(const GPTConfig& policy, const GPT& reference, const GPT& reward_model) {
+    GPTBOOK_CHECK(reward_model.config.n_classes == 1,
+                  "PPO: the reward model has n_classes = " << reward_model.config.n_classes
+                                                           << "; expected a reward model (`align reward`)");
+    for (const GPT* m : {&reference, &reward_model}) {
+        const bool is_reference = m == &reference;
+        GPTBOOK_CHECK(m->config.vocab_size == policy.vocab_size && m->config.block_size == policy.block_size,
+                      "PPO: the " << (is_reference ? "reference" : "reward model") << " has V" << m->config.vocab_size
+                                  << " T" << m->config.block_size << ", the policy V" << policy.vocab_size << " T"
+                                  << policy.block_size << "; "
+                                  << (is_reference ? "the reference is the model PPO starts from"
+                                                   : "train the reward model from the run PPO starts from "
+                                                     "(`align reward --base` that run)"));
+    }
 }
 
 } // namespace
@@ -47,11 +54,7 @@ PpoRollout ppo_rollout(const PpoSpec& spec, const GPT& policy, const GPT& refere
     spec.validate();
     GPTBOOK_CHECK(B >= 1, "PPO: a rollout of " << B << " rows; expected at least one");
     GPTBOOK_CHECK(policy.config.value_head, "PPO: the policy has no value head (config.value_head)");
-    GPTBOOK_CHECK(reward_model.config.n_classes == 1,
-                  "PPO: the reward model has n_classes = " << reward_model.config.n_classes
-                                                           << "; expected a reward model (`align reward`)");
-    check_same_shape("reference", reference.config, policy.config);
-    check_same_shape("reward model", reward_model.config, policy.config);
+    check_ppo_models(policy.config, reference, reward_model);
     const int T = policy.config.block_size;
     SamplingOptions sampling;
     sampling.temperature = spec.temperature;
@@ -171,11 +174,7 @@ FinetuneData ppo_text_data(const PpoSpec& spec, GPTConfig& model, const Tokenize
                            const GPT& reward_model) {
     spec.validate();
     model.value_head = true;
-    check_same_shape("reference", reference.config, model);
-    check_same_shape("reward model", reward_model.config, model);
-    GPTBOOK_CHECK(reward_model.config.n_classes == 1,
-                  "PPO: the reward model has n_classes = " << reward_model.config.n_classes
-                                                           << "; expected a reward model (`align reward`)");
+    check_ppo_models(model, reference, reward_model);
     FinetuneData d;
     d.tokenizer = tok;
     d.spec = "ppo:" + text_name;                         // `eval` and `align pairs` find the text again
