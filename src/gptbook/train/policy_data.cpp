@@ -189,9 +189,13 @@ FinetuneData ppo_text_data(const PpoSpec& spec, GPTConfig& model, const Tokenize
                            workspace.get())
             .batch;
     };
-    d.report = [spec, tok, texts, &reference, &reward_model](const GPT& m, const std::string& split) {
+    // The report's 64-row rollouts keep activations of their own from one evaluation to the next, as
+    // the training rollouts do (PpoWorkspace), instead of paging in three fresh sets each time.
+    auto report_workspace = std::make_shared<PpoWorkspace>();
+    d.report = [spec, tok, texts, report_workspace, &reference, &reward_model](const GPT& m, const std::string& split) {
         Rng rng(split == "test" ? 2 : 1); // the same prompts and draws at every evaluation
-        const PpoRollout r = ppo_rollout(spec, m, reference, reward_model, tok, (*texts)[1], 64, rng);
+        const PpoRollout r =
+            ppo_rollout(spec, m, reference, reward_model, tok, (*texts)[1], 64, rng, report_workspace.get());
         double score = 0.0, kl = 0.0;
         for (size_t b = 0; b < r.scores.size(); ++b) {
             score += r.scores[b] / static_cast<double>(r.scores.size());
