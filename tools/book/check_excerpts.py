@@ -353,17 +353,17 @@ def main():
         found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow)
         problems += found
         page_slow_blocks += deferred
-    # The pages' slow blocks get a scratch directory of their own: the README trains the same runs
-    # as the chapters do, and `gptbook train` refuses to overwrite a run.
+    # One scratch directory for the chapters' slow blocks and the pages': a page's block that needs
+    # a run a chapter trains (the README's uses chapter 08's) finds it there instead of training it
+    # again.
     repo_root = os.path.dirname(os.path.abspath(args.chapters))
-    for blocks, workdir in ((slow_blocks, args.workdir), (page_slow_blocks, f"{args.workdir}-pages")):
-        if not blocks:
-            continue
-        problem = make_workdir(workdir, repo_root)
+    blocks = slow_blocks + page_slow_blocks
+    if blocks:
+        problem = make_workdir(args.workdir, repo_root)
         if problem:
             problems.append(problem)
         else:
-            problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts)
+            problems += run_slow_blocks(args.build, blocks, os.path.abspath(args.workdir), counts)
 
     for problem in problems:
         print(problem)
