@@ -11,6 +11,8 @@ tools/notebooks/run_notebook.py does), so this file finds everything from its ow
   when set (the test suite trains them there once per run), otherwise under ``notebooks/runs/``
   (git-ignored), trained on first use: the first notebook you open takes a minute longer.
 - ``shakespeare_text()``: tiny Shakespeare, found or fetched as ``gptbook data fetch`` does.
+- ``gptbook_exe()``: the ``gptbook`` command of the same build, for what only the command does
+  (chapter 12's PPO).
 - matplotlib defaults, so that every notebook's figures look alike.
 """
 import importlib
@@ -95,6 +97,17 @@ def shakespeare_text() -> str:
     if _shakespeare is None:
         _shakespeare = gb.load_corpus(gb.corpus_path("shakespeare"))
     return _shakespeare
+
+
+def gptbook_exe() -> pathlib.Path:
+    """The `gptbook` command built beside the module: <build>/gptbook for <build>/python/gptbook*.so."""
+    build = pathlib.Path(gb.__file__).resolve().parent.parent
+    for name in ("gptbook", "gptbook.exe"):
+        if (build / name).is_file():
+            return build / name
+    raise FileNotFoundError(
+        f"the gptbook command was not found in {build}, the build the module came from; build it "
+        f"with `cmake --build {build} --target gptbook` (the default `cmake --build` builds it too)")
 
 
 def char_label(ch: str) -> str:

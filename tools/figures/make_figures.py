@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate every figure of the book (chapters 01-11) from the library's own numbers.
+"""Regenerate every figure of the book (chapters 01-12) from the library's own numbers.
 
     tools/figures/make_figures.py --build build/release              # into chapters/NN_name/figures/
     tools/figures/make_figures.py --build build/release --only ch04  # one chapter (repeat for more)
@@ -1000,6 +1000,90 @@ def fig_ch11_loss_mask(book):
     ax.axis("off")
     ax.set_title(f"\"{item.prompt}\" -> \"{item.response}\" as chat_example_ids makes it: {n} positions, "
                  f"{S} scored (the answer and <|end|>)")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 12: alignment
+# ---------------------------------------------------------------------------------------------
+
+@plot("12_alignment", "ch12_clipped_objective.png")
+def fig_ch12_clipped_objective(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    eps = 0.2
+    rho = np.linspace(0.5, 1.5, 1001)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.4), sharex=True, sharey="row")
+    for col, A in enumerate([1.0, -1.0]):
+        # The ratio rho = pi / pi_old given as log-probabilities, as the trainer holds them: logp_old = 0.
+        terms = [gb.ppo_clipped_token(float(np.log(r)), 0.0, A, eps) for r in rho]
+        loss = np.array([t.loss for t in terms])
+        dlogp = np.array([t.dlogp for t in terms])
+        clipped = np.array([t.clipped for t in terms])
+        top, bottom = axes[0, col], axes[1, col]
+        for ax in (top, bottom):
+            ax.axvspan(1 - eps, 1 + eps, color="C2", alpha=0.12,
+                       label=rf"trust region $[1-\epsilon, 1+\epsilon]$, $\epsilon$ = {eps:g}")
+            ax.fill_between(rho, 0, 1, where=clipped, transform=ax.get_xaxis_transform(),
+                            color="C3", alpha=0.08, lw=0, label="clipped")
+            ax.axvline(1.0, color="0.6", lw=0.8, ls=":")
+            ax.axhline(0.0, color="0.6", lw=0.5)
+        top.plot(rho, -rho * A, color="0.55", ls="--", label=r"unclipped: $-\rho A$")
+        top.plot(rho, loss, color="C0", lw=2.2, label=r"PPO: $-\min(\rho A,\ \mathrm{clip}(\rho) A)$")
+        bottom.plot(rho, np.where(clipped, np.nan, dlogp), color="C0", lw=2.2, label=r"$-\rho A$")
+        bottom.plot(rho, np.where(clipped, 0.0, np.nan), color="C3", lw=3.5, label="0: the token is clipped")
+        side = r"$\rho > 1+\epsilon$" if A > 0 else r"$\rho < 1-\epsilon$"
+        top.set_title(f"A = {A:+g}: {'a better' if A > 0 else 'a worse'} token than expected; "
+                      f"clipped where {side}", fontsize=10)
+        bottom.set_xlabel(r"ratio $\rho = \pi(\mathrm{token}) / \pi_\mathrm{old}(\mathrm{token})$")
+    axes[0, 0].set_ylabel("per-token loss L")
+    axes[1, 0].set_ylabel(r"$\partial L / \partial \log\pi$")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    axes[1, 0].legend(handles[2:], labels[2:], fontsize=8, loc="upper left")
+    fig.suptitle("PPO's loss per token (ppo_clipped_token): no gradient past the trust region "
+                 "on the advantage's side")
+    return fig
+
+
+@plot("12_alignment", "ch12_pair_losses.png")
+def fig_ch12_pair_losses(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    m = np.linspace(-6, 6, 601)
+    bt = [gb.bradley_terry_loss(float(x), 0.0) for x in m]      # r_c = m, r_r = 0
+    ax1.plot(m, [p.loss for p in bt], color="C0", lw=2, label=r"loss $-\log\sigma(m)$")
+    ax1.plot(m, [-p.d_chosen for p in bt], color="C1", lw=2,
+             label=r"gradient size $\sigma(-m) = -\partial L/\partial r_c$")
+    ax1.axvline(0, color="0.6", lw=0.8, ls=":")
+    ax1.axhline(0, color="0.6", lw=0.5)
+    ax1.set(xlabel=r"margin $m = r_c - r_r$ (the reward model's scores of chosen and rejected)",
+            ylabel="loss, gradient size",
+            title="Reward model: the Bradley-Terry loss on one pair")
+    ax1.text(-5.8, 0.9 * ax1.get_ylim()[1], "ranked wrong:\nlinear loss,\nfull gradient", va="top", fontsize=9)
+    ax1.text(5.8, 0.9 * ax1.get_ylim()[1], "ranked right:\nloss and gradient\nfade to 0", va="top",
+             ha="right", fontsize=9)
+    ax1.legend(fontsize=9, loc="center right")
+    delta = np.linspace(-10, 40, 501)
+    for colour, beta in [("C0", 0.1), ("C3", 0.5)]:
+        # The policy's log-ratio margin (log pi(c) - log pi_ref(c)) - (log pi(r) - log pi_ref(r)):
+        # delta on the chosen completion, the references and the rejected one at 0.
+        loss = [gb.dpo_loss(float(d), 0.0, 0.0, 0.0, beta).loss for d in delta]
+        ax2.plot(delta, loss, color=colour, lw=2, label=rf"$\beta$ = {beta:g}")
+        at = -np.log(np.expm1(0.1)) / beta      # where -log sigma(beta delta) = 0.1
+        ax2.axvline(at, color=colour, lw=0.8, ls="--")
+        ax2.text(at + 0.6, 2.0, f"loss 0.1\nat {at:.1f}", color=colour, fontsize=9)
+    ax2.axvline(0, color="0.6", lw=0.8, ls=":")
+    ax2.axhline(0, color="0.6", lw=0.5)
+    ax2.set_ylim(-0.1, 3.0)
+    ax2.set(xlabel=r"log-ratio margin $(\log\pi(c) - \log\pi_\mathrm{ref}(c)) - "
+                   r"(\log\pi(r) - \log\pi_\mathrm{ref}(r))$",
+            ylabel=r"DPO loss $-\log\sigma(\beta \times \mathrm{margin})$",
+            title=r"DPO: $\beta$ sets how far from the reference the loss saturates")
+    ax2.legend(fontsize=9, loc="upper right")
     return fig
 
 
