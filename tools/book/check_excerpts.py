@@ -353,17 +353,26 @@ def main():
         found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow)
         problems += found
         page_slow_blocks += deferred
-    # One scratch directory for the chapters' slow blocks and the pages': a page's block that needs
-    # a run a chapter trains (the README's uses chapter 08's) finds it there instead of training it
-    # again.
+    # The pages' slow blocks get a scratch directory of their own (the README trains some of the runs
+    # the chapters train, and `gptbook train` refuses to overwrite a run); a run one of them needs
+    # (the README's block uses chapter 08's) is copied there from the chapters' instead of being
+    # trained again.
     repo_root = os.path.dirname(os.path.abspath(args.chapters))
-    blocks = slow_blocks + page_slow_blocks
-    if blocks:
-        problem = make_workdir(args.workdir, repo_root)
+    pages_workdir = f"{args.workdir}-pages"
+    for blocks, workdir in ((slow_blocks, args.workdir), (page_slow_blocks, pages_workdir)):
+        if not blocks:
+            continue
+        problem = make_workdir(workdir, repo_root)
         if problem:
             problems.append(problem)
-        else:
-            problems += run_slow_blocks(args.build, blocks, os.path.abspath(args.workdir), counts)
+            continue
+        if workdir == pages_workdir:
+            for _, argument, _ in blocks:
+                needed = NEEDS.search(argument)
+                source = os.path.join(args.workdir, needed.group(1)) if needed else None
+                if source and os.path.isdir(source) and not os.path.exists(os.path.join(workdir, needed.group(1))):
+                    shutil.copytree(source, os.path.join(workdir, needed.group(1)))
+        problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts)
 
     for problem in problems:
         print(problem)
