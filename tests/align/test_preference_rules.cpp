@@ -79,3 +79,49 @@ TEST_CASE("a rule that cannot tell completions apart is reported, not looped on"
     CHECK_THROWS_WITH(sample_preference_pairs(model, tok, text, PreferenceRule::lipogram, 2, how, rng),
                       Contains("40 draws gave only 0 pairs the rule lipogram could tell apart"));
 }
+
+TEST_CASE("the exact rule: the right answer to an instruction is better, two right or two wrong are a tie",
+          "[ch12][align][rules]") {
+    const Instruction ins{"reverse", "Reverse the word hello.", "olleh", 0};
+    CHECK(judge_answers(ins, "olleh", "olle") == 1);
+    CHECK(judge_answers(ins, "hello", "olleh") == -1);
+    CHECK(judge_answers(ins, "olleh", "olleh<|end|>") == 0); // both right: the end token is not part of it
+    CHECK(judge_answers(ins, "a", "b") == 0);
+    CHECK(preference_rule_from_string("exact") == PreferenceRule::exact);
+    CHECK(to_string(PreferenceRule::exact) == "exact");
+    CHECK_THROWS_WITH(judge(PreferenceRule::exact, "a", "b"), Contains("judge_answers"));
+    CHECK_THROWS_WITH(preference_rule_from_string("polite"), Contains("lipogram") && Contains("exact"));
+}
+
+TEST_CASE("exact pairs: training instructions, one right and one wrong answer, the right one chosen",
+          "[ch12][align][rules]") {
+    // A stand-in for a model that is right half of the time: the answer, or the answer with its
+    // last character doubled.
+    const InstructionAnswerer coin = [](const Instruction& ins, Rng& rng) {
+        return rng.below(2) == 0 ? ins.response : ins.response + ins.response.back();
+    };
+    Rng rng(5);
+    int asked = 0;
+    const std::vector<PreferencePair> pairs = instruction_pairs(40, rng, coin, &asked);
+    REQUIRE(pairs.size() == 40);
+    CHECK(asked > 40); // about half the instructions get two right or two wrong answers
+    CHECK(asked < 200);
+    for (const PreferencePair& p : pairs) {
+        INFO(p.prompt << " | " << p.chosen << " | " << p.rejected);
+        CHECK(p.rejected == p.chosen + p.chosen.back());
+        CHECK(!p.prompt.empty());
+    }
+    // The same seed gives the same pairs.
+    Rng again(5);
+    const std::vector<PreferencePair> same = instruction_pairs(40, again, coin);
+    for (size_t i = 0; i < pairs.size(); ++i) CHECK(same[i].chosen == pairs[i].chosen);
+    // A model that is always right has nothing to compare: one clear error, not an endless loop.
+    const InstructionAnswerer always = [](const Instruction& ins, Rng&) { return ins.response; };
+    CHECK_THROWS_WITH(instruction_pairs(3, rng, always),
+                      Contains("150 instructions gave only 0 pairs") && Contains("nothing to compare"));
+    // A model without the chat template's tokens cannot answer instructions.
+    const std::unique_ptr<GPT> plain = test::one_layer_model(6, 16, 1);
+    const Tokenizer tok(CharTokenizer::from_text("abcde\n"));
+    CHECK_THROWS_WITH(sample_instruction_pairs(*plain, tok, 2, SamplingOptions{}, 8, rng),
+                      Contains("has no \"<|user|>\" token"));
+}

@@ -189,4 +189,10 @@ TEST_CASE("align: bad input is one clear line", "[ch12][cli]") {
     CHECK(rule.code == 1);
     CHECK_THAT(rule.err, Catch::Contains("unknown preference rule \"shorter\""));
     CHECK_FALSE(std::filesystem::exists(s.file("p.jsonl")));
+    // The exact rule asks a chat run for answers: a plain language model is told how to make one.
+    const Result exact = run(s, "align pairs --run " + base + " --rule exact --out " + s.file("p.jsonl"));
+    CHECK(exact.code == 1);
+    CHECK_THAT(exact.err, Catch::Contains("has no \"<|user|>\" token") && Catch::Contains("--chat"));
+    CHECK(count_lines(exact.err) == 1);
+    CHECK_FALSE(std::filesystem::exists(s.file("p.jsonl")));
 }

@@ -84,3 +84,22 @@ TEST_CASE("a pair becomes two rows with the same prompt, its targets ignored", "
     CHECK(c2.targets == ids("a"));
     CHECK(r2.targets == ids("b"));
 }
+
+TEST_CASE("for a chat model a pair is two turns: the prompt in the template, each answer and its end token scored",
+          "[ch12][data][preferences]") {
+    const ChatTemplate chat;
+    const Tokenizer tok =
+        Tokenizer(CharTokenizer::from_text("abcdex\n")).with_added_tokens("", chat_special_tokens(chat));
+    const auto ids = [&](const std::string& s) { return tok.encode_ordinary(s); };
+    const int32_t user = *tok.special_id(chat.user), assistant = *tok.special_id(chat.assistant),
+                  end = *tok.special_id(chat.end);
+    const auto [chosen, rejected] = preference_examples(tok, PreferencePair{"ab", "cd", "x"});
+    // <|user|> a b <|assistant|> c d <|end|>: the prompt's 4 ids are context, c, d and the end are scored
+    CHECK(chosen.inputs == Tokens{user, ids("a")[0], ids("b")[0], assistant, ids("c")[0], ids("d")[0]});
+    CHECK(chosen.targets == Tokens{Batch::ignore, Batch::ignore, Batch::ignore, ids("c")[0], ids("d")[0], end});
+    CHECK(rejected.inputs == Tokens{user, ids("a")[0], ids("b")[0], assistant, ids("x")[0]});
+    CHECK(rejected.targets == Tokens{Batch::ignore, Batch::ignore, Batch::ignore, ids("x")[0], end});
+    // The same pair is what chat fine-tuning makes of the turn with the chosen answer.
+    CHECK(chosen.inputs == chat_example_ids(tok, chat, "ab", "cd").inputs);
+    CHECK(chosen.targets == chat_example_ids(tok, chat, "ab", "cd").targets);
+}

@@ -2,6 +2,7 @@
 
 #include "gptbook/align/objectives.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/sample/chat.hpp"
 #include "gptbook/sample/generate.hpp"
 
 #include <algorithm>
@@ -11,13 +12,17 @@ namespace gptbook {
 std::string to_string(PreferenceRule rule) {
     switch (rule) {
     case PreferenceRule::lipogram: return "lipogram";
+    case PreferenceRule::exact: return "exact";
     }
     return "?";
 }
 
 PreferenceRule preference_rule_from_string(std::string_view name) {
     if (name == "lipogram") return PreferenceRule::lipogram;
-    GPTBOOK_FAIL("unknown preference rule \"" << name << "\"; known rules: lipogram (fewer e's is better)");
+    if (name == "exact") return PreferenceRule::exact;
+    GPTBOOK_FAIL("unknown preference rule \"" << name
+                                              << "\"; known rules: lipogram (fewer e's is better), exact (of two "
+                                                 "answers to an instruction, the right one is better)");
 }
 
 double e_rate(std::string_view text) {
@@ -32,8 +37,16 @@ int judge(PreferenceRule rule, std::string_view a, std::string_view b) {
         const double ra = e_rate(a), rb = e_rate(b);
         return ra < rb ? 1 : (rb < ra ? -1 : 0);
     }
+    case PreferenceRule::exact:
+        GPTBOOK_FAIL("the rule exact judges answers against the instruction's own answer (judge_answers), not "
+                     "two texts alone");
     }
     return 0;
+}
+
+int judge_answers(const Instruction& instruction, std::string_view a, std::string_view b) {
+    const bool ra = instruction_correct(instruction, a), rb = instruction_correct(instruction, b);
+    return ra == rb ? 0 : (ra ? 1 : -1);
 }
 
 std::string draw_prompt(std::string_view text, size_t window, Rng& rng) {
@@ -94,6 +107,9 @@ SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std
         const Tokens& completion = completions[i];
         switch (rule) {
         case PreferenceRule::lipogram: m.rule += e_rate(tokenizer.decode(completion)); break;
+        case PreferenceRule::exact:
+            GPTBOOK_FAIL("the rule exact has no measure of sampled text: `gptbook eval` of a chat run prints its "
+                         "exact match");
         }
         if (reward_model == nullptr && reference == nullptr) continue;
         const ChatExample ex = completion_example(ids, completion);
@@ -167,6 +183,47 @@ std::vector<PreferencePair> sample_preference_pairs(const GPT& model, const Toke
         }
     }
     return pairs;
+}
+
+std::vector<PreferencePair> instruction_pairs(int n, Rng& rng, const InstructionAnswerer& answer, int* asked) {
+    GPTBOOK_CHECK(n >= 1, "instruction_pairs: n is " << n << ", expected at least one");
+    std::vector<PreferencePair> pairs;
+    const long max_asked = 50L * n;
+    long count = 0;
+    while (static_cast<int>(pairs.size()) < n) {
+        GPTBOOK_CHECK(count < max_asked,
+                      "instruction_pairs: " << count << " instructions gave only " << pairs.size()
+                                            << " pairs with one right and one wrong answer; the model answers "
+                                               "(nearly) always right or always wrong, so there is nothing to "
+                                               "compare (sample at a higher temperature, or from another run)");
+        ++count;
+        const Instruction ins = random_training_instruction(rng);
+        const std::string a = answer(ins, rng), b = answer(ins, rng);
+        const int verdict = judge_answers(ins, a, b);
+        if (verdict == 0 || a.empty() || b.empty()) continue; // a tie teaches nothing; a pair needs two texts
+        pairs.push_back(verdict > 0 ? PreferencePair{ins.prompt, a, b} : PreferencePair{ins.prompt, b, a});
+    }
+    if (asked != nullptr) *asked = static_cast<int>(count);
+    return pairs;
+}
+
+std::vector<PreferencePair> sample_instruction_pairs(const GPT& model, const Tokenizer& tokenizer, int n,
+                                                     const SamplingOptions& sampling, int max_new_tokens, Rng& rng,
+                                                     int* asked) {
+    const ChatTemplate chat;
+    check_chat_tokens(tokenizer, chat, "sample_instruction_pairs: the model");
+    GPTBOOK_CHECK(max_new_tokens >= 1,
+                  "sample_instruction_pairs: max_new_tokens is " << max_new_tokens << ", expected >= 1");
+    sampling.validate();
+    const InstructionAnswerer answer = [&](const Instruction& ins, Rng& r) {
+        std::string reply = chat_reply(model, tokenizer, chat, ins.prompt, max_new_tokens, sampling, r);
+        // A reply that wrote one of the template's own tokens (<|user|>, say) cannot be stored as
+        // text (text never encodes to a special token): it is dropped, as an empty one is.
+        for (const std::string& special : chat_special_tokens(chat))
+            if (reply.find(special) != std::string::npos) reply.clear();
+        return reply;
+    };
+    return instruction_pairs(n, rng, answer, asked);
 }
 
 } // namespace gptbook

@@ -9,15 +9,21 @@
  * - **lipogram**: the completion with fewer letters e per character is preferred. Shakespeare's
  *   text is 9.0% e (tiny Shakespeare, either case), so the rule has something to say about
  *   almost every line; a lipogram is a text written without one letter.
+ * - **exact** (for chapter 11's instruction follower): of two answers to one of the instruction
+ *   families' requests, the exactly right one is preferred, as a rater who checks the answer
+ *   would. It judges against the instruction's answer, so its pairs come from
+ *   sample_instruction_pairs() rather than from judge().
  */
 #pragma once
 
 #include "gptbook/core/rng.hpp"
+#include "gptbook/data/instructions.hpp"
 #include "gptbook/data/preferences.hpp"
 #include "gptbook/model/gpt.hpp"
 #include "gptbook/sample/sampler.hpp"
 #include "gptbook/tokenizer/tokenizer.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,9 +33,10 @@ namespace gptbook {
 /// The rules a preference can come from.
 enum class PreferenceRule {
     lipogram, ///< fewer e's per character is better
+    exact,    ///< of two answers to an instruction, the exactly right one is better
 };
 
-/// "lipogram"
+/// "lipogram", "exact"
 std::string to_string(PreferenceRule rule);
 
 /// Parses a rule's name; throws gptbook::Error listing the known ones otherwise.
@@ -42,8 +49,13 @@ double e_rate(std::string_view text);
  * @brief What a rule thinks of two completions of the same prompt.
  * @return +1 if `a` is preferred, -1 if `b` is, 0 when the rule cannot tell them apart (a tie:
  *         such a pair teaches nothing and is left out)
+ * Throws gptbook::Error for PreferenceRule::exact, which needs the instruction (judge_answers()).
  */
 int judge(PreferenceRule rule, std::string_view a, std::string_view b);
+
+/// The exact rule on two answers to `instruction` (instruction_correct()): +1 if only `a` is
+/// right, -1 if only `b` is, 0 when both or neither are.
+int judge_answers(const Instruction& instruction, std::string_view a, std::string_view b);
 
 /// A prompt: a window of `window` characters of `text` that starts at the beginning of a line
 /// (the line before a random position, moved back so that the window fits). Throws
@@ -114,5 +126,36 @@ SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std
 std::vector<PreferencePair> sample_preference_pairs(const GPT& model, const Tokenizer& tokenizer, std::string_view text,
                                                     PreferenceRule rule, int n, const PreferenceSampling& how,
                                                     Rng& rng);
+
+/// Answers an instruction: the model's sampled reply, or a stand-in in tests.
+using InstructionAnswerer = std::function<std::string(const Instruction&, Rng&)>;
+
+/**
+ * @brief Pairs for the exact rule: for each of chapter 11's training instructions
+ *        (random_training_instruction()), two answers, kept when exactly one is right.
+ * @param[in]     n      pairs to make, n >= 1
+ * @param[in,out] rng    the instructions and, through `answer`, the answers
+ * @param[in]     answer writes one answer (empty answers count as wrong but are not kept: a pair's
+ *                       completions must not be empty; sample_instruction_pairs() also empties a
+ *                       reply that wrote a template token, which text cannot hold)
+ * @param[out]    asked  how many instructions were asked (may be nullptr)
+ * @return n pairs (the instruction's prompt, the right answer, the wrong one)
+ * Throws gptbook::Error when 50 n instructions in a row give fewer pairs: the model is right
+ * always or never, and there is nothing to compare.
+ */
+std::vector<PreferencePair> instruction_pairs(int n, Rng& rng, const InstructionAnswerer& answer, int* asked = nullptr);
+
+/**
+ * @brief instruction_pairs() with a chat model's sampled answers (chat_reply(), at most
+ *        `max_new_tokens` tokens, stopping at the end token).
+ * @param[in] model, tokenizer a model fine-tuned in the chat template (check_chat_tokens())
+ * @param[in] n, sampling, max_new_tokens pairs to make; how each answer is sampled (temperature 1:
+ *            the model's own distribution, so that its mistakes show)
+ * @param[in,out] rng every draw
+ * @param[out] asked  how many instructions were asked (may be nullptr)
+ */
+std::vector<PreferencePair> sample_instruction_pairs(const GPT& model, const Tokenizer& tokenizer, int n,
+                                                     const SamplingOptions& sampling, int max_new_tokens, Rng& rng,
+                                                     int* asked = nullptr);
 
 } // namespace gptbook

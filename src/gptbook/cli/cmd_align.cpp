@@ -5,6 +5,7 @@
 #include "gptbook/cli/run_dir.hpp"
 #include "gptbook/core/blas.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/data/chat.hpp"
 #include "gptbook/data/preferences.hpp"
 
 #include <cstdio>
@@ -19,7 +20,26 @@ struct PairsArgs {
     int pairs = 1000, threads = 0;
     uint64_t seed = 1337;
     PreferenceSampling how;
+    bool completion_tokens_given = false;
 };
+
+// The exact rule: two sampled answers to each of chapter 11's training instructions, kept when
+// exactly one is right.
+void run_instruction_pairs(const PairsArgs& a, const Run& run) {
+    check_chat_tokens(run.tokenizer, ChatTemplate{}, a.run);
+    const int max_new_tokens = a.completion_tokens_given ? a.how.completion_tokens : 16; // GRPO's answers too
+    std::printf("align pairs: %d pairs from %s, two answers to each of chapter 11's training instructions, at most "
+                "%d tokens at temperature %.2f, judged by the rule exact (the right answer is better)\n",
+                a.pairs, a.run.c_str(), max_new_tokens, a.how.sampling.temperature);
+    std::fflush(stdout);
+    Rng rng(a.seed);
+    int asked = 0;
+    const std::vector<PreferencePair> pairs =
+        sample_instruction_pairs(run.model(), run.tokenizer, a.pairs, a.how.sampling, max_new_tokens, rng, &asked);
+    save_preferences_jsonl(a.out, pairs);
+    std::printf("wrote %zu pairs to %s; %d instructions asked, %.1f%% of them answered once right and once wrong\n",
+                pairs.size(), a.out.c_str(), asked, 100.0 * static_cast<double>(pairs.size()) / asked);
+}
 
 // Samples two completions per prompt from the run and lets the rule order them.
 void run_pairs(const PairsArgs& a) {
@@ -28,6 +48,10 @@ void run_pairs(const PairsArgs& a) {
     set_num_threads(a.threads);
     const Run run = load_run(a.run, true);
     check_generates_text(run, "align pairs");
+    if (rule == PreferenceRule::exact) {
+        run_instruction_pairs(a, run);
+        return;
+    }
     const std::string data = a.data.empty() ? run.data : a.data;
     const std::string train_text = prompt_text(run, a.data);
     Rng rng(a.seed);
@@ -54,11 +78,15 @@ void add_pairs(CLI::App* align) {
     CLI::App* cmd = align->add_subcommand("pairs", "Sample two completions per prompt from a run and let a hidden "
                                                    "rule pick the better one: preference pairs as JSON Lines");
     cmd->add_option("--run", a.run, "The run whose completions are judged")->required();
-    cmd->add_option("--rule", a.rule, "The judge: lipogram (fewer e's per character is better)");
+    cmd->add_option("--rule", a.rule,
+                    "The judge: lipogram (fewer e's per character is better), or exact (for a chat run: of two "
+                    "answers to one of chapter 11's instructions, the right one is better)");
     cmd->add_option("--data", a.data, "The text prompts are cut from (default: what the run was trained on)");
     cmd->add_option("--pairs", a.pairs, "How many pairs (default 1000)");
     cmd->add_option("--prompt-chars", a.how.prompt_chars, "Characters of text in each prompt (default 16)");
-    cmd->add_option("--completion-tokens", a.how.completion_tokens, "Tokens in each completion (default 48)");
+    cmd->add_option("--completion-tokens", a.how.completion_tokens,
+                    "Tokens in each completion (default 48; with --rule exact the longest answer, default 16)")
+        ->each([&a](const std::string&) { a.completion_tokens_given = true; });
     cmd->add_option("--temperature", a.how.sampling.temperature, "Sampling temperature (default 1)");
     cmd->add_option("--seed", a.seed, "Random seed of prompts and samples (default 1337)");
     cmd->add_option("--threads", a.threads, "CPU threads (0: all cores)");

@@ -22,6 +22,12 @@ int32_t chat_token_id(const Tokenizer& tokenizer, const std::string& token, cons
 
 std::vector<std::string> chat_special_tokens(const ChatTemplate& chat) { return {chat.user, chat.assistant, chat.end}; }
 
+bool holds_chat_template(const Tokenizer& tokenizer, const ChatTemplate& chat) {
+    for (const std::string& token : chat_special_tokens(chat))
+        if (!tokenizer.special_id(token)) return false;
+    return true;
+}
+
 void check_chat_tokens(const Tokenizer& tokenizer, const ChatTemplate& chat, const std::string& what) {
     for (const std::string& token : chat_special_tokens(chat)) {
         GPTBOOK_CHECK(tokenizer.special_id(token).has_value(),

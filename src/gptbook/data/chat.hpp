@@ -43,6 +43,9 @@ struct ChatTemplate {
 /// Tokenizer::with_added_tokens() should add them.
 std::vector<std::string> chat_special_tokens(const ChatTemplate& chat);
 
+/// Whether the tokenizer has every token of the template: a model fine-tuned for chat.
+bool holds_chat_template(const Tokenizer& tokenizer, const ChatTemplate& chat);
+
 /**
  * @brief Checks that the tokenizer has every token of the template.
  * @param[in] tokenizer the run's tokenizer

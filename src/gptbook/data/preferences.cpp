@@ -42,6 +42,13 @@ void save_preferences_jsonl(const std::string& path, const std::vector<Preferenc
 
 std::pair<ChatExample, ChatExample> preference_examples(const Tokenizer& tokenizer, const PreferencePair& pair,
                                                         int32_t bos) {
+    const ChatTemplate chat;
+    if (holds_chat_template(tokenizer, chat)) {
+        // A model fine-tuned for chat reads a pair as it reads a turn: the prompt in the template,
+        // each answer followed by the end token, which is scored with it (stopping is part of it).
+        return {chat_example_ids(tokenizer, chat, pair.prompt, pair.chosen),
+                chat_example_ids(tokenizer, chat, pair.prompt, pair.rejected)};
+    }
     Tokens prompt = tokenizer.encode_ordinary(pair.prompt);
     if (prompt.empty()) prompt.push_back(bos);
     const Tokens chosen = tokenizer.encode_ordinary(pair.chosen), rejected = tokenizer.encode_ordinary(pair.rejected);

@@ -45,11 +45,13 @@ void save_preferences_jsonl(const std::string& path, const std::vector<Preferenc
 
 /**
  * @brief A pair as two rows of the same layout: the prompt, then each completion.
- * @param[in] tokenizer encodes the texts (encode_ordinary(): text is never a special token)
+ * @param[in] tokenizer encodes the texts (encode_ordinary(): text is never a special token). When it
+ *                      holds the chat template's tokens (a model fine-tuned for chat, chapter 11),
+ *                      the rows are turns: chat_prompt_ids(prompt), then each completion followed
+ *                      by the end token, which is scored with it
  * @param[in] pair      the prompt (its ids are `bos` when it is empty) and the completions
- * @param[in] bos       the first input when the prompt is empty (a row needs one input before its
- *                      first scored token); for a model fine-tuned for chat, the template's tokens
- *                      belong in the prompt text instead
+ * @param[in] bos       the first input when the prompt is empty and there is no template (a row
+ *                      needs one input before its first scored token)
  * @return {chosen, rejected}, each completion_example(prompt ids, completion ids)
  */
 std::pair<ChatExample, ChatExample> preference_examples(const Tokenizer& tokenizer, const PreferencePair& pair,

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -245,7 +246,15 @@ FinetuneData preference_data(const FinetuneSpec& spec, GPTConfig& model, const T
         summary << "; DPO against the base model, beta " << beta;
     }
     d.summary = summary.str();
-    d.report = [val, val_ref, T, pad, reward, beta](const GPT& m, const std::string& split) {
+    // A chat model aligned on pairs (the exact rule's, on chapter 11's instructions) is also scored as
+    // chapter 11 scores one: exact match on the held-out instances, chat fine-tuning's own report.
+    std::function<std::string(const GPT&, const std::string&)> instructions_report;
+    if (!reward && holds_chat_template(tok, ChatTemplate{})) {
+        GPTConfig chat_model = model;
+        FinetuneData chat = chat_data("instructions", chat_model, tok);
+        if (chat_model.vocab_size == model.vocab_size) instructions_report = std::move(chat.report);
+    }
+    d.report = [val, val_ref, T, pad, reward, beta, instructions_report](const GPT& m, const std::string& split) {
         // The held-out pairs ranked the right way round: by the reward model's scores, or by DPO's
         // implicit reward beta (log pi - log pi_ref).
         const size_t P = val->size() / 2;
@@ -265,6 +274,7 @@ FinetuneData preference_data(const FinetuneSpec& spec, GPTConfig& model, const T
         out << split << " pairs ranked right (held-out pairs): " << std::fixed;
         out.precision(1);
         out << 100.0 * static_cast<double>(right) / static_cast<double>(P) << "% (" << right << "/" << P << ")\n";
+        if (instructions_report) out << instructions_report(m, split);
         return out.str();
     };
     return d;
