@@ -289,6 +289,15 @@ def make_workdir(workdir, repo_root):
     return None
 
 
+def copy_needed_runs(blocks, source_dir, workdir):
+    """Copies into `workdir` each run the blocks need (`needs runs/NAME`) that `source_dir` holds."""
+    for _, argument, _ in blocks:
+        needed = NEEDS.search(argument)
+        if needed and os.path.isdir(os.path.join(source_dir, needed.group(1))) \
+                and not os.path.exists(os.path.join(workdir, needed.group(1))):
+            shutil.copytree(os.path.join(source_dir, needed.group(1)), os.path.join(workdir, needed.group(1)))
+
+
 def run_slow_blocks(build_dir, blocks, workdir, counts):
     """Runs the slow blocks in the book's order, those that need another block's run last."""
     problems = []
@@ -358,20 +367,16 @@ def main():
     # (the README's block uses chapter 08's) is copied there from the chapters' instead of being
     # trained again.
     repo_root = os.path.dirname(os.path.abspath(args.chapters))
-    pages_workdir = f"{args.workdir}-pages"
-    for blocks, workdir in ((slow_blocks, args.workdir), (page_slow_blocks, pages_workdir)):
+    for blocks, workdir, runs_from in ((slow_blocks, args.workdir, None),
+                                       (page_slow_blocks, f"{args.workdir}-pages", args.workdir)):
         if not blocks:
             continue
         problem = make_workdir(workdir, repo_root)
         if problem:
             problems.append(problem)
             continue
-        if workdir == pages_workdir:
-            for _, argument, _ in blocks:
-                needed = NEEDS.search(argument)
-                source = os.path.join(args.workdir, needed.group(1)) if needed else None
-                if source and os.path.isdir(source) and not os.path.exists(os.path.join(workdir, needed.group(1))):
-                    shutil.copytree(source, os.path.join(workdir, needed.group(1)))
+        if runs_from:
+            copy_needed_runs(blocks, runs_from, workdir)
         problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts)
 
     for problem in problems:

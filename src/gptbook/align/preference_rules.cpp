@@ -83,6 +83,8 @@ SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std
                                int n, const PreferenceSampling& how, Rng& rng, const GPT* reward_model,
                                const GPT* reference) {
     check_sampling("measure_samples", text, n, how);
+    GPTBOOK_CHECK(rule != PreferenceRule::exact,
+                  "the rule exact has no measure of sampled text: `gptbook eval` of a chat run prints its exact match");
     for (const GPT* other : {reward_model, reference})
         GPTBOOK_CHECK(other == nullptr || other->config.vocab_size == model.config.vocab_size,
                       "measure_samples: the " << (other == reward_model ? "reward model" : "reference") << " has V"
@@ -107,9 +109,7 @@ SampleMeasures measure_samples(const GPT& model, const Tokenizer& tokenizer, std
         const Tokens& completion = completions[i];
         switch (rule) {
         case PreferenceRule::lipogram: m.rule += e_rate(tokenizer.decode(completion)); break;
-        case PreferenceRule::exact:
-            GPTBOOK_FAIL("the rule exact has no measure of sampled text: `gptbook eval` of a chat run prints its "
-                         "exact match");
+        case PreferenceRule::exact: break; // refused above, before any sampling
         }
         if (reward_model == nullptr && reference == nullptr) continue;
         const ChatExample ex = completion_example(ids, completion);
