@@ -32,6 +32,8 @@ packages=(
   libarmadillo-dev libopenblas-openmp-dev liblapack-dev
   # the command line, JSON files, the BPE tokenizer's Unicode regex
   libcli11-dev nlohmann-json3-dev libpcre2-dev
+  # dense retrieval's vector index (chapter 13)
+  libfaiss-dev
 )
 if [ "$mode" != build-only ]; then
   packages+=(

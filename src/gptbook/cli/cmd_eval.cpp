@@ -111,6 +111,13 @@ void run_eval(EvalArgs& a) {
         eval_finetuned(run, spec, "val");
         return;
     }
+    if (a.data.empty() && data.starts_with("pairs:")) { // chapter 13's embedding model: recall on the test world
+        FinetuneSpec spec;
+        spec.retrieval = data.substr(data.find(':') + 1);
+        spec.embed_dim = run.model().config.n_classes;
+        eval_finetuned(run, spec, "test");
+        return;
+    }
     if (!a.labels.empty() || !a.chat.empty() ||
         (a.data.empty() && (data.starts_with("labels:") || data.starts_with("chat:") || data.starts_with("grpo:")))) {
         // (A GRPO run, chapter 12, is a chat model trained by reinforcement: scored as one.)

@@ -46,6 +46,7 @@ nlohmann::json finetune_record(const FinetuneArgs& a) {
               {"gamma", a.ppo.gamma},
               {"lambda", a.ppo.lambda},
               {"value_coef", a.ppo.value_coef}}},
+            {"retrieval", {{"pairs", a.retrieval}, {"dim", a.embed_dim}, {"tau", a.infonce_tau}}},
             {"reward_model", a.reward_model},
             {"prompt_data", a.prompt_data},
             {"scope", a.scope},
@@ -109,12 +110,18 @@ void run_finetune(FinetuneArgs& a) {
             a.reward_model = r.at("reward_model");
             a.prompt_data = r.at("prompt_data");
         }
+        if (r.contains("retrieval")) { // runs before chapter 13 have none
+            const nlohmann::json& q = r.at("retrieval");
+            a.retrieval = q.at("pairs").get<std::string>();
+            a.embed_dim = q.at("dim").get<int>();
+            a.infonce_tau = q.at("tau").get<double>();
+        }
         a.scope = r.at("scope");
         a.last_blocks = r.at("last_blocks");
         a.scratch = r.at("scratch");
     } else {
         const int kinds = !a.labels.empty() + !a.chat.empty() + !a.data.empty() + !a.preferences.empty() +
-                          (a.objective == "grpo") + (a.objective == "ppo");
+                          !a.retrieval.empty() + (a.objective == "grpo") + (a.objective == "ppo");
         GPTBOOK_CHECK(!a.base.empty(), "finetune needs the run to start from: --base runs/NAME");
         GPTBOOK_CHECK(kinds == 1, "finetune needs exactly one thing to learn: --labels (a classifier), --chat "
                                   "(an instruction follower), --data (more text) or preference pairs (`"
@@ -168,6 +175,9 @@ void run_finetune(FinetuneArgs& a) {
     spec.preferences = a.preferences;
     spec.objective = a.objective;
     spec.beta = a.beta;
+    spec.retrieval = a.retrieval;
+    spec.embed_dim = a.embed_dim;
+    spec.infonce_tau = a.infonce_tau;
     FinetuneData data;
     if (ppo) {
         const TextSplits texts = prompt_texts(base, a.prompt_data);
@@ -225,9 +235,12 @@ void run_finetune(FinetuneArgs& a) {
     const size_t trained = set_trainable(layout, trainable);
     std::printf("gptbook %s: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d%s, %zu parameters\n"
                 "  train  %s: %zu trainable parameters (%.2f%%), B%d, %d steps, lr %.1e -> %.1e, %d threads\n",
-                a.preferences.empty() && !grpo && !ppo ? "finetune" : ("align " + a.objective).c_str(), a.base.c_str(),
-                a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd, model.block_size,
-                model.vocab_size, architecture_notes(model).c_str(), total,
+                !a.retrieval.empty()                     ? "rag embedder"
+                : data.spec.starts_with("chat:world")    ? "rag reader"
+                : a.preferences.empty() && !grpo && !ppo ? "finetune"
+                                                         : ("align " + a.objective).c_str(),
+                a.base.c_str(), a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd,
+                model.block_size, model.vocab_size, architecture_notes(model).c_str(), total,
                 scope == FinetuneScope::last ? ("last " + std::to_string(a.last_blocks) + " block(s) + head").c_str()
                                              : to_string(scope).c_str(),
                 trained, 100.0 * static_cast<double>(trained) / static_cast<double>(total), train.batch_size,
@@ -251,6 +264,15 @@ void run_finetune(FinetuneArgs& a) {
         const Run best = load_run(a.out);
         std::printf("%s", data.report(best.model(), "test").c_str());
     }
+    if (!a.retrieval.empty()) {
+        std::printf("next: %s rag index --docs FILE|DIR --embedder %s --out INDEX\n", program_name().c_str(),
+                    a.out.c_str());
+        return;
+    }
+    if (data.spec.starts_with("chat:world")) {
+        std::printf("next: %s rag ask --run %s --index INDEX \"QUESTION\"\n", program_name().c_str(), a.out.c_str());
+        return;
+    }
     const bool scores = !data.classes.empty() || (!a.preferences.empty() && a.objective == "reward");
     std::printf("next: %s %s --run %s\n", program_name().c_str(),
                 scores ? "eval" : (!a.chat.empty() || grpo ? "chat" : "sample"), a.out.c_str());
@@ -270,6 +292,9 @@ void add_finetune_run_options(CLI::App* cmd, FinetuneArgs& a) {
                     "The linears that get adapters (default attn.c_attn,attn.c_proj,mlp.c_fc,mlp.c_proj)");
     cmd->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
     a.overrides.add(cmd, "--dropout", &GPTConfig::dropout, "Dropout probability while fine-tuning");
+    a.overrides.add(cmd, "--block-size", &GPTConfig::block_size,
+                    "The context T of the fine-tuned model (default the base's; a longer one starts its new "
+                    "positions as copies of the base's)");
     add_train_config_options(cmd, a.overrides);
 }
 

@@ -31,6 +31,8 @@ void add_finetune_command(CLI::App& app);
 void add_align_command(CLI::App& app);
 /// Registers `chat` on `app`: talk to a chat fine-tuned run, one prompt per line (chapter 11).
 void add_chat_command(CLI::App& app);
+/// Registers `rag`: a world of facts, indexes, a reader and an embedding model, ask and eval (chapter 13).
+void add_rag_command(CLI::App& app);
 
 /// The command as the user typed it (`build/release/gptbook`, or `gptbook` when it was found on the
 /// PATH), for hints that name a command to run next: a student can paste them as they are.

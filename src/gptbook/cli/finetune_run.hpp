@@ -1,7 +1,7 @@
 /**
  * @file
- * @brief A fine-tuning run as `gptbook finetune` (chapter 11) and `gptbook align` (chapter 12)
- *        start it: one flow from a base run, whatever is learned.
+ * @brief A fine-tuning run as `gptbook finetune` (chapter 11), `gptbook align` (chapter 12) and
+ *        `gptbook rag reader|embedder` (chapter 13) start it: one flow from a base run, whatever is learned.
  */
 #pragma once
 
@@ -14,8 +14,8 @@
 
 namespace gptbook::cli {
 
-/// Everything a fine-tuning run is started with; exactly one of labels, chat, data, preferences
-/// and objective "grpo" or "ppo" says what it learns.
+/// Everything a fine-tuning run is started with; exactly one of labels, chat, data, preferences,
+/// retrieval and objective "grpo" or "ppo" says what it learns.
 struct FinetuneArgs {
     std::string base;              ///< the run it starts from
     std::string out;               ///< its run directory (default BASE-finetuned)
@@ -27,6 +27,9 @@ struct FinetuneArgs {
     double beta = 0.1;             ///< DPO's beta
     GrpoSpec grpo;                 ///< with objective grpo: sampling and loss settings
     PpoSpec ppo;                   ///< with objective ppo: sampling, reward and loss settings
+    std::string retrieval;         ///< question-passage pairs of an embedding model (chapter 13): "world"
+    int embed_dim = 64;            ///< with retrieval: D
+    double infonce_tau = 0.05;     ///< with retrieval: InfoNCE's temperature
     std::string reward_model;      ///< with objective ppo: the reward model's run
     std::string prompt_data;       ///< with objective ppo: the text prompts come from (default: the base's)
     std::string scope = "all";     ///< what trains: all, last, lora

@@ -18,6 +18,15 @@ float Rng::normal() {
     return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
 }
 
+uint64_t text_hash(std::string_view text) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : text) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return rng_hash(h, 0);
+}
+
 uint64_t Rng::below(uint64_t n) {
     // Rejection sampling: drop the top partial range so every residue is equally likely.
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 /// Marks the counter-based draws below as callable from CUDA kernels too, so that the GPU model
 /// regenerates exactly the CPU's dropout masks; empty for every other compiler.
@@ -48,6 +49,11 @@ GPTBOOK_HOST_DEVICE inline uint64_t splitmix64_mix(uint64_t z) {
 GPTBOOK_HOST_DEVICE inline uint64_t rng_hash(uint64_t seed, uint64_t index) {
     return splitmix64_mix(splitmix64_mix(seed) + (index + 1) * 0x9e3779b97f4a7c15ULL);
 }
+
+/// A 64-bit hash of a text (FNV-1a, then splitmix so that nearby texts land in unrelated residues
+/// of a small modulus): what splits generated data into train and test by a property of the text
+/// itself, not of a seed (data/tasks, data/instructions, rag/world).
+uint64_t text_hash(std::string_view text);
 
 /// Uniform float in [0, 1) from draw `index` of stream `seed`.
 GPTBOOK_HOST_DEVICE inline float rng_uniform_at(uint64_t seed, uint64_t index) {

@@ -32,6 +32,9 @@ struct Batch {
     /// is DPO's at `dpo_beta`. Empty otherwise.
     std::vector<double> ref_logp;
     double dpo_beta = 0.0; ///< DPO's beta, > 0 when ref_logp is set
+    /// InfoNCE's temperature (chapter 13): rows 2i and 2i+1 are a question and its passage, and an
+    /// embedding model learns to match them; 0 otherwise
+    double infonce_tau = 0.0;
 
     /// A policy-gradient batch (chapter 12: PPO, GRPO): per-token terms of sampled completions,
     /// each (B*T), set at the scored targets only. Empty otherwise.

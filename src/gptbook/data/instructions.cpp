@@ -106,16 +106,6 @@ std::string fill(std::string_view phrasing, const std::vector<std::string>& in) 
     return out;
 }
 
-// FNV-1a, then splitmix so that nearby inputs land in unrelated residues mod 5 (as tasks.cpp).
-uint64_t text_hash(std::string_view text) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (char c : text) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    return rng_hash(h, 0);
-}
-
 } // namespace
 
 const std::vector<std::string>& instruction_words() {

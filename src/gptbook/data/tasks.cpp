@@ -49,16 +49,6 @@ std::vector<int> parse_prompt(const Task& task, std::string_view prompt) {
 
 std::string two_digits(int v) { return {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)}; }
 
-// FNV-1a, then splitmix so that nearby prompts land in unrelated residues mod 5.
-uint64_t text_hash(std::string_view text) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (char c : text) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    return rng_hash(h, 0);
-}
-
 } // namespace
 
 std::vector<std::string> task_names() { return {"sort", "reverse", "copy", "add"}; }

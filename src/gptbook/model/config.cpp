@@ -106,6 +106,9 @@ void GPTConfig::validate() const {
     GPTBOOK_CHECK(!value_head || n_classes == 0,
                   "GPTConfig: a value head belongs to a language model (PPO's policy), but n_classes is "
                       << n_classes << "; use n_classes = 0 with value_head");
+    GPTBOOK_CHECK(!embedder || n_classes >= 2,
+                  "GPTConfig: an embedding model gives a vector of n_classes numbers per sequence, but n_classes is "
+                      << n_classes << "; use n_classes >= 2 (e.g. 64) with embedder");
     GPTBOOK_CHECK(lora_rank >= 0, "GPTConfig: lora_rank is " << lora_rank << ", expected 0 (no adapters) or more");
     if (lora_rank == 0) return;
     positive("lora_alpha", lora_alpha);
@@ -132,9 +135,11 @@ std::string architecture_notes(const GPTConfig& c) {
     if (!c.bias) s += ", no bias";
     if (!c.tie_head) s += ", untied head";
     if (c.n_classes == 1) s += ", reward model (" + to_string(c.pool) + " pooling)";
-    if (c.n_classes > 1) s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
+    if (c.n_classes > 1 && !c.embedder)
+        s += ", classifier K" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
     if (c.lora_rank > 0) s += ", LoRA r" + std::to_string(c.lora_rank) + " on " + c.lora_targets;
     if (c.value_head) s += ", value head";
+    if (c.embedder) s += ", embedder D" + std::to_string(c.n_classes) + " (" + to_string(c.pool) + " pooling)";
     return s;
 }
 
@@ -163,6 +168,7 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
         j["lora_targets"] = c.lora_targets;
     }
     if (c.value_head) j["value_head"] = true;
+    if (c.embedder) j["embedder"] = true;
 }
 
 void from_json(const nlohmann::json& j, GPTConfig& c) {
@@ -212,6 +218,8 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
     get_optional("lora_targets", c.lora_targets);
     c.value_head = false; // chapter 12's: a config without it has no value head
     get_optional("value_head", c.value_head);
+    c.embedder = false; // chapter 13's: a config without it is not an embedding model
+    get_optional("embedder", c.embedder);
     c.pool = pooling_from_string(pool);
     c.position = position_encoding_from_string(position);
     c.norm = norm_kind_from_string(norm);

@@ -84,6 +84,8 @@ struct GPTConfig {
     // Chapter 12: alignment.
     bool value_head = false; ///< a language model with a value head (value, (1, C)): PPO's critic, which
                              ///< reads every token's final hidden state (V_t = w . h_t + b)
+    bool embedder = false;   ///< an embedding model (chapter 13): the head cls gives D = n_classes numbers
+                             ///< per sequence, read as a direction (divided by their norm)
 
     int head_size() const { return n_embd / n_head; }                   ///< HS = C / NH
     int kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; } ///< KVH, resolving 0 to NH

@@ -23,6 +23,8 @@ bool same_body(GPTConfig a, GPTConfig b) {
         c->lora_alpha = 16.0f;
         c->lora_targets.clear();
         c->value_head = false;
+        c->embedder = false;
+        c->block_size = 0;
     }
     return a == b;
 }
@@ -32,9 +34,10 @@ bool is_embedding_table(const std::string& name) { return name == "wte.weight" |
 } // namespace
 
 std::unique_ptr<GPT> model_from_base(const GPT& base, const GPTConfig& config, Rng& rng) {
-    GPTBOOK_CHECK(same_body(base.config, config),
-                  "model_from_base: the base model's architecture differs from the fine-tuned model's; only the "
-                  "vocabulary, a classification or value head, adapters and dropout may change");
+    GPTBOOK_CHECK(
+        same_body(base.config, config),
+        "model_from_base: the base model's architecture differs from the fine-tuned model's; only the "
+        "vocabulary, the context, a classification, value or embedding head, adapters and dropout may change");
     GPTBOOK_CHECK(config.vocab_size >= base.config.vocab_size,
                   "model_from_base: the vocabulary would shrink from "
                       << base.config.vocab_size << " to " << config.vocab_size << " tokens; tokens can only be added");
@@ -46,6 +49,17 @@ std::unique_ptr<GPT> model_from_base(const GPT& base, const GPTConfig& config, R
         for (const ParamSpec& b : base.layout)
             if (b.name == s.name) from = &b;
         if (from == nullptr) continue; // new: a head or an adapter, as initialised
+        if (s.name == "wpe.weight" && config.block_size != base.config.block_size) {
+            // A longer context: position t starts as the base's position t mod T_base (Longformer's
+            // copy initialisation: every new row is a position the model already reads, and the
+            // attention patterns that depend on nearby positions repeat); a shorter one keeps the first rows.
+            const size_t T_base = base.config.block_size;
+            const float* src = base.params.memptr() + from->offset;
+            float* dst = model->params.memptr() + s.offset;
+            for (size_t t = 0; t < static_cast<size_t>(config.block_size); ++t)
+                std::copy_n(src + (t % T_base) * C, C, dst + t * C);
+            continue;
+        }
         // A table of token vectors keeps the base's rows; a grown vocabulary's new rows stay as drawn.
         const size_t n = is_embedding_table(s.name) ? from->shape[0] * C : s.numel;
         GPTBOOK_CHECK(from->numel == n, "model_from_base: tensor " << s.name << " has " << from->numel

@@ -30,6 +30,9 @@ namespace gptbook {
  *                       tokens at the end, as a tokenizer grown by Tokenizer::with_added_tokens)
  * @param[in,out] rng    draws the new tensors as gpt_init does (cls ~ N(0, 0.02^2), A uniform,
  *                       B = 0) and the new rows of wte (and lm_head) ~ N(0, 0.02^2)
+ * A longer context (config.block_size > base's) starts each new position's row of a learned wpe
+ * as the base's row t mod T_base (Longformer's copy initialisation, Beltagy et al. 2020); rotary
+ * and sinusoidal positions have no table and need nothing.
  * Every other tensor is copied from base by name. Throws gptbook::Error when the shapes of the
  * body differ (another architecture) or the vocabulary shrinks.
  */

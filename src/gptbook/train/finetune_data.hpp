@@ -23,7 +23,8 @@
 
 namespace gptbook {
 
-/// One of labels, chat, data and preferences is set: what the run learns.
+/// One of labels, chat, data, preferences and retrieval is set: what the run learns. A chat of
+/// "world" or "world:K" is chapter 13's reader (train/rag_data.hpp).
 struct FinetuneSpec {
     std::string labels; ///< "spam", or a directory with train.jsonl, val.jsonl, test.jsonl: a classifier
     std::string chat;   ///< "instructions" (the built-in families), or an Alpaca JSON file: a chat model
@@ -31,6 +32,11 @@ struct FinetuneSpec {
     /// A JSON Lines file of preference pairs (chapter 12), every tenth held out for validation:
     /// a reward model (objective "reward") or the policy of DPO (objective "dpo")
     std::string preferences;
+    /// "world": question-passage pairs (chapter 13) for an embedding model of `embed_dim` numbers,
+    /// trained with InfoNCE at `infonce_tau`
+    std::string retrieval;
+    int embed_dim = 64;            ///< D of an embedding model
+    double infonce_tau = 0.05;     ///< InfoNCE's temperature
     std::string objective = "dpo"; ///< with preferences: "reward" or "dpo"
     double beta = 0.1;             ///< DPO's beta, > 0
 };

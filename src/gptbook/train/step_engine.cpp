@@ -4,6 +4,7 @@
 
 #include "gptbook/align/objectives.hpp"
 #include "gptbook/optim/clip.hpp"
+#include "gptbook/rag/contrastive.hpp"
 
 namespace gptbook {
 
@@ -17,6 +18,11 @@ public:
     void zero_grad() override { model_.zero_grad(); }
 
     void forward_backward(const Batch& batch, float loss_scale, uint64_t dropout_seed) override {
+        if (model_.config.embedder) { // question-passage pairs, InfoNCE (chapter 13)
+            loss_sum_ += infonce_forward(model_, acts_, batch, true, dropout_seed).loss;
+            infonce_backward(model_, acts_, batch, loss_scale);
+            return;
+        }
         if (reward_model()) { // pairs of rows, the Bradley-Terry loss (chapter 12)
             loss_sum_ += reward_forward(model_, acts_, batch, true, dropout_seed).loss;
             reward_backward(model_, acts_, batch, loss_scale);
@@ -43,6 +49,10 @@ public:
     }
 
     void add_eval_loss(const Batch& batch) override {
+        if (model_.config.embedder) {
+            loss_sum_ += infonce_forward(model_, acts_, batch).loss;
+            return;
+        }
         if (reward_model()) {
             loss_sum_ += reward_forward(model_, acts_, batch).loss;
             return;
@@ -74,11 +84,11 @@ public:
     void copy_to_host() override {} // model_ and adam_ are the host's
 
 private:
-    // What the model is trained to do: score pairs of rows (a reward model), classify each row (its
+    // What the model is trained to do: embed pairs of rows (config.embedder), score pairs of rows (a reward model), classify each row (its
     // batches carry labels), or predict every next token (DPO and policy-gradient batches carry the
     // terms of their losses).
     bool reward_model() const { return model_.config.n_classes == 1; }
-    bool classifier() const { return model_.config.n_classes > 1; }
+    bool classifier() const { return model_.config.n_classes > 1 && !model_.config.embedder; }
 
     GPT& model_;
     AdamWState& adam_;
