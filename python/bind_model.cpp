@@ -144,6 +144,9 @@ Raises gptbook.Error naming the first invalid field.)doc")
         .def_property_readonly(
             "lora_scale", [](const GPTConfig& c) { return c.lora_rank > 0 ? c.lora_scale() : 0.0f; },
             "s = lora_alpha / lora_rank (0 without adapters)")
+        .def_readwrite("embedder", &GPTConfig::embedder,
+                       "an embedding model (chapter 13): cls gives D = n_classes numbers per sequence, read as a "
+                       "direction")
         .def_property_readonly("head_size", &GPTConfig::head_size, "HS = n_embd / n_head")
         .def_property_readonly("mlp_hidden", &GPTConfig::mlp_hidden, "H: the MLP's hidden size")
         .def("validate", &GPTConfig::validate, "Raises gptbook.Error naming the first invalid field.")

@@ -27,5 +27,7 @@ void bind_finetune(pybind11::module_& m);
 void bind_chat(pybind11::module_& m);
 /// Chapter 12: preference pairs, the lipogram rule, the losses of a reward model, DPO, PPO and GRPO.
 void bind_align(pybind11::module_& m);
+/// Chapter 13: the world of facts, BM25, InfoNCE, embeddings, the reader's prompt and judge.
+void bind_rag(pybind11::module_& m);
 
 } // namespace gptbook::python

@@ -52,4 +52,5 @@ Example
     gptbook::python::bind_finetune(m); // after GPT, to which it adds methods
     gptbook::python::bind_chat(m);
     gptbook::python::bind_align(m);
+    gptbook::python::bind_rag(m);
 }

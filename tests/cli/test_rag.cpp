@@ -34,13 +34,14 @@ TEST_CASE("rag world, embedder, reader, index, ask and eval", "[ch13][cli]") {
     CHECK(e_eval.code == 0);
     CHECK_THAT(e_eval.out, Catch::Contains("test retrieval on the test world"));
 
-    // The base's context (32) cannot hold two passages and a question: the error says what would.
-    const Result short_ctx = run(s, "rag reader --base " + base + " --passages 2 --out " + s.file("r0") + train);
+    // A context of 32 cannot hold two passages and a question: the error says what would.
+    const Result short_ctx =
+        run(s, "rag reader --base " + base + " --passages 2 --block-size 32 --out " + s.file("r0") + train);
     CHECK(short_ctx.code == 1);
     CHECK_THAT(short_ctx.err, Catch::Contains("the model's context is T=32") && Catch::Contains("give --block-size"));
     CHECK_FALSE(std::filesystem::exists(s.file("r0") + "/model.safetensors"));
-    const Result r = run(s, "rag reader --base " + base + " --passages 2 --block-size 160 --batch-size 4 --out " +
-                                s.file("reader") + train);
+    const Result r =
+        run(s, "rag reader --base " + base + " --passages 2 --batch-size 4 --out " + s.file("reader") + train);
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);
     CHECK_THAT(r.out, Catch::Contains("gptbook rag reader") && Catch::Contains("T160") &&

@@ -176,20 +176,21 @@ TEST_CASE("the reader's prompt keeps the best passages that fit and refuses a qu
         Tokenizer(CharTokenizer::from_text(world_alphabet())).with_added_tokens("", chat_special_tokens(chat));
     GPTConfig c = test::ch11_config(false);
     c.vocab_size = tok.vocab_size();
-    c.block_size = 80;
+    c.block_size = 88;
     const GPT reader(c);
     const std::vector<Passage> store = {{"a", "Kalo Brenvi was born in Lima."},
                                         {"b", "Kalo Brenvi plays the harp."},
                                         {"c", "Tavo Lin keeps a goat at home."}};
     const std::string q = "Where was Kalo Brenvi born?";
-    // 27 + 3 template tokens + 16 for the answer = 46; each passage adds its length and a newline.
+    // 27 + 3 template tokens + 24 for the answer = 54; the first passage and its newline make 84,
+    // the second would make 113.
     const ReaderInput one = reader_input(reader, tok, store, {{0, 2.0f}, {1, 1.0f}, {2, 0.5f}}, q);
     CHECK(one.hits.size() == 1);
     CHECK(one.dropped == 2);
-    CHECK(one.prompt == "Kalo Brenvi was born in Lima.\n" + q);
+    CHECK(one.prompt == q + "\nKalo Brenvi was born in Lima.");
     const ReaderInput none = reader_input(reader, tok, store, {}, q);
     CHECK(none.prompt == q);
     CHECK(none.dropped == 0);
     CHECK_THROWS_WITH(reader_input(reader, tok, store, {}, std::string(70, 'a') + "?"),
-                      Contains("the question is too long for the reader") && Contains("context is 80"));
+                      Contains("the question is too long for the reader") && Contains("context is 88"));
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -69,81 +71,120 @@ TEST_CASE("passages and questions state and ask the person's values", "[ch13][ra
     CHECK_THROWS_WITH(world_question(people[0], 0, 4), Contains("expected 0..3"));
 }
 
-TEST_CASE("reader examples: closed, open with the answer's passage, absent without it", "[ch13][rag][world]") {
+namespace {
+
+// The name in a question: its two consecutive capitalised words.
+std::string name_in(const std::string& question) {
+    const std::regex two_words("[A-Z][a-z]+ [A-Z][a-z]+");
+    std::smatch m;
+    REQUIRE(std::regex_search(question, m, two_words));
+    return m.str();
+}
+
+// The attribute a question asks about, by rewriting every phrasing with its name.
+int attribute_asked(const std::string& question) {
+    const Person p{name_in(question), {0, 0, 0, 0, 0}};
+    for (int a = 0; a < world_attributes; ++a)
+        for (int q = 0; q < question_phrasings(a); ++q)
+            if (world_question(p, a, q).text == question) return a;
+    FAIL("no phrasing makes " << question);
+    return -1;
+}
+
+// Whether a line states attribute a of the named person, with any value in any template.
+bool states(const std::string& line, const std::string& name, int a) {
+    Person p{name, {0, 0, 0, 0, 0}};
+    for (size_t v = 0; v < attribute_values(a).size(); ++v) {
+        p.values[static_cast<size_t>(a)] = static_cast<int>(v);
+        for (int t = 0; t < 3; ++t)
+            if (world_passage(p, a, t).text == line) return true;
+    }
+    return false;
+}
+
+struct Parsed {
+    std::vector<std::string> passages;
+    std::string question;
+};
+
+Parsed parse(const std::string& prompt) {
+    Parsed out;
+    std::istringstream in(prompt);
+    std::getline(in, out.question);
+    for (std::string line; std::getline(in, line);) out.passages.push_back(line);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("reader examples: closed about known people, open and absent about new ones", "[ch13][rag][world]") {
     const std::vector<Person> people = make_world(WorldSplit::train, 300);
+    std::set<std::string> known;
+    for (const Person& p : people) known.insert(p.name);
     CHECK(reader_prompt({}, "Q?") == "Q?");
-    CHECK(reader_prompt({"A.", "B."}, "Q?") == "A.\nB.\nQ?");
+    CHECK(reader_prompt({"A.", "B."}, "Q?") == "Q?\nA.\nB.");
     Rng rng(5);
     int kinds[3] = {0, 0, 0};
+    std::set<std::string> strangers;
     for (int i = 0; i < 400; ++i) {
-        const ReaderExample ex = random_reader_example(people, 4, rng);
-        std::vector<std::string> lines;
-        std::istringstream in(ex.prompt);
-        for (std::string line; std::getline(in, line);) lines.push_back(line);
-        const std::string question = lines.back();
-        lines.pop_back();
+        const ReaderExample ex = random_reader_example(people, WorldSplit::train, 4, rng);
+        const Parsed p = parse(ex.prompt);
+        const std::string name = name_in(p.question);
+        const int a = attribute_asked(p.question);
         INFO(ex.kind << ": " << ex.prompt << " -> " << ex.response);
         if (ex.kind == "closed") {
             ++kinds[0];
-            CHECK(lines.empty());
+            CHECK(p.passages.empty());
+            CHECK(known.contains(name));
+            CHECK(ex.response == ex.answer); // the value, from memory
             CHECK(ex.response != unknown_answer);
             continue;
         }
-        CHECK(lines.size() >= 1);
-        CHECK(lines.size() <= 4);
-        // Which lines state the asked fact: the question's name and the answer's value together.
-        int stating = 0;
-        for (const Person& p : people) {
-            if (question.find(p.name) == std::string::npos) continue;
-            for (const std::string& l : lines)
-                if (l.find(p.name) != std::string::npos && ex.kind == "open" &&
-                    l.find(ex.response) != std::string::npos)
-                    ++stating;
-        }
+        strangers.insert(name);
+        CHECK(p.passages.size() >= 1);
+        CHECK(p.passages.size() <= 4);
+        int stating = 0; // passages that state the asked fact
+        for (const std::string& line : p.passages) stating += states(line, name, a);
         if (ex.kind == "open") {
             ++kinds[1];
-            CHECK(ex.response != unknown_answer);
-            CHECK(stating >= 1);
+            CHECK(stating == 1);
+            // The response is the value, which the passage that states the fact holds.
+            CHECK(ex.response == ex.answer);
+            bool holds = false;
+            for (const std::string& line : p.passages)
+                holds = holds || (states(line, name, a) && judge_answer(line, ex.response) == AnswerKind::correct);
+            CHECK(holds);
         } else {
             ++kinds[2];
             CHECK(ex.kind == "absent");
+            CHECK(stating == 0);
             CHECK(ex.response == unknown_answer);
+            CHECK(ex.answer == unknown_answer);
         }
     }
-    // About 20%, 55% and 25% of 400.
-    CHECK(kinds[0] > 50);
-    CHECK(kinds[0] < 110);
-    CHECK(kinds[1] > 180);
-    CHECK(kinds[2] > 70);
+    // About 10%, 70% and 20% of 400; the people read about are new each time, from the train names.
+    CHECK(kinds[0] > 20);
+    CHECK(kinds[0] < 65);
+    CHECK(kinds[1] > 240);
+    CHECK(kinds[2] > 55);
+    CHECK(strangers.size() > 300);
+    const std::vector<Person> test = make_world(WorldSplit::test, 1000);
+    for (const Person& t : test) CHECK_FALSE(strangers.contains(t.name));
     Rng fixed(1);
-    CHECK(random_reader_example(people, 3, fixed, "absent").response == unknown_answer);
-    CHECK_THROWS_WITH(random_reader_example(people, 0, rng), Contains("k >= 1"));
-    CHECK_THROWS_WITH(random_reader_example(people, 2, rng, "maybe"), Contains("expected closed, open or absent"));
-}
-
-TEST_CASE("an absent example never states the asked fact", "[ch13][rag][world]") {
-    const std::vector<Person> people = make_world(WorldSplit::train, 300);
-    Rng rng(11);
-    for (int i = 0; i < 200; ++i) {
-        const ReaderExample ex = random_reader_example(people, 5, rng, "absent");
-        for (const Person& p : people) {
-            const std::string q_end = ex.prompt.substr(ex.prompt.rfind('\n') + 1);
-            if (q_end.find(p.name) == std::string::npos) continue;
-            for (int a = 0; a < world_attributes; ++a)
-                for (int q = 0; q < question_phrasings(a); ++q) {
-                    if (world_question(p, a, q).text != q_end) continue;
-                    for (int t = 0; t < 3; ++t) CHECK(ex.prompt.find(world_passage(p, a, t).text) == std::string::npos);
-                }
-        }
-    }
+    CHECK(random_reader_example(people, WorldSplit::train, 3, fixed, "absent").response == unknown_answer);
+    CHECK_THROWS_WITH(random_reader_example(people, WorldSplit::train, 0, rng), Contains("k >= 1"));
+    CHECK_THROWS_WITH(random_reader_example(people, WorldSplit::train, 2, rng, "maybe"),
+                      Contains("expected closed, open or absent"));
 }
 
 TEST_CASE("answers are judged right, abstained or hallucinated", "[ch13][rag][world]") {
     CHECK(judge_answer("Lima", "Lima") == AnswerKind::correct);
-    CHECK(judge_answer("Lima\nand more", "Lima") == AnswerKind::correct); // the first line only
-    CHECK(judge_answer("lima", "Lima") == AnswerKind::hallucinated);      // no case folding
-    CHECK(judge_answer(" Lima", "Lima") == AnswerKind::hallucinated);     // no trimming
+    CHECK(judge_answer("Lipe Femazo was born in Lima.", "Lima") == AnswerKind::correct); // a sentence holding it
+    CHECK(judge_answer("Lima\nand more", "Lima") == AnswerKind::correct);                // the first line only
+    CHECK(judge_answer("and more\nLima", "Lima") == AnswerKind::hallucinated);
+    CHECK(judge_answer("Lipe Femazo was born in Limatown.", "Lima") == AnswerKind::hallucinated); // a whole word
+    CHECK(judge_answer("Lipe Femazo was born in lima.", "Lima") == AnswerKind::hallucinated);     // no case folding
     CHECK(judge_answer(unknown_answer, "Lima") == AnswerKind::abstained);
     CHECK(judge_answer("", "Lima") == AnswerKind::hallucinated);
-    CHECK(judge_answer("Oslo", "Lima") == AnswerKind::hallucinated);
+    CHECK(judge_answer("Lipe Femazo was born in Oslo.", "Lima") == AnswerKind::hallucinated);
 }

@@ -1087,6 +1087,77 @@ def fig_ch12_pair_losses(book):
     return fig
 
 
+@plot("13_rag", "ch13_bm25_terms.png")
+def fig_ch13_bm25_terms(book):
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    # One word's term in a passage as the library scores it: a collection of 20 passages of 8 words
+    # ("a" repeated), one of which holds the word "fox" tf times among its words.
+    filler = " ".join(["a"] * 8)
+
+    def term(tf, length, k1=1.2, b=0.75):
+        words = ["fox"] * tf + ["a"] * max(0, length - tf)
+        docs = [" ".join(words)] + [filler] * 19
+        index = gb.Bm25Index(docs, k1=k1, b=b)
+        return index.score("fox", 0) / index.idf("fox")
+
+    tfs = list(range(1, 16))
+    for colour, k1 in [("C0", 0.5), ("C1", 1.2), ("C2", 3.0)]:
+        ax1.plot(tfs, [term(t, 8 + t, k1=k1, b=0.0) for t in tfs], "o-", color=colour, ms=3,
+                 label=rf"$k_1$ = {k1:g}")
+        ax1.axhline(k1 + 1, color=colour, lw=0.8, ls=":")
+    ax1.set(xlabel="tf: times the word occurs in the passage", ylabel="term / idf",
+            title=r"(13.2): repeats saturate at $k_1 + 1$ (dotted), $b = 0$")
+    ax1.legend(fontsize=9, loc="lower right")
+    lengths = list(range(2, 41, 2))
+    for colour, b in [("C0", 0.0), ("C1", 0.75), ("C2", 1.0)]:
+        ax2.plot(lengths, [term(1, n, b=b) for n in lengths], "o-", color=colour, ms=3, label=f"b = {b:g}")
+    ax2.axvline(book.gb.Bm25Index([" ".join(["fox"] + ["a"] * 7)] + [filler] * 19).average_length, color="0.6",
+                lw=0.8, ls=":")
+    ax2.set(xlabel="|d|: words in the passage (tf = 1; dotted: avgdl near 8)", ylabel="term / idf",
+            title=r"(13.3): a word in a long passage counts for less")
+    ax2.legend(fontsize=9, loc="upper right")
+    fig.suptitle("BM25's term for one word, computed by Bm25Index.score")
+    return fig
+
+
+@plot("13_rag", "ch13_infonce.png")
+def fig_ch13_infonce(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    # P = 8 pairs in D = 8: question i and passage i along axis i (cosine 1), every other passage
+    # orthogonal; then question 0 turned away from its passage, toward passage 1, by angle a.
+    angles = np.linspace(0.0, np.pi / 2, 91)
+    for colour, tau in [("C0", 0.05), ("C1", 0.2), ("C2", 1.0)]:
+        losses, grads = [], []
+        for a in angles:
+            z = np.zeros((8, 16), dtype=np.float32)
+            for i in range(8):
+                z[i, 2 * i] = z[i, 2 * i + 1] = 1.0
+            z[:, 0] = 0.0
+            z[0, 0], z[1, 0] = np.cos(a), np.sin(a)
+            loss, _, dz = gb.infonce_loss(z, tau)
+            losses.append(loss * 8)  # question 0's own term: the others are constant
+            grads.append(np.linalg.norm(dz[:, 0]) * 8)
+        cos = np.cos(angles)
+        ax1.plot(cos, np.array(losses) - min(losses), color=colour, lw=2, label=rf"$\tau$ = {tau:g}")
+        ax2.plot(cos, grads, color=colour, lw=2, label=rf"$\tau$ = {tau:g}")
+    ax1.set(xlabel="cosine of question 0 to its own passage (to passage 1: the sine)",
+            ylabel="question 0's loss, above its minimum",
+            title="(13.4): a small temperature sharpens the softmax")
+    ax2.set(xlabel="cosine of question 0 to its own passage", ylabel=r"$|\partial L_0 / \partial z_{q_0}|$",
+            title="(13.5)-(13.6): its gradient")
+    ax1.invert_xaxis()
+    ax2.invert_xaxis()
+    ax1.legend(fontsize=9, loc="upper left")
+    ax2.legend(fontsize=9, loc="upper left")
+    fig.suptitle("InfoNCE for one question among 8 pairs, from infonce_loss")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Running it
 # ---------------------------------------------------------------------------------------------

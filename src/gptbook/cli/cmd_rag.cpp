@@ -119,7 +119,7 @@ void run_index(const IndexArgs& a) {
 
 struct AskArgs {
     std::string run, index, embedder, retriever = "bm25", question;
-    int k = reader_default_passages, threads = 1;
+    int k = 1, threads = 1;
 };
 
 void run_ask(const AskArgs& a) {
@@ -141,10 +141,11 @@ void run_ask(const AskArgs& a) {
     SamplingOptions greedy;
     greedy.temperature = 0.0f;
     Rng rng(0);
-    chat_reply(reader.model(), reader.tokenizer, ChatTemplate{}, in.prompt, 16, greedy, rng, [](const std::string& p) {
-        std::fwrite(p.data(), 1, p.size(), stdout);
-        std::fflush(stdout);
-    });
+    chat_reply(reader.model(), reader.tokenizer, ChatTemplate{}, in.prompt, reader_answer_tokens, greedy, rng,
+               [](const std::string& p) {
+                   std::fwrite(p.data(), 1, p.size(), stdout);
+                   std::fflush(stdout);
+               });
     std::printf("\n");
 }
 
@@ -152,7 +153,7 @@ void run_ask(const AskArgs& a) {
 
 struct EvalArgs {
     std::string run, index, embedder, questions;
-    int n = 500, k = reader_default_passages, threads = 1, nprobe = 0;
+    int n = 500, k = 1, threads = 1, nprobe = 0;
 };
 
 void run_eval(const EvalArgs& a) {
@@ -212,10 +213,13 @@ void add_reader(CLI::App* rag) {
     CLI::App* cmd = rag->add_subcommand(
         "reader", "Fine-tune a run into a reader: it answers a question from the passages before it, and says \"I "
                   "don't know.\" when they do not hold the answer (the training world, in the chat template)");
-    cmd->add_option("--passages", *passages, "The most passages an example holds, K (default 4)");
+    cmd->add_option("--passages", *passages,
+                    "The most passages an example holds, K (default 3); the context grows to hold them unless "
+                    "--block-size says otherwise");
     add_finetune_run_options(cmd, *args);
     cmd->callback([args, passages] {
         args->chat = "world:" + std::to_string(*passages);
+        args->fit_context = !args->overrides.given("--block-size");
         run_finetune(*args);
     });
 }
@@ -278,7 +282,9 @@ void add_rag_command(CLI::App& app) {
     ask->add_option("--run", q->run, "The reader's run (`rag reader`)")->required();
     ask->add_option("--index", q->index, "The index directory (`rag index`)")->required();
     ask->add_option("--retriever", q->retriever, "bm25 (default), dense, hybrid, or none (closed book)");
-    ask->add_option("-k", q->k, "Passages given to the reader (default 4)");
+    ask->add_option("-k", q->k,
+                    "Passages given to the reader (default 1: chapter 13's reader is more often "
+                    "right with the best passage alone than with three)");
     ask->add_option("--embedder", q->embedder, "The embedding model (default: the one the index was built with)");
     ask->add_option("--threads", q->threads, "CPU threads (default 1)");
     ask->add_option("question", q->question, "The question")->required();
@@ -295,7 +301,7 @@ void add_rag_command(CLI::App& app) {
         ->required();
     eval->add_option("--run", e->run, "The reader's run (`rag reader`); without it, retrieval only");
     eval->add_option("--questions-max", e->n, "Ask at most this many (default 500)");
-    eval->add_option("-k", e->k, "Passages given to the reader (default 4)");
+    eval->add_option("-k", e->k, "Passages given to the reader (default 1)");
     eval->add_option("--embedder", e->embedder, "The embedding model (default: the one the index was built with)");
     eval->add_option("--nprobe", e->nprobe, "ivf: lists searched per query (default: the index's)");
     eval->add_option("--threads", e->threads, "CPU threads (default 1)");

@@ -28,6 +28,7 @@ struct FinetuneArgs {
     GrpoSpec grpo;                 ///< with objective grpo: sampling and loss settings
     PpoSpec ppo;                   ///< with objective ppo: sampling, reward and loss settings
     std::string retrieval;         ///< question-passage pairs of an embedding model (chapter 13): "world"
+    bool fit_context = false;      ///< a reader: grow the context to hold its passages (no --block-size given)
     int embed_dim = 64;            ///< with retrieval: D
     double infonce_tau = 0.05;     ///< with retrieval: InfoNCE's temperature
     std::string reward_model;      ///< with objective ppo: the reward model's run

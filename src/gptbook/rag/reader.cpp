@@ -125,7 +125,7 @@ ReaderRow evaluate_reader(const GPT& reader, const Tokenizer& tokenizer, const R
             hits = retriever->search(q.question, k);
         }
         const ReaderInput in = reader_input(reader, tokenizer, index.passages, hits, q.question);
-        const std::string answer = chat_reply(reader, tokenizer, chat, in.prompt, 16, greedy, rng);
+        const std::string answer = chat_reply(reader, tokenizer, chat, in.prompt, reader_answer_tokens, greedy, rng);
         seconds += seconds_since(t0);
         row.dropped += in.dropped;
         ++row.questions;

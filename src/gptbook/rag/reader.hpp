@@ -20,6 +20,10 @@
 
 namespace gptbook {
 
+/// The longest answer the reader writes, in tokens: a value of the world (at most 9 characters) or
+/// "I don't know." (13) and the end token, with room to spare.
+inline constexpr int reader_answer_tokens = 24;
+
 /// What the reader is given for one question.
 struct ReaderInput {
     std::string prompt;          ///< reader_prompt() of the passages kept and the question
@@ -39,7 +43,8 @@ struct ReaderInput {
  * answer_tokens of the context: the message gives both lengths.
  */
 ReaderInput reader_input(const GPT& reader, const Tokenizer& tokenizer, const std::vector<Passage>& passages,
-                         const std::vector<SearchHit>& hits, const std::string& question, int answer_tokens = 16);
+                         const std::vector<SearchHit>& hits, const std::string& question,
+                         int answer_tokens = reader_answer_tokens);
 
 /// A question from a file: what `gptbook rag world` writes and `gptbook rag eval` reads.
 struct EvalQuestion {
@@ -64,7 +69,7 @@ struct RecallRow {
     double ms_per_query = 0.0;  ///< mean wall time of one search (embedding the question included)
 };
 
-/// Measures recall@k for each k of `ks` (one search of the largest k per question).
+/// Measures recall at k for each k of `ks` (one search of the largest k per question).
 RecallRow evaluate_retrieval(const Retriever& retriever, const RagIndex& index,
                              const std::vector<EvalQuestion>& questions, const std::vector<int>& ks);
 

@@ -51,6 +51,7 @@ public:
 /// BM25 over the passages' texts.
 class Bm25Retriever final : public Retriever {
 public:
+    /// Indexes the passages' texts (Bm25Index), with BM25's constants.
     explicit Bm25Retriever(const std::vector<Passage>& passages, Bm25Params params = {});
     std::string name() const override { return "bm25"; }
     std::vector<SearchHit> search(const std::string& query, int k) const override;
@@ -106,7 +107,8 @@ private:
  */
 class HybridRetriever final : public Retriever {
 public:
-    /// @param[in] parts the retrievers fused (kept by reference; at least one); depth >= 1
+    /// @param[in] parts the retrievers fused (kept by reference; at least one)
+    /// @param[in] depth how many of each one's best passages are fused, >= 1
     HybridRetriever(std::vector<const Retriever*> parts, int depth = 50);
     std::string name() const override { return "hybrid"; }
     std::vector<SearchHit> search(const std::string& query, int k) const override;
@@ -152,10 +154,10 @@ struct DenseIndexInfo {
 
 /// A loaded index directory: the passages, BM25, and the dense retriever once an embedder is attached.
 struct RagIndex {
-    RagIndex();
-    RagIndex(RagIndex&&) noexcept;
-    RagIndex& operator=(RagIndex&&) noexcept;
-    ~RagIndex();
+    RagIndex();                               ///< empty; load_index() fills one
+    RagIndex(RagIndex&&) noexcept;            ///< moves (the FAISS index is held by pointer)
+    RagIndex& operator=(RagIndex&&) noexcept; ///< moves
+    ~RagIndex();                              ///< defined where faiss::Index is complete
 
     std::string dir;                             ///< where it was read from
     std::vector<Passage> passages;               ///< (N) in index order

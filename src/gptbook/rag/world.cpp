@@ -240,34 +240,52 @@ std::vector<WorldQuestion> world_questions(const std::vector<Person>& people, in
 }
 
 std::string reader_prompt(const std::vector<std::string>& passages, const std::string& question) {
-    std::string out;
-    for (const std::string& p : passages) out += p + "\n";
-    return out + question;
+    std::string out = question;
+    for (const std::string& p : passages) out += "\n" + p;
+    return out;
 }
 
-ReaderExample random_reader_example(const std::vector<Person>& people, int k, Rng& rng, std::string_view kind) {
+Person random_person(WorldSplit split, Rng& rng) {
+    Person p;
+    do {
+        p.name = candidate_name(rng.below(uint64_t{1} << 40));
+    } while (!name_allowed(p.name) || split_of(p.name) != split);
+    for (int a = 0; a < world_attributes; ++a)
+        p.values[static_cast<size_t>(a)] = static_cast<int>(rng.below(attribute(a).values.size()));
+    return p;
+}
+
+ReaderExample random_reader_example(const std::vector<Person>& known, WorldSplit split, int k, Rng& rng,
+                                    std::string_view kind) {
     GPTBOOK_CHECK(k >= 1, "a reader example needs k >= 1 passages, got " << k);
-    GPTBOOK_CHECK(people.size() >= 2, "a reader example needs a world of at least 2 people, got " << people.size());
+    GPTBOOK_CHECK(!known.empty(), "a reader example needs a world to ask closed-book questions about");
     GPTBOOK_CHECK(kind.empty() || kind == "closed" || kind == "open" || kind == "absent",
                   "reader example kind '" << kind << "' is unknown; expected closed, open or absent");
     const float u = rng.uniform();
     ReaderExample ex;
-    ex.kind = !kind.empty() ? std::string(kind) : u < 0.20f ? "closed" : (u < 0.75f ? "open" : "absent");
-    const size_t who = rng.below(people.size());
-    const Person& person = people[who];
+    ex.kind = !kind.empty() ? std::string(kind) : u < 0.10f ? "closed" : (u < 0.80f ? "open" : "absent");
     const int a = static_cast<int>(rng.below(world_attributes));
-    const WorldQuestion q = world_question(person, a, static_cast<int>(rng.below(4)));
-    ex.response = ex.kind == "absent" ? unknown_answer : q.answer;
-    if (ex.kind == "closed") {
-        ex.prompt = q.text;
-        return ex;
-    }
     auto any_template = [&](const Person& p, int attr) {
         return world_passage(p, attr, static_cast<int>(rng.below(3))).text;
     };
+    if (ex.kind == "closed") {
+        const Person& person = known[rng.below(known.size())];
+        const WorldQuestion q = world_question(person, a, static_cast<int>(rng.below(4)));
+        ex.prompt = q.text;
+        ex.answer = q.answer;
+        ex.response = q.answer; // what a model that knows the fact would say
+        return ex;
+    }
+    const Person person = random_person(split, rng);
+    const WorldQuestion q = world_question(person, a, static_cast<int>(rng.below(4)));
+    ex.answer = ex.kind == "absent" ? unknown_answer : q.answer;
+    ex.response = unknown_answer;
     const int n = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(k))); // 1..k passages
     std::vector<std::string> passages;
-    if (ex.kind == "open") passages.push_back(any_template(person, a));
+    if (ex.kind == "open") {
+        passages.push_back(any_template(person, a));
+        ex.response = q.answer; // copied from the passage
+    }
     const int distractors = n - static_cast<int>(passages.size());
     // Same person, other attributes: 0 to min(4, distractors), in random order.
     std::vector<int> others;
@@ -278,9 +296,8 @@ ReaderExample random_reader_example(const std::vector<Person>& people, int k, Rn
     for (int i = 0; i < same; ++i) passages.push_back(any_template(person, others[static_cast<size_t>(i)]));
     // Other people, the same attribute.
     while (static_cast<int>(passages.size()) < n) {
-        size_t other = rng.below(people.size() - 1);
-        if (other >= who) ++other;
-        passages.push_back(any_template(people[other], a));
+        Person other = random_person(split, rng);
+        if (other.name != person.name) passages.push_back(any_template(other, a));
     }
     for (size_t i = passages.size(); i > 1; --i) std::swap(passages[i - 1], passages[rng.below(i)]);
     ex.prompt = reader_prompt(passages, q.text);
@@ -291,6 +308,13 @@ AnswerKind judge_answer(const std::string& answer, const std::string& expected) 
     const std::string line = answer.substr(0, answer.find('\n'));
     if (line == expected) return AnswerKind::correct;
     if (line == unknown_answer) return AnswerKind::abstained;
+    auto letter = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (size_t at = line.find(expected); !expected.empty() && at != std::string::npos;
+         at = line.find(expected, at + 1)) {
+        const size_t end = at + expected.size();
+        if ((at == 0 || !letter(line[at - 1])) && (end == line.size() || !letter(line[end])))
+            return AnswerKind::correct;
+    }
     return AnswerKind::hallucinated;
 }
 

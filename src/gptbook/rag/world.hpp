@@ -104,44 +104,68 @@ std::vector<WorldQuestion> world_questions(const std::vector<Person>& people, in
 inline constexpr const char* unknown_answer = "I don't know.";
 
 /**
- * @brief What a reader is asked: the passages, one per line, then the question.
+ * @brief What a reader is asked: the question, then the passages, one per line.
  * @param[in] passages texts, most relevant first (none: a closed-book question)
  * @param[in] question the question's text
- * @return "PASSAGE\nPASSAGE\n...\nQUESTION", or the question alone
+ * @return "QUESTION\nPASSAGE\nPASSAGE...", or the question alone
+ *
+ * The question comes first so that the model reads every passage already knowing what is asked:
+ * a name in a passage that the question also holds is a repeat, which attention finds easily.
  */
 std::string reader_prompt(const std::vector<std::string>& passages, const std::string& question);
 
 /// A training example of the reader: its prompt and the answer to learn.
 struct ReaderExample {
     std::string prompt;   ///< reader_prompt() of the passages and the question
-    std::string response; ///< the value, or unknown_answer
+    std::string response; ///< what the reader learns to write: the value, or unknown_answer
+    std::string answer;   ///< what judge_answer() looks for: the value asked for, or unknown_answer
     std::string kind;     ///< "closed" (no passages), "open" (the answer is among them), "absent" (it is not)
 };
 
 /**
- * @brief A random training example of the reader.
- * @param[in]     people the world asked about (the training world, to train)
+ * @brief A person drawn at random: a name from `split`'s part of the name space (never a name of
+ *        the other world) and random values. What the reader reads about in training: the people
+ *        of its examples are new every time, so it cannot learn their facts by heart and must read
+ *        them.
+ */
+Person random_person(WorldSplit split, Rng& rng);
+
+/**
+ * @brief A random example of the reader.
+ * @param[in]     known  the people whose facts a model may know (the training world, learned from
+ *                       the closed-book examples; the test world, to measure what it says of strangers)
+ * @param[in]     split  the name space of the open-book examples' people (random_person())
  * @param[in]     k      the most passages an open-book example holds, >= 1
- * @param[in,out] rng    draws the kind (closed 20%, open 55%, absent 25%), the fact, the phrasing,
+ * @param[in,out] rng    draws the kind (closed 10%, open 70%, absent 20%), the fact, the phrasing,
  *                       the number of passages n (uniform in 1..k) and the passages
  * @param[in]     kind   "closed", "open" or "absent" to choose the kind (evaluation); empty to draw it
  *
- * An open example holds the fact's passage among n - 1 distractors, in random order; an absent
- * one holds n distractors and the answer is unknown_answer. Distractors are what a retriever
- * returns for the question: other facts of the same person (a number drawn uniformly from 0 to
- * as many as fit, at most 4) and the same attribute of other people. A closed example has no passage and the fact's value as its answer: what a model
- * that knows the fact (from pretraining) would say, and what teaches it to answer confidently.
+ * A closed example asks about a person of `known`, with no passage, and its response is the
+ * fact's value: what a model that learned the fact (in pretraining) would say. The others ask
+ * about a random_person(): an open example holds the fact's passage among n - 1 distractors, in
+ * random order, and its response is the value, copied from it; an absent one holds n distractors
+ * and the response is unknown_answer. Distractors are what a
+ * retriever returns for the question: other facts of the same person (a number drawn uniformly
+ * from 0 to as many as fit, at most 4) and the same attribute of other random people.
  */
-ReaderExample random_reader_example(const std::vector<Person>& people, int k, Rng& rng, std::string_view kind = {});
+ReaderExample random_reader_example(const std::vector<Person>& known, WorldSplit split, int k, Rng& rng,
+                                    std::string_view kind = {});
 
 /// How one answer is judged against the expected one.
 enum class AnswerKind {
-    correct,     ///< exactly the expected answer
+    correct,     ///< it states the expected value
     abstained,   ///< unknown_answer when the expected answer was another
     hallucinated ///< a confident answer that is wrong: anything else
 };
 
-/// Judges an answer: exact match after cutting at the first newline (no trimming, no case folding).
+/**
+ * @brief Judges an answer (its first line) against the expected value: correct when it is the
+ *        value, or a sentence that holds the value as a word ("Lipe Femazo was born in Seoul." for
+ *        "Seoul", not "Seoulton"); abstained when it is unknown_answer; hallucinated otherwise. No
+ *        case folding. A sentence about someone else with the same value counts as correct: the
+ *        values of the world are single words, each of one attribute only, so it is the value
+ *        that is checked.
+ */
 AnswerKind judge_answer(const std::string& answer, const std::string& expected);
 
 /// The characters of every passage, question and answer the world can make (letters, space, '.',

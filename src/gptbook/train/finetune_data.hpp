@@ -35,6 +35,7 @@ struct FinetuneSpec {
     /// "world": question-passage pairs (chapter 13) for an embedding model of `embed_dim` numbers,
     /// trained with InfoNCE at `infonce_tau`
     std::string retrieval;
+    bool fit_context = false;      ///< a reader (chat "world"): grow a context too short for its passages
     int embed_dim = 64;            ///< D of an embedding model
     double infonce_tau = 0.05;     ///< InfoNCE's temperature
     std::string objective = "dpo"; ///< with preferences: "reward" or "dpo"

@@ -5,6 +5,7 @@
 #include "gptbook/data/chat.hpp"
 #include "gptbook/data/labelled.hpp"
 #include "gptbook/rag/contrastive.hpp"
+#include "gptbook/rag/reader.hpp"
 #include "gptbook/rag/world.hpp"
 #include "gptbook/sample/chat.hpp"
 
@@ -51,42 +52,61 @@ int longest_reader_tokens(const Tokenizer& tok, const ChatTemplate& chat, int k)
     };
     const std::vector<std::string> passages(static_cast<size_t>(k), std::string(longest(true), 'x'));
     const std::string prompt = reader_prompt(passages, std::string(longest(false), 'x'));
-    return static_cast<int>(chat_example_ids(tok, chat, prompt, "Belgrade").inputs.size());
+    return static_cast<int>(chat_example_ids(tok, chat, prompt, unknown_answer).inputs.size());
 }
 
 } // namespace
 
-FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokenizer& base) {
+FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokenizer& base, bool fit_context) {
     const int k = reader_passages(spec);
     const ChatTemplate chat;
     FinetuneData d;
     d.tokenizer = base.with_added_tokens(world_alphabet(), chat_special_tokens(chat));
     const Tokenizer& tok = *d.tokenizer;
     model.vocab_size = tok.vocab_size();
-    const int T = model.block_size;
     const int need = longest_reader_tokens(tok, chat, k);
+    if (fit_context && model.block_size < need) model.block_size = (need + 31) / 32 * 32;
+    const int T = model.block_size;
     GPTBOOK_CHECK(need <= T, "--chat " << spec << ": a reader example of " << k << " passages and a question needs up "
                                        << "to " << need << " tokens, but the model's context is T=" << T
                                        << "; give --block-size " << need << " or more (the positions are extended "
-                                       << "from the base's), or fewer passages (--chat world:K)");
+                                       << "from the base's), or fewer passages (`rag reader --passages K`)");
     const int32_t pad = *tok.special_id(chat.end);
     auto train_world = std::make_shared<std::vector<Person>>(make_world(WorldSplit::train, training_world_people));
     auto test_world = std::make_shared<std::vector<Person>>(make_world(WorldSplit::test, 200));
     d.spec = "chat:" + spec;
     d.source.sample = [=](int split, int B, Rng& rng) {
-        std::vector<ChatExample> drawn;
-        std::vector<size_t> rows;
+        auto draw = [&] {
+            const ReaderExample ex = split == 0 ? random_reader_example(*train_world, WorldSplit::train, k, rng)
+                                                : random_reader_example(*test_world, WorldSplit::test, k, rng);
+            return chat_example_ids(tok, chat, ex.prompt, ex.response);
+        };
+        // Training rows are packed: examples one after the other, as turns of one chat, until the
+        // next would not fit. A row of one example is half padding; packed, a step reads about
+        // twice the answers for the same work. A later example sees the earlier ones' passages,
+        // about other people: more distractors, nothing that answers it. Validation rows hold one
+        // example each, as the reader is asked.
+        std::vector<ChatExample> rows(static_cast<size_t>(B));
+        std::vector<size_t> order;
         for (int b = 0; b < B; ++b) {
-            const ReaderExample ex = random_reader_example(split == 0 ? *train_world : *test_world, k, rng);
-            drawn.push_back(chat_example_ids(tok, chat, ex.prompt, ex.response));
-            rows.push_back(static_cast<size_t>(b));
+            ChatExample& row = rows[static_cast<size_t>(b)];
+            row = draw();
+            while (split == 0) {
+                const ChatExample next = draw();
+                if (row.inputs.size() + 1 + next.inputs.size() > static_cast<size_t>(T)) break;
+                row.inputs.push_back(row.targets.back()); // the end token, now an input
+                row.targets.push_back(Batch::ignore);     // what follows it is the next prompt's first token
+                row.inputs.insert(row.inputs.end(), next.inputs.begin(), next.inputs.end());
+                row.targets.insert(row.targets.end(), next.targets.begin(), next.targets.end());
+            }
+            order.push_back(static_cast<size_t>(b));
         }
-        return chat_batch(drawn, rows, T, pad);
+        return chat_batch(rows, order, T, pad);
     };
     std::ostringstream summary;
     summary << "a world of facts: " << training_world_people << " people x " << world_attributes << " facts; 1 to " << k
-            << " passages and a question per example (20% closed book, 55% with the "
-            << "answer, 25% without: \"" << unknown_answer << "\"); validation asks the test world's people; chat "
+            << " passages and a question per example (10% closed book, 70% with the "
+            << "answer, 20% without: \"" << unknown_answer << "\"); validation asks the test world's people; chat "
             << "template, loss on the answer only";
     d.summary = summary.str();
     d.report = [test_world, k, tok, chat](const GPT& m, const std::string& split) {
@@ -100,11 +120,11 @@ FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokeni
             Rng rng(2024); // the same questions at every evaluation
             int right = 0, abstained = 0, hallucinated = 0;
             for (int i = 0; i < n; ++i) {
-                const ReaderExample ex = random_reader_example(*test_world, k, rng, kind);
-                const std::string answer = chat_reply(m, tok, chat, ex.prompt, 16, greedy, unused);
-                const AnswerKind j = judge_answer(answer, ex.response);
+                const ReaderExample ex = random_reader_example(*test_world, WorldSplit::test, k, rng, kind);
+                const std::string answer = chat_reply(m, tok, chat, ex.prompt, reader_answer_tokens, greedy, unused);
+                const AnswerKind j = judge_answer(answer, ex.answer);
                 right += j == AnswerKind::correct;
-                abstained += j == AnswerKind::abstained || (j == AnswerKind::correct && ex.response == unknown_answer);
+                abstained += j == AnswerKind::abstained || (j == AnswerKind::correct && ex.answer == unknown_answer);
                 hallucinated += j == AnswerKind::hallucinated;
             }
             out.setf(std::ios::fixed);

@@ -19,23 +19,27 @@ namespace gptbook {
 /// People in the training world that the reader and the embedding model learn from (5 facts each).
 inline constexpr int training_world_people = 2000;
 
-/// The most passages a reader example holds by default: `--chat world` is `--chat world:4`.
-inline constexpr int reader_default_passages = 4;
+/// The most passages a reader example holds by default: `--chat world` is `--chat world:3`. Three
+/// passages of the world and a question take up to 183 characters: a context of 192.
+inline constexpr int reader_default_passages = 3;
 
 /**
- * @brief The reader's data: random_reader_example() on the training world, fresh every batch, in
- *        the chat template with the loss on the answer.
+ * @brief The reader's data: random_reader_example() fresh every batch (closed-book questions about
+ *        the training world, passages about people drawn at random), in the chat template with the
+ *        loss on the answer.
  * @param[in]     spec  "world" or "world:K" (K >= 1 passages at most per example)
  * @param[in,out] model vocab_size grows by the template's tokens and the world's characters; the
  *                      context must hold K passages and a question (gptbook::Error otherwise, saying
  *                      which --block-size would)
  * @param[in]     base  the base run's tokenizer
+ * @param[in]     fit_context grow a context too short for K passages to the next multiple of 32
+ *                      that holds them (`rag reader` without --block-size) instead of failing
  *
  * Its report asks the test world (people never trained on): how often the reader copies the
  * answer when a passage holds it, says unknown_answer when none does, and what it says with no
  * passage at all (right, "I don't know", or a hallucination).
  */
-FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokenizer& base);
+FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokenizer& base, bool fit_context = false);
 
 /**
  * @brief The embedding model's data: pairs (question, the passage that answers it) as rows 2i and
