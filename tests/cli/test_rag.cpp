@@ -114,4 +114,44 @@ TEST_CASE("rag world, embedder, reader, index, ask and eval", "[ch13][cli]") {
     const Result not_reader = run(s, "rag ask --run " + base + " --index " + index + " \"Who?\"");
     CHECK(not_reader.code == 1);
     CHECK_THAT(not_reader.err, Catch::Contains("cannot hold a chat"));
+    const Result flat_nprobe =
+        run(s, "rag eval --index " + index + " --questions " + world + "/questions.jsonl --nprobe 4");
+    CHECK(flat_nprobe.code == 1);
+    CHECK_THAT(flat_nprobe.err, Catch::Contains("has no IVF index"));
+    // BM25 needs no embedding model: asking with it works when the index's model is gone.
+    std::filesystem::rename(s.file("emb"), s.file("emb-moved"));
+    const Result bm25_alone =
+        run(s, "rag ask --run " + s.file("reader") + " --index " + index + " \"Where was Kalo Benivar born?\"");
+    INFO(bm25_alone.err);
+    CHECK(bm25_alone.code == 0);
+    const Result gone = run(s, "rag ask --run " + s.file("reader") + " --index " + index +
+                                   " --retriever dense \"Where was Kalo Benivar born?\"");
+    CHECK(gone.code == 1);
+    CHECK_THAT(gone.err, Catch::Contains("which is not there") && Catch::Contains("--embedder"));
+    // An index written to "DIR/" is DIR.
+    const Result slash = run(s, "rag index --docs " + world + "/passages.jsonl --out " + s.file("i5") + "/");
+    INFO(slash.err);
+    CHECK(slash.code == 0);
+    CHECK(std::filesystem::exists(s.file("i5") + "/index.json"));
+    CHECK_FALSE(std::filesystem::exists(s.file("i5") + ".tmp"));
+}
+
+TEST_CASE("a reader run resumes with the context it grew, through rag reader or finetune", "[ch13][cli]") {
+    Scratch s;
+    const std::string base = train_tiny_base(s);
+    REQUIRE(!base.empty());
+    const std::string opts = " --batch-size 4 --eval-iters 1 --log-interval 10 --threads 1";
+    const Result r = run(s, "rag reader --base " + base + " --passages 1 --max-iters 2 --eval-interval 2 --out " +
+                                s.file("reader") + opts);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("T128"));
+    // Both ways back in continue the same run: the base's context (32) would not hold an example.
+    for (const char* command : {"rag reader", "finetune"}) {
+        const Result more =
+            run(s, std::string(command) + " --out " + s.file("reader") + " --resume --max-iters 4" + opts);
+        INFO(command << ": " << more.out << more.err);
+        CHECK(more.code == 0);
+        CHECK_THAT(more.out, Catch::Contains("T128"));
+    }
 }

@@ -10,6 +10,7 @@
 #include "gptbook/model/parameters.hpp"
 #include "gptbook/train/finetune_data.hpp"
 #include "gptbook/train/progress.hpp"
+#include "gptbook/train/rag_data.hpp"
 #include "gptbook/train/trainer.hpp"
 
 #include <cstdio>
@@ -47,6 +48,7 @@ nlohmann::json finetune_record(const FinetuneArgs& a) {
               {"lambda", a.ppo.lambda},
               {"value_coef", a.ppo.value_coef}}},
             {"retrieval", {{"pairs", a.retrieval}, {"dim", a.embed_dim}, {"tau", a.infonce_tau}}},
+            {"fit_context", a.fit_context},
             {"reward_model", a.reward_model},
             {"prompt_data", a.prompt_data},
             {"scope", a.scope},
@@ -110,12 +112,14 @@ void run_finetune(FinetuneArgs& a) {
             a.reward_model = r.at("reward_model");
             a.prompt_data = r.at("prompt_data");
         }
+        a.retrieval.clear();           // what the command set is replaced by what the run was started with
         if (r.contains("retrieval")) { // runs before chapter 13 have none
             const nlohmann::json& q = r.at("retrieval");
             a.retrieval = q.at("pairs").get<std::string>();
             a.embed_dim = q.at("dim").get<int>();
             a.infonce_tau = q.at("tau").get<double>();
         }
+        a.fit_context = r.value("fit_context", false);
         a.scope = r.at("scope");
         a.last_blocks = r.at("last_blocks");
         a.scratch = r.at("scratch");
@@ -159,7 +163,7 @@ void run_finetune(FinetuneArgs& a) {
         // 08's model (chapter 13): recall@1 99.6% among 500 test-world passages after 300 steps.
         train.batch_size = 64;
     }
-    if (a.chat.starts_with("world")) {
+    if (is_reader_chat(a.chat)) {
         // A reader must learn to copy from its context, which its base was never asked to do, and
         // it learns slowly: from chapter 10's Llama at 1e-3 (chapter 13), of 30 test-world
         // questions with 1 to 3 passages, 30% were answered right after 500 steps, 43% after
@@ -185,6 +189,9 @@ void run_finetune(FinetuneArgs& a) {
         if (!a.lora_targets.empty()) model.lora_targets = a.lora_targets;
     }
     a.overrides.apply(model, train);
+    // A resumed run's data is made for its own context (a reader's grew, or --block-size was given),
+    // so that its batches fit the model the stored config rebuilds.
+    if (a.resume) model.block_size = stored.at("model").at("block_size").get<int>();
     FinetuneSpec spec;
     spec.labels = a.labels;
     spec.chat = a.chat;
@@ -206,6 +213,7 @@ void run_finetune(FinetuneArgs& a) {
     } else {
         data = make_finetune_data(spec, model, base.tokenizer, &base.model());
     }
+    const bool reader = data.spec.starts_with("chat:") && is_reader_chat(data.spec.substr(5)); // chapter 13's
     if (a.resume) { // the stored configs, not today's options (only --threads may change)
         model = stored.at("model").get<GPTConfig>();
         train = stored.at("train").get<TrainConfig>();
@@ -235,7 +243,7 @@ void run_finetune(FinetuneArgs& a) {
     // A policy-gradient loss says nothing of how good the policy is; a reader's validation loss on
     // two batches is noisy while it still improves from step to step (chapter 13): both keep the
     // last model.
-    options.keep_last = ppo || grpo || data.spec.starts_with("chat:world");
+    options.keep_last = ppo || grpo || reader;
     const GPT& base_model = base.model();
     GPTBOOK_CHECK(!a.scratch || scope == FinetuneScope::all,
                   "--from-scratch trains every tensor of a new model; drop --train " << a.scope);
@@ -257,7 +265,7 @@ void run_finetune(FinetuneArgs& a) {
     std::printf("gptbook %s: %s -> %s\n  data   %s\n  model  L%d H%d C%d T%d V%d%s, %zu parameters\n"
                 "  train  %s: %zu trainable parameters (%.2f%%), B%d, %d steps, lr %.1e -> %.1e, %d threads\n",
                 !a.retrieval.empty()                     ? "rag embedder"
-                : data.spec.starts_with("chat:world")    ? "rag reader"
+                : reader                                 ? "rag reader"
                 : a.preferences.empty() && !grpo && !ppo ? "finetune"
                                                          : ("align " + a.objective).c_str(),
                 a.base.c_str(), a.out.c_str(), data.summary.c_str(), model.n_layer, model.n_head, model.n_embd,
@@ -290,7 +298,7 @@ void run_finetune(FinetuneArgs& a) {
                     a.out.c_str());
         return;
     }
-    if (data.spec.starts_with("chat:world")) {
+    if (reader) {
         std::printf("next: %s rag ask --run %s --index INDEX \"QUESTION\"\n", program_name().c_str(), a.out.c_str());
         return;
     }

@@ -51,8 +51,11 @@ OpenIndex open_index(const std::string& dir, const std::string& embedder, bool n
                                             << embedder << " has nothing to search; rebuild it with --embedder");
         return o;
     }
+    if (!need_dense && embedder.empty()) return o; // BM25 needs no model
     const std::string path = embedder.empty() ? o.index.dense_info->embedder : embedder;
-    if (!need_dense && embedder.empty() && !fs::exists(path)) return o; // BM25 needs no model
+    GPTBOOK_CHECK(!embedder.empty() || fs::exists(path),
+                  dir << " was built with the embedding model " << path << ", which is not there (a path is read "
+                      << "from the working directory); give the model with --embedder");
     o.embedder = load_embedder(path);
     o.index.attach_embedder(o.embedder->ref);
     return o;
@@ -159,7 +162,14 @@ struct EvalArgs {
 void run_eval(const EvalArgs& a) {
     set_num_threads(a.threads);
     OpenIndex o = open_index(a.index, a.embedder, true);
-    if (a.nprobe > 0 && o.index.dense) o.index.dense->set_nprobe(a.nprobe);
+    GPTBOOK_CHECK(a.nprobe >= 0, "--nprobe " << a.nprobe << ": expected the number of lists to search, >= 1");
+    if (a.nprobe > 0) {
+        GPTBOOK_CHECK(o.index.dense && o.index.dense->options().kind == "ivf",
+                      "--nprobe: " << a.index << " has no IVF index ("
+                                   << (o.index.dense ? "its dense index is flat" : "no dense index")
+                                   << "); --nprobe is for an index built with --kind ivf");
+        o.index.dense->set_nprobe(a.nprobe);
+    }
     std::vector<EvalQuestion> questions = load_questions_jsonl(a.questions);
     GPTBOOK_CHECK(a.n >= 1, "--questions-max " << a.n << ", expected >= 1");
     if (questions.size() > static_cast<size_t>(a.n)) questions.resize(static_cast<size_t>(a.n));

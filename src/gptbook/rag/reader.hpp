@@ -32,7 +32,7 @@ struct ReaderInput {
 };
 
 /**
- * @brief The reader's prompt: the question after as many of the best passages as fit.
+ * @brief The reader's prompt: the question, then as many of the best passages as fit.
  * @param[in] reader, tokenizer the reader (a chat model: the template's tokens) and its tokenizer
  * @param[in] passages the store the hits index
  * @param[in] hits     retrieved passages, best first (empty: closed book)

@@ -150,6 +150,9 @@ DenseRetriever::DenseRetriever(const GPT& model, const Tokenizer& tokenizer, std
     GPTBOOK_CHECK(index_->d == model.config.n_classes,
                   "dense index: vectors of size " << index_->d
                                                   << " for an embedding model of D = " << model.config.n_classes);
+    GPTBOOK_CHECK((options_.kind == "ivf") == (dynamic_cast<faiss::IndexIVF*>(index_.get()) != nullptr),
+                  "dense index: index.json says " << options_.kind << " but dense.faiss holds another kind of index; "
+                                                  << "rebuild the index");
     if (options_.kind == "ivf") set_nprobe(options_.nprobe);
 }
 
@@ -157,7 +160,8 @@ DenseRetriever::~DenseRetriever() = default;
 
 void DenseRetriever::set_nprobe(int nprobe) {
     auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get());
-    if (ivf == nullptr) return;
+    GPTBOOK_CHECK(ivf != nullptr, "--nprobe: the dense index is flat (exact search probes no lists); build it with "
+                                      << "--kind ivf");
     GPTBOOK_CHECK(nprobe >= 1 && static_cast<size_t>(nprobe) <= ivf->nlist,
                   "--nprobe " << nprobe << " is out of range; expected 1.." << ivf->nlist << " (the index's lists)");
     ivf->nprobe = static_cast<size_t>(nprobe);
@@ -267,13 +271,31 @@ long RagIndex::find(const std::string& id) const {
     return it == ids.end() ? -1 : static_cast<long>(it->second);
 }
 
+// The files of an index, into a directory that is renamed into place when they are all written.
+static void write_index_files(const fs::path& tmp, const std::vector<Passage>& passages, const EmbedderRef* embedder,
+                              const DenseIndexOptions& options, const std::function<void(const std::string&)>& log);
+
 void build_index(const std::string& out, const std::vector<Passage>& passages, const EmbedderRef* embedder,
                  const DenseIndexOptions& options, const std::function<void(const std::string&)>& log) {
     GPTBOOK_CHECK(!passages.empty(), "rag index: no passages to index");
     GPTBOOK_CHECK(!fs::exists(out), out << " already exists; remove it or choose another --out");
-    const fs::path tmp = fs::path(out).string() + ".tmp";
+    fs::path dest = fs::path(out).lexically_normal();
+    if (dest.filename().empty()) dest = dest.parent_path(); // "--out idx/"
+    const fs::path tmp = dest.string() + ".tmp";
     fs::remove_all(tmp);
     fs::create_directories(tmp);
+    try {
+        write_index_files(tmp, passages, embedder, options, log);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove_all(tmp, ignored); // never a half-written index
+        throw;
+    }
+    fs::rename(tmp, dest);
+}
+
+static void write_index_files(const fs::path& tmp, const std::vector<Passage>& passages, const EmbedderRef* embedder,
+                              const DenseIndexOptions& options, const std::function<void(const std::string&)>& log) {
     nlohmann::json info = {{"format", "gptbook-rag-index"},
                            {"version", 1},
                            {"passages", passages.size()},
@@ -294,7 +316,6 @@ void build_index(const std::string& out, const std::vector<Passage>& passages, c
                          {"nprobe", dense.options().nprobe}};
     }
     write_file_atomic((tmp / "index.json").string(), info.dump(2) + "\n");
-    fs::rename(tmp, out);
 }
 
 RagIndex load_index(const std::string& dir) {
@@ -307,13 +328,15 @@ RagIndex load_index(const std::string& dir) {
     } catch (const nlohmann::json::exception& e) {
         GPTBOOK_FAIL((d / "index.json").string() << " is not valid JSON (" << e.what() << "); rebuild the index");
     }
-    GPTBOOK_CHECK(info.is_object() && info.value("format", "") == "gptbook-rag-index" && info.value("version", 0) == 1,
+    GPTBOOK_CHECK(info.is_object() && info.contains("format") && info["format"].is_string() &&
+                      info["format"] == "gptbook-rag-index" && info.contains("version") && info["version"] == 1 &&
+                      info.contains("passages") && info["passages"].is_number_unsigned(),
                   (d / "index.json").string() << " is not a gptbook retrieval index of version 1; rebuild it with "
                                               << "`gptbook rag index`");
     RagIndex idx;
     idx.dir = dir;
     load_jsonl_file(idx.passages, (d / "passages.jsonl").string(), SIZE_MAX);
-    const size_t n = info.value("passages", size_t{0});
+    const size_t n = info["passages"].get<size_t>();
     GPTBOOK_CHECK(idx.passages.size() == n, dir << ": index.json says " << n << " passages but passages.jsonl has "
                                                 << idx.passages.size() << "; the index is damaged, rebuild it");
     for (size_t i = 0; i < idx.passages.size(); ++i)
@@ -329,6 +352,9 @@ RagIndex load_index(const std::string& dir) {
             di.options.kind = j.at("kind").get<std::string>();
             di.options.nlist = j.at("nlist").get<int>();
             di.options.nprobe = j.at("nprobe").get<int>();
+            GPTBOOK_CHECK(di.options.kind == "flat" || di.options.kind == "ivf",
+                          (d / "index.json").string() << ": dense kind '" << di.options.kind << "' is unknown; "
+                                                      << "rebuild the index");
         } catch (const nlohmann::json::exception& e) {
             GPTBOOK_FAIL((d / "index.json").string()
                          << ": the \"dense\" entry is malformed (" << e.what() << "); rebuild the index");

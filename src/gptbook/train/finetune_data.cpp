@@ -288,8 +288,7 @@ FinetuneData make_finetune_data(const FinetuneSpec& spec, GPTConfig& model, cons
     if (!spec.preferences.empty()) return preference_data(spec, model, base, reference);
     if (!spec.labels.empty()) return classification_data(spec.labels, model, base);
     if (!spec.retrieval.empty()) return embedder_data(spec.retrieval, model, base, spec.embed_dim, spec.infonce_tau);
-    if (spec.chat == "world" || spec.chat.rfind("world:", 0) == 0)
-        return reader_data(spec.chat, model, base, spec.fit_context);
+    if (is_reader_chat(spec.chat)) return reader_data(spec.chat, model, base, spec.fit_context);
     if (!spec.chat.empty()) return chat_data(spec.chat, model, base);
     GPTBOOK_CHECK(!spec.data.empty(), "fine-tuning needs something to learn: labels, chat or data");
     GPTBOOK_CHECK(spec.data.rfind("task:", 0) != 0,

@@ -28,34 +28,36 @@ int reader_passages(const std::string& spec) {
     return k;
 }
 
-// The longest prompt a reader example can have: k passages and a question, each as long as the
-// world makes them. What the context must hold.
+// The longest prompt a reader example can have: k passages and a question, each the longest in
+// tokens that the world makes (the longest name, every template and phrasing, every value). What
+// the context must hold.
 int longest_reader_tokens(const Tokenizer& tok, const ChatTemplate& chat, int k) {
-    // The longest name the generator makes: 2 syllables, a space, 3 syllables and a final; the
-    // longest template and phrasing with the longest value give the longest passage and question.
-    const Person p{"Baba Bababan", {0, 0, 0, 0, 0}};
-    auto longest = [&](bool passage) {
-        size_t most = 0;
-        for (int a = 0; a < world_attributes; ++a) {
-            const std::vector<std::string>& values = attribute_values(a);
-            Person q = p;
-            q.values[static_cast<size_t>(a)] =
-                static_cast<int>(std::max_element(values.begin(), values.end(),
-                                                  [](const auto& x, const auto& y) { return x.size() < y.size(); }) -
-                                 values.begin());
-            const int n = passage ? 3 : question_phrasings(a);
-            for (int t = 0; t < n; ++t)
-                most =
-                    std::max(most, passage ? world_passage(q, a, t).text.size() : world_question(q, a, t).text.size());
+    const std::string name = "Baba Bababan"; // the longest the generator makes: 2 + 1 + 3 syllables and a final
+    std::string passage, question;
+    size_t passage_tokens = 0, question_tokens = 0;
+    auto keep_longest = [&](const std::string& text, std::string& longest, size_t& tokens) {
+        if (const size_t n = tok.encode_ordinary(text).size(); n > tokens) {
+            tokens = n;
+            longest = text;
         }
-        return most;
     };
-    const std::vector<std::string> passages(static_cast<size_t>(k), std::string(longest(true), 'x'));
-    const std::string prompt = reader_prompt(passages, std::string(longest(false), 'x'));
-    return static_cast<int>(chat_example_ids(tok, chat, prompt, unknown_answer).inputs.size());
+    for (int a = 0; a < world_attributes; ++a) {
+        Person p{name, {0, 0, 0, 0, 0}};
+        for (size_t v = 0; v < attribute_values(a).size(); ++v) {
+            p.values[static_cast<size_t>(a)] = static_cast<int>(v);
+            for (int t = 0; t < 3; ++t) keep_longest(world_passage(p, a, t).text, passage, passage_tokens);
+        }
+        for (int q = 0; q < question_phrasings(a); ++q)
+            keep_longest(world_question(p, a, q).text, question, question_tokens);
+    }
+    const std::vector<std::string> passages(static_cast<size_t>(k), passage);
+    return static_cast<int>(
+        chat_example_ids(tok, chat, reader_prompt(passages, question), unknown_answer).inputs.size());
 }
 
 } // namespace
+
+bool is_reader_chat(const std::string& chat) { return chat == "world" || chat.starts_with("world:"); }
 
 FinetuneData reader_data(const std::string& spec, GPTConfig& model, const Tokenizer& base, bool fit_context) {
     const int k = reader_passages(spec);

@@ -20,8 +20,12 @@ namespace gptbook {
 inline constexpr int training_world_people = 2000;
 
 /// The most passages a reader example holds by default: `--chat world` is `--chat world:3`. Three
-/// passages of the world and a question take up to 183 characters: a context of 192.
+/// passages of the world, a question and an answer take up to 188 tokens of a character model:
+/// a context of 192.
 inline constexpr int reader_default_passages = 3;
+
+/// Whether a `--chat` spec names the reader's data: "world" or "world:K" (not a file that begins so).
+bool is_reader_chat(const std::string& chat);
 
 /**
  * @brief The reader's data: random_reader_example() fresh every batch (closed-book questions about
