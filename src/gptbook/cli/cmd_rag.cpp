@@ -221,7 +221,7 @@ void add_reader(CLI::App* rag) {
     auto args = std::make_shared<FinetuneArgs>();
     auto passages = std::make_shared<int>(reader_default_passages);
     CLI::App* cmd = rag->add_subcommand(
-        "reader", "Fine-tune a run into a reader: it answers a question from the passages before it, and says \"I "
+        "reader", "Fine-tune a run into a reader: it answers a question from the passages after it, and says \"I "
                   "don't know.\" when they do not hold the answer (the training world, in the chat template)");
     cmd->add_option("--passages", *passages,
                     "The most passages an example holds, K (default 3); the context grows to hold them unless "
