@@ -212,8 +212,8 @@ void run_finetune(FinetuneArgs& a) {
     } else {
         data = make_finetune_data(spec, model, base.tokenizer, &base.model());
     }
-    const bool reader = data.spec.starts_with("chat:") && is_reader_chat(data.spec.substr(5)); // chapter 13's
-    if (a.resume) { // the stored configs, not today's options (only --threads may change)
+    const bool reader = is_reader_chat(a.chat); // chapter 13's (a resumed run's chat comes from its record)
+    if (a.resume) {                             // the stored configs, not today's options (only --threads may change)
         model = stored.at("model").get<GPTConfig>();
         train = stored.at("train").get<TrainConfig>();
     }

@@ -14,6 +14,15 @@ namespace gptbook {
 
 namespace {
 
+// The index of the passage a question names: the answer's, as the questions file says.
+size_t gold_passage(const RagIndex& index, const EvalQuestion& q) {
+    const long gold = index.find(q.passage);
+    GPTBOOK_CHECK(gold >= 0, "question \"" << q.question << "\" names the passage " << q.passage << ", which "
+                                           << index.dir << " does not hold; were the questions written for "
+                                           << "another set of passages?");
+    return static_cast<size_t>(gold);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -82,17 +91,14 @@ RecallRow evaluate_retrieval(const Retriever& retriever, const RagIndex& index,
     const int deepest = *std::max_element(ks.begin(), ks.end());
     double seconds = 0.0;
     for (const EvalQuestion& q : questions) {
-        const long gold = index.find(q.passage);
-        GPTBOOK_CHECK(gold >= 0, "question \"" << q.question << "\" names the passage " << q.passage << ", which "
-                                               << index.dir << " does not hold; were the questions written for "
-                                               << "another set of passages?");
+        const size_t gold = gold_passage(index, q);
         const auto t0 = std::chrono::steady_clock::now();
         const std::vector<SearchHit> hits = retriever.search(q.question, deepest);
         seconds += seconds_since(t0);
         for (size_t i = 0; i < ks.size(); ++i) {
             const size_t n = std::min(hits.size(), static_cast<size_t>(ks[i]));
             const bool found = std::any_of(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n),
-                                           [&](const SearchHit& h) { return h.doc == static_cast<size_t>(gold); });
+                                           [&](const SearchHit& h) { return h.doc == gold; });
             row.recall[i] += found ? 1.0 : 0.0;
         }
         ++row.questions;
@@ -117,10 +123,7 @@ ReaderRow evaluate_reader(const GPT& reader, const Tokenizer& tokenizer, const R
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<SearchHit> hits;
         if (condition == "oracle") {
-            const long gold = index.find(q.passage);
-            GPTBOOK_CHECK(gold >= 0, "question \"" << q.question << "\" names the passage " << q.passage << ", which "
-                                                   << index.dir << " does not hold");
-            hits.push_back({static_cast<size_t>(gold), 1.0f});
+            hits.push_back({gold_passage(index, q), 1.0f});
         } else if (retriever != nullptr) {
             hits = retriever->search(q.question, k);
         }
