@@ -24,6 +24,7 @@ int run_app(int argc, const char* const* argv) {
     add_sample_command(app);
     add_chat_command(app);
     add_rag_command(app);
+    add_quantize_command(app);
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);

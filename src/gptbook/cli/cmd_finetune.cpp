@@ -8,6 +8,7 @@
 #include "gptbook/core/file.hpp"
 #include "gptbook/model/finetune.hpp"
 #include "gptbook/model/parameters.hpp"
+#include "gptbook/model/quantized.hpp"
 #include "gptbook/train/finetune_data.hpp"
 #include "gptbook/train/progress.hpp"
 #include "gptbook/train/rag_data.hpp"
@@ -135,7 +136,9 @@ void run_finetune(FinetuneArgs& a) {
     const bool grpo = a.objective == "grpo" && a.preferences.empty(); // reinforcement on the instructions
     const bool ppo = a.objective == "ppo" && a.preferences.empty();   // RLHF on text against a reward model
     Run base = load_run(a.base);                                      // says clearly when --base is not a run
-    std::optional<Run> reward;                                        // PPO's reward model: outlives the data
+    GPTBOOK_CHECK(!base.model().quant, a.base << " is a quantized run (" << quant_summary(base.model())
+                                              << "), which is for inference; fine-tune the float run it came from");
+    std::optional<Run> reward; // PPO's reward model: outlives the data
     if (ppo) {
         GPTBOOK_CHECK(!a.reward_model.empty(), "align ppo needs a reward model: --reward-model runs/NAME (from `"
                                                    << program_name() << " align reward`)");

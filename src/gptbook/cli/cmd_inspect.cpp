@@ -5,6 +5,7 @@
 #include "gptbook/core/safetensors.hpp"
 #include "gptbook/model/checkpoint.hpp"
 #include "gptbook/model/parameters.hpp"
+#include "gptbook/model/quantized.hpp"
 #include "gptbook/train/progress.hpp"
 
 #include <algorithm>
@@ -57,7 +58,15 @@ void print_model_file(const std::string& path) {
         std::printf("config: L%d H%d C%d T%d V%d, %s positions%s, dropout %.2f\n", c.n_layer, c.n_head, c.n_embd,
                     c.block_size, c.vocab_size, to_string(c.position).c_str(), architecture_notes(c).c_str(),
                     c.dropout);
-        for (const ParamSpec& spec : parameter_layout(c)) names.push_back(spec.name);
+        for (const ParamSpec& spec : parameter_layout(c))
+            for (const char* suffix : {"", ".q", ".scales"}) names.push_back(spec.name + suffix); // chapter 14's too
+    }
+    if (f.metadata.count(quant_meta_key)) { // a quantized run (chapter 14)
+        const nlohmann::json q = nlohmann::json::parse(f.meta(quant_meta_key));
+        std::printf("quantized: int%d, groups of %d", q.value("bits", 0), q.value("group", 0));
+        if (f.metadata.count("gptbook.quantized_from"))
+            std::printf(", from %s", f.meta("gptbook.quantized_from").c_str());
+        std::printf("\n");
     }
     for (const char* key : {"gptbook.step", "gptbook.val_loss", "gptbook.data", "gptbook.base", "gptbook.classes",
                             "gptbook.import.source"})

@@ -50,6 +50,7 @@ void run_train(TrainArgs& a) {
     GPTConfig model;
     TrainConfig train;
     if (a.resume) { // everything comes from the run; only the thread count may change
+        check_not_quantized(a.out, "resumed");
         GPTBOOK_CHECK(std::filesystem::exists(std::filesystem::path(a.out) / "train_state.safetensors"),
                       "nothing to resume in " << a.out << ": it has no train_state.safetensors; start the run "
                                               << "without --resume (or name the run with --out)");

@@ -2,6 +2,7 @@
 
 #include "gptbook/cli/commands.hpp"
 #include "gptbook/core/error.hpp"
+#include "gptbook/core/file.hpp"
 #include "gptbook/data/corpus.hpp"
 #include "gptbook/data/fetch.hpp"
 #include "gptbook/model/finetune.hpp"
@@ -54,6 +55,22 @@ Run load_run(const std::string& dir_or_file, bool merge_adapters) {
     if (auto it = loaded.metadata.find(data_key); it != loaded.metadata.end()) data = it->second;
     if (merge_adapters && loaded.model->config.lora_rank > 0) loaded.model = merge_lora(*loaded.model);
     return Run{model_path, std::move(loaded), std::move(tokenizer), data};
+}
+
+void check_not_quantized(const std::string& dir, const std::string& what) {
+    const std::filesystem::path config = std::filesystem::path(dir) / "config.json";
+    if (!std::filesystem::exists(config)) return;
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(config.string()));
+    } catch (const nlohmann::json::exception&) {
+        return; // not this check's business: the command reading the config says what is wrong with it
+    }
+    if (!j.is_object() || !j.contains("quant")) return;
+    GPTBOOK_FAIL(dir << " is a quantized run (" << j["quant"].dump() << ", made by `" << program_name()
+                     << " quantize` from " << j.value("quantized_from", std::string("a float run"))
+                     << "); quantized runs are for inference (sample, eval) and cannot be " << what
+                     << "; train the float run instead");
 }
 
 void check_generates_text(const Run& run, const std::string& what) {

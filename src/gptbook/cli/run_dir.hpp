@@ -28,6 +28,10 @@ struct Run {
 /// sampling costs what the plain model does.
 Run load_run(const std::string& dir_or_file, bool merge_adapters = false);
 
+/// Throws gptbook::Error, in one line, when `dir` holds a quantized run (chapter 14: its config.json
+/// records "quant"): quantized runs are for inference and cannot be `what` ("resumed").
+void check_not_quantized(const std::string& dir, const std::string& what);
+
 /// Throws gptbook::Error unless the run generates text (a classifier does not): `what` is the command.
 void check_generates_text(const Run& run, const std::string& what);
 

@@ -30,7 +30,7 @@ constexpr uint64_t MAX_HEADER_BYTES = 100'000'000;
 /// garbled "[[[[..." header from building a huge tree.
 constexpr int MAX_JSON_DEPTH = 8;
 
-constexpr DType ALL_DTYPES[] = {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8, DType::U64};
+constexpr DType ALL_DTYPES[] = {DType::F32, DType::F64, DType::I32, DType::I64, DType::I8, DType::U8, DType::U64};
 
 /// The name to use in messages for a SafeTensors that has no source yet.
 std::string where(const std::string& source) {
@@ -137,7 +137,7 @@ Tensor parse_tensor(const std::string& name, const json& entry, const char* data
     Tensor out;
     GPTBOOK_CHECK(jd.is_string() && parse_dtype(jd.get<std::string>(), out.dtype),
                   src << ": " << t << " has dtype " << jd.dump()
-                      << ", expected one of \"F32\", \"F64\", \"I32\", \"I64\", \"U8\", \"U64\"; "
+                      << ", expected one of \"F32\", \"F64\", \"I32\", \"I64\", \"I8\", \"U8\", \"U64\"; "
                          "convert the tensor to one of these types");
     GPTBOOK_CHECK(js.is_array(), src << ": " << t << " has shape " << js.dump() << ", expected an array of dimensions");
     for (size_t i = 0; i < js.size(); ++i)
@@ -196,6 +196,7 @@ std::string to_string(DType d) {
     case DType::F64: return "F64";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
+    case DType::I8: return "I8";
     case DType::U8: return "U8";
     case DType::U64: return "U64";
     }
@@ -209,6 +210,7 @@ size_t dtype_size(DType d) {
     case DType::F64:
     case DType::I64:
     case DType::U64: return 8;
+    case DType::I8:
     case DType::U8: return 1;
     }
     GPTBOOK_FAIL("dtype_size: invalid DType value " << static_cast<int>(d));

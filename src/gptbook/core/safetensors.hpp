@@ -18,7 +18,7 @@
 namespace gptbook {
 
 /// Element types gptbook reads and writes.
-enum class DType { F32, F64, I32, I64, U8, U64 };
+enum class DType { F32, F64, I32, I64, I8, U8, U64 };
 
 std::string to_string(DType d); ///< "F32", "I64", ...
 size_t dtype_size(DType d);     ///< bytes per element

@@ -1,6 +1,7 @@
 #include "gptbook/model/checkpoint.hpp"
 
 #include "gptbook/core/error.hpp"
+#include "gptbook/model/quantized.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,8 +18,12 @@ void read_parameters(const SafeTensors& file, GPT& model, const std::string& pre
 void save_model(const std::string& path, const GPT& model, const std::string& tokenizer_json,
                 const std::map<std::string, std::string>& extra) {
     SafeTensors file;
-    add_parameters(file, model);
     file.metadata = extra;
+    if (model.quant) { // integers and scales in place of the quantized matrices (chapter 14)
+        add_quantized_parameters(file, model);
+    } else {
+        add_parameters(file, model);
+    }
     file.metadata["format"] = "pt"; // what Hugging Face's loaders expect of a PyTorch-layout file
     file.metadata[meta_keys::config] = nlohmann::json(model.config).dump();
     if (!tokenizer_json.empty()) file.metadata[meta_keys::tokenizer] = tokenizer_json;
@@ -41,7 +46,11 @@ LoadedModel load_model(const std::string& path) {
     }
     LoadedModel loaded;
     loaded.model = std::make_unique<GPT>(config);
-    read_parameters(file, *loaded.model);
+    if (file.metadata.count(quant_meta_key) != 0) { // a quantized run (chapter 14)
+        read_quantized_parameters(file, *loaded.model);
+    } else {
+        read_parameters(file, *loaded.model);
+    }
     if (auto tok = file.metadata.find(meta_keys::tokenizer); tok != file.metadata.end())
         loaded.tokenizer_json = tok->second;
     loaded.metadata = std::move(file.metadata);

@@ -28,7 +28,8 @@ void add_parameters(SafeTensors& file, const GPT& model, const std::string& pref
 void read_parameters(const SafeTensors& file, GPT& model, const std::string& prefix = "");
 
 /**
- * @brief Writes the model atomically: parameters, config, tokenizer JSON, and `extra` metadata.
+ * @brief Writes the model atomically: parameters (a quantized model's as integers and scales,
+ *        model/quantized.hpp), config, tokenizer JSON, and `extra` metadata.
  * @param[in] path           e.g. runs/NAME/model.safetensors
  * @param[in] model          its parameters and config are written
  * @param[in] tokenizer_json stored under meta_keys::tokenizer so the file samples on its own; empty = none

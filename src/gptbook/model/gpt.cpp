@@ -16,6 +16,7 @@
 #include "gptbook/nn/rmsnorm.hpp"
 #include "gptbook/nn/rope.hpp"
 #include "gptbook/nn/swiglu.hpp"
+#include "gptbook/quant/qmatmul.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -154,10 +155,20 @@ void positions_into_qkv_backward(const GPTConfig& cfg, Mat& dqkv, int B, int T) 
         rope_backward(dqkv, B, T, cfg.n_head, cfg.head_size(), cfg.rope_theta); // eq. (10.4)
 }
 
+// A linear layer in float (eq. 5.2), or with the integer kernels when the model is quantized
+// (eq. 14.2, chapter 14): `q` is the quantized copy of `w`, or null.
+void model_linear_forward(Mat& out, const Mat& inp, const Mat& w, const Vec& b, const QuantMatrix* q) {
+    if (q != nullptr) {
+        qlinear_forward(out, inp, *q, b);
+    } else {
+        linear_forward(out, inp, w, b);
+    }
+}
+
 // A block's linear layer and, when it has one, its low-rank adapter (chapter 11): eqs. (5.2), (11.6).
 void adapted_linear_forward(Mat& out, Mat& u, const Mat& inp, const Mat& w, const Vec& b, const LoraTensors<Mat>& lora,
-                            const GPTConfig& cfg) {
-    linear_forward(out, inp, w, b);
+                            const GPTConfig& cfg, const QuantMatrix* q) {
+    model_linear_forward(out, inp, w, b, q);
     if (!lora.a.is_empty()) lora_forward(out, u, inp, lora.a, lora.b, cfg.lora_scale());
 }
 // Its backward: eqs. (6.3) to (6.5) for the linear (the frozen W of LoRA gets no dw: an empty
@@ -176,8 +187,9 @@ struct Pass {
     int B, T;
     float dropout;
     uint64_t seed;
-    int pos0 = 0;          // position of each sequence's first token
-    LayerKV* kv = nullptr; // this layer's cache when decoding
+    int pos0 = 0;                      // position of each sequence's first token
+    LayerKV* kv = nullptr;             // this layer's cache when decoding
+    const QuantizedBlock* q = nullptr; // this layer's integer matrices in a quantized model
 };
 
 uint64_t site(const Pass& pass, int layer, DropoutSite s) { return dropout_site_seed(pass.seed, layer, s); }
@@ -185,8 +197,10 @@ uint64_t site(const Pass& pass, int layer, DropoutSite s) { return dropout_site_
 // One transformer block, pre-norm (GPT-2 and Llama alike): x + attn(norm_1(x)), then + mlp(norm_2(.)).
 void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, const GPTConfig& cfg, const Pass& pass,
                    int layer) {
-    norm_forward(cfg, a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b);             // (C, N)
-    adapted_linear_forward(a.qkv, a.lora_attn, a.ln_1, p.attn_w, p.attn_b, p.attn_lora, cfg); // (QKV, N)
+    norm_forward(cfg, a.ln_1, a.ln_1_mean, a.ln_1_rstd, inp, p.ln_1_w, p.ln_1_b); // (C, N)
+    const QuantizedBlock* q = pass.q;
+    adapted_linear_forward(a.qkv, a.lora_attn, a.ln_1, p.attn_w, p.attn_b, p.attn_lora, cfg,
+                           q ? &q->attn : nullptr); // (QKV, N)
     positions_into_qkv(cfg, a.qkv, pass.B, pass.T, pass.pos0);
     if (pass.kv != nullptr) {
         attention_forward_cached(a.atty, a.qkv, *pass.kv, pass.pos0, cfg.n_head); // (C, N), decoding
@@ -194,16 +208,17 @@ void block_forward(LayerActivations& a, const Mat& inp, const LayerParams& p, co
         attention_forward(a.atty, a.att, a.qkv, pass.B, pass.T, cfg.n_head, pass.dropout,
                           site(pass, layer, DropoutSite::attention)); // (C, N)
     }
-    adapted_linear_forward(a.attproj, a.lora_attn_proj, a.atty, p.attn_proj_w, p.attn_proj_b, p.attn_proj_lora,
-                           cfg); // (C, N)
+    adapted_linear_forward(a.attproj, a.lora_attn_proj, a.atty, p.attn_proj_w, p.attn_proj_b, p.attn_proj_lora, cfg,
+                           q ? &q->attn_proj : nullptr); // (C, N)
     if (pass.dropout > 0.0f)
         dropout_forward(a.attproj, a.attproj, pass.dropout, site(pass, layer, DropoutSite::attn_residual));
     residual_forward(a.res_2, inp, a.attproj); // (C, N)
     norm_forward(cfg, a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.res_2, p.ln_2_w, p.ln_2_b);
-    adapted_linear_forward(a.fch, a.lora_fc, a.ln_2, p.fc_w, p.fc_b, p.fc_lora, cfg); // (FC, N)
-    mlp_activation_forward(cfg, a.fch_gelu, a.fch);                                   // (H, N)
-    adapted_linear_forward(a.fcproj, a.lora_fc_proj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b, p.fc_proj_lora,
-                           cfg); // (C, N)
+    adapted_linear_forward(a.fch, a.lora_fc, a.ln_2, p.fc_w, p.fc_b, p.fc_lora, cfg,
+                           q ? &q->fc : nullptr);   // (FC, N)
+    mlp_activation_forward(cfg, a.fch_gelu, a.fch); // (H, N)
+    adapted_linear_forward(a.fcproj, a.lora_fc_proj, a.fch_gelu, p.fc_proj_w, p.fc_proj_b, p.fc_proj_lora, cfg,
+                           q ? &q->fc_proj : nullptr); // (C, N)
     if (pass.dropout > 0.0f)
         dropout_forward(a.fcproj, a.fcproj, pass.dropout, site(pass, layer, DropoutSite::mlp_residual));
     residual_forward(a.res_3, a.res_2, a.fcproj); // (C, N)
@@ -279,12 +294,13 @@ void forward_body(const GPT& model, ActivationTensors& acts, const Tokens& input
     for (int l = 0; l < cfg.n_layer; ++l) {
         const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
         pass.kv = cache != nullptr ? &(*cache)[l] : nullptr;
+        pass.q = model.quant ? &model.quant->h[l] : nullptr;
         block_forward(acts.h[l], inp, model.w.h[l], cfg, pass, l);
     }
     norm_forward(cfg, acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, acts.h.back().res_3, model.w.ln_f_w, model.w.ln_f_b);
     if (cfg.n_classes > 0) return; // a classifier's head reads ln_f itself (classifier_forward)
     // The LM head: tied to the token embedding (GPT-2) or its own matrix: logits = head^T ln_f, (V, N).
-    linear_forward(acts.logits, acts.ln_f, model.w.head(), Vec());
+    model_linear_forward(acts.logits, acts.ln_f, model.w.head(), Vec(), model.quant ? &model.quant->head : nullptr);
     // A value head reads the same vectors: one number per token, V = w^T ln_f + b, (1, N) (chapter 12).
     if (cfg.value_head && cache == nullptr) linear_forward(acts.values, acts.ln_f, model.w.value_w, model.w.value_b);
 }
@@ -292,6 +308,8 @@ void forward_body(const GPT& model, ActivationTensors& acts, const Tokens& input
 // From dL/d(ln_f) in acts.dln down to the embeddings: what gpt_backward and classifier_backward share.
 void backward_from_final_norm(GPT& model, ActivationTensors& acts, const Tokens& inputs) {
     const GPTConfig& cfg = model.config;
+    GPTBOOK_CHECK(!model.quant, "backward: the model is quantized (chapter 14); quantized models are for inference, "
+                                "train the float model it came from");
     acts.dresidual.zeros();
     norm_backward(cfg, acts.dresidual, model.dw.ln_f_w, model.dw.ln_f_b, acts.dln, acts.h.back().res_3, model.w.ln_f_w,
                   acts.ln_f_mean, acts.ln_f_rstd);

@@ -19,8 +19,10 @@
 #include "gptbook/model/config.hpp"
 #include "gptbook/model/parameters.hpp"
 #include "gptbook/nn/attention.hpp"
+#include "gptbook/quant/quantize.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,10 @@ struct GPT {
     ParameterTensors w;            ///< named views into params
     ParameterTensors dw;           ///< named views into grads; a frozen tensor's view is empty (no gradient work)
     Mat pos_table;                 ///< (C, T) sinusoidal positions; empty for learned positions and RoPE
+    /// A quantized model's integer matrices (chapter 14), or null. When set, every forward pass
+    /// multiplies by them with the integer kernels (qlinear_forward), `params` holds the floats
+    /// they stand for (their dequantized values), and the model does not train.
+    std::unique_ptr<const QuantizedWeights> quant;
 
     /// Allocates zeroed parameters and gradients for `config` (validated).
     explicit GPT(const GPTConfig& config);

@@ -78,6 +78,8 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
         Rng init_rng(rng_hash(train_.seed, 0));
         if (options_.init) {
             model_ = options_.init(model_config, init_rng);
+            GPTBOOK_CHECK(!model_->quant, "Trainer: the model to start from is quantized (chapter 14); quantized "
+                                          "models are for inference, start from the float run");
         } else {
             model_ = std::make_unique<GPT>(model_config);
             gpt_init(*model_, init_rng);

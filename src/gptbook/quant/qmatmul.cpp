@@ -1,0 +1,244 @@
+// Shapes: OC output channels, C input channels, G group size, N tokens.
+#include "gptbook/quant/qmatmul.hpp"
+
+#include "gptbook/core/error.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <immintrin.h>
+#include <omp.h>
+
+namespace gptbook {
+
+std::string to_string(QuantKernel k) {
+    switch (k) {
+    case QuantKernel::portable: return "portable";
+    case QuantKernel::avx2: return "avx2";
+    case QuantKernel::avx512_vnni: return "avx512_vnni";
+    }
+    return "?";
+}
+
+bool quant_kernel_available(QuantKernel k) {
+    switch (k) {
+    case QuantKernel::portable: return true;
+    case QuantKernel::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case QuantKernel::avx512_vnni:
+        return quant_kernel_available(QuantKernel::avx2) && __builtin_cpu_supports("avx512vnni") &&
+               __builtin_cpu_supports("avx512vl");
+    }
+    return false;
+}
+
+namespace {
+
+QuantKernel choose_kernel() {
+    if (const char* env = std::getenv("GPTBOOK_QUANT_KERNEL"); env != nullptr && *env != '\0') {
+        for (QuantKernel k : {QuantKernel::portable, QuantKernel::avx2, QuantKernel::avx512_vnni}) {
+            if (to_string(k) != env) continue;
+            GPTBOOK_CHECK(quant_kernel_available(k),
+                          "GPTBOOK_QUANT_KERNEL=" << env << " but this CPU lacks its instructions; unset it or "
+                                                  << "choose portable");
+            return k;
+        }
+        GPTBOOK_FAIL("GPTBOOK_QUANT_KERNEL=" << env << " names no kernel; expected portable, avx2 or avx512_vnni");
+    }
+    for (QuantKernel k : {QuantKernel::avx512_vnni, QuantKernel::avx2})
+        if (quant_kernel_available(k)) return k;
+    return QuantKernel::portable;
+}
+
+// ---- One row of eq. (14.2), three ways. Each returns y_r for the row's bytes and scales. ----
+
+// The integer sum of one group, plain C++: the kernels below compute exactly these integers.
+int32_t group_isum(const uint8_t* w, const int8_t* p, int G, int bits) {
+    int32_t isum = 0;
+    if (bits == 8) {
+        // Read as int8 through the pointer: GCC 12 at -O3 -march=native vectorises the loop with
+        // static_cast<int8_t>(w[k]) into VNNI's unsigned-by-signed product and gets it wrong
+        // (tests/quant/test_qmatmul.cpp caught it).
+        const int8_t* q = reinterpret_cast<const int8_t*>(w);
+        for (int k = 0; k < G; ++k) isum += q[k] * p[k];
+        return isum;
+    }
+    for (int b = 0; b < G / 32; ++b) { // a block of 32: 16 bytes; p holds its even columns, then its odd
+        const uint8_t* bytes = w + 16 * b;
+        const int8_t* pe = p + 32 * b;
+        for (int i = 0; i < 16; ++i) isum += ((bytes[i] & 0x0F) - 8) * pe[i] + ((bytes[i] >> 4) - 8) * pe[16 + i];
+    }
+    return isum;
+}
+
+float row_portable(const uint8_t* w, const float* d, const QuantizedInput& x, int C) {
+    const int G = x.group, bytes_per_group = G * x.bits / 8;
+    float y = 0.0f;
+    for (int g = 0; g < C / G; ++g)
+        y += d[g] * x.scales[g] * static_cast<float>(group_isum(w + g * bytes_per_group, x.q.data() + g * G, G, x.bits));
+    return y;
+}
+
+__attribute__((target("avx2,fma"))) float hsum(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+// 32 weights as unsigned bytes u, lined up with the 32 input numbers the kernel multiplies them by.
+// 8 bits: |w|, and the input takes w's sign (maddubs multiplies unsigned by signed). 4 bits: the
+// nibbles u = q + 8, low nibbles (even columns) then high (odd), as quantize_input ordered p.
+__attribute__((target("avx2,fma"))) __m256i nibbles(const uint8_t* w) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+    const __m128i low = _mm_set1_epi8(0x0F);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
+}
+
+__attribute__((target("avx2,fma"))) float row_avx2(const uint8_t* w, const float* d, const QuantizedInput& x, int C) {
+    const int G = x.group, bytes_per_group = G * x.bits / 8;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int g = 0; g < C / G; ++g) {
+        const uint8_t* wg = w + g * bytes_per_group;
+        const int8_t* pg = x.q.data() + g * G;
+        // The 4-bit offset: sum (u - 8) p = sum u p - 8 sum p, started in lane 0.
+        __m256i isum = _mm256_setr_epi32(x.bits == 4 ? -8 * x.sums[g] : 0, 0, 0, 0, 0, 0, 0, 0);
+        for (int b = 0; b < G / 32; ++b) {
+            __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pg + 32 * b));
+            __m256i u;
+            if (x.bits == 8) {
+                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + 32 * b));
+                u = _mm256_sign_epi8(q, q); // |q|
+                p = _mm256_sign_epi8(p, q); // p with q's sign, so that |q| (sign q p) = q p
+            } else {
+                u = nibbles(wg + 16 * b);
+            }
+            // maddubs: 16 sums of two byte products in int16 (at most 2 * 127 * 127 < 32767),
+            // madd with ones: 8 sums of two of those in int32.
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(u, p), ones));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d[g] * x.scales[g]), acc);
+    }
+    return hsum(acc);
+}
+
+__attribute__((target("avx2,fma,avx512vnni,avx512vl"))) float row_vnni(const uint8_t* w, const float* d,
+                                                                        const QuantizedInput& x, int C) {
+    const int G = x.group, bytes_per_group = G * x.bits / 8;
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    __m256 acc = _mm256_setzero_ps();
+    for (int g = 0; g < C / G; ++g) {
+        const uint8_t* wg = w + g * bytes_per_group;
+        const int8_t* pg = x.q.data() + g * G;
+        // vpdpbusd multiplies unsigned by signed bytes: 8-bit weights are read as q + 128 (the top
+        // bit flipped), 4-bit ones are already u = q + 8; the offsets' sums start in lane 0.
+        __m256i isum = _mm256_setr_epi32((x.bits == 8 ? -128 : -8) * x.sums[g], 0, 0, 0, 0, 0, 0, 0);
+        for (int b = 0; b < G / 32; ++b) {
+            const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pg + 32 * b));
+            const __m256i u =
+                x.bits == 8
+                    ? _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + 32 * b)), flip)
+                    : nibbles(wg + 16 * b);
+            isum = _mm256_dpbusd_epi32(isum, u, p); // 32 byte products added into 8 int32
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d[g] * x.scales[g]), acc);
+    }
+    return hsum(acc);
+}
+
+float row(QuantKernel k, const QuantMatrix& w, int r, const QuantizedInput& x) {
+    const uint8_t* bytes = w.data.data() + static_cast<size_t>(r) * w.row_bytes();
+    const float* d = w.scales.data() + static_cast<size_t>(r) * (w.cols / w.group);
+    switch (k) {
+    case QuantKernel::avx512_vnni: return row_vnni(bytes, d, x, w.cols);
+    case QuantKernel::avx2: return row_avx2(bytes, d, x, w.cols);
+    case QuantKernel::portable: break;
+    }
+    return row_portable(bytes, d, x, w.cols);
+}
+
+void check_input(const char* fn, const QuantMatrix& w, const QuantizedInput& x) {
+    GPTBOOK_CHECK(x.bits == w.bits && x.group == w.group && x.q.size() == static_cast<size_t>(w.cols),
+                  fn << ": the input was quantized for " << x.bits << "-bit weights in groups of " << x.group
+                     << " with " << x.q.size() << " numbers; the weights are " << w.bits << "-bit in groups of "
+                     << w.group << " with " << w.cols << " columns");
+}
+
+} // namespace
+
+QuantKernel default_quant_kernel() {
+    static const QuantKernel k = choose_kernel();
+    return k;
+}
+
+void quantize_input(const float* x, int C, int bits, int group, QuantizedInput& out) {
+    check_quant_shape(bits, group, C, "quantize_input");
+    out.bits = bits;
+    out.group = group;
+    out.q.resize(C);
+    out.scales.resize(C / group);
+    out.sums.resize(C / group);
+    int8_t natural[32];
+    for (int g = 0; g < C / group; ++g) {
+        int8_t* p = out.q.data() + g * group;
+        out.scales[g] = quantize_group_q8(x + g * group, group, p); // eq. (14.1)
+        int32_t sum = 0;
+        for (int k = 0; k < group; ++k) sum += p[k];
+        out.sums[g] = sum;
+        if (bits == 4) // each block of 32: even columns first, then odd, as the packed nibbles come
+            for (int b = 0; b < group / 32; ++b) {
+                std::copy(p + 32 * b, p + 32 * b + 32, natural);
+                for (int i = 0; i < 16; ++i) {
+                    p[32 * b + i] = natural[2 * i];
+                    p[32 * b + 16 + i] = natural[2 * i + 1];
+                }
+            }
+    }
+}
+
+void qmatvec(float* y, const QuantMatrix& w, const QuantizedInput& x, QuantKernel kernel) {
+    check_input("qmatvec", w, x);
+    GPTBOOK_CHECK(quant_kernel_available(kernel), "qmatvec: this CPU cannot run the " << to_string(kernel)
+                                                                                       << " kernel");
+    // Decoding one token is one pass over the weights: spread the rows over the threads when there
+    // are enough of them to pay for waking the threads (and never inside another parallel loop).
+    const bool parallel = !omp_in_parallel() && static_cast<size_t>(w.rows) * w.cols >= (1u << 16);
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int r = 0; r < w.rows; ++r) y[r] = row(kernel, w, r, x);
+}
+
+void qmatvec_reference(float* y, const QuantMatrix& w, const float* x) {
+    for (int r = 0; r < w.rows; ++r) {
+        float acc = 0.0f;
+        for (int c = 0; c < w.cols; ++c) acc += w.dequantized(r, c) * x[c];
+        y[r] = acc;
+    }
+}
+
+void qlinear_forward(Mat& out, const Mat& inp, const QuantMatrix& w, const Vec& bias, QuantKernel kernel) {
+    GPTBOOK_CHECK(inp.n_rows == static_cast<arma::uword>(w.cols),
+                  "qlinear_forward: inp is " << shape_str(inp) << " but the weights are (" << w.rows << ", " << w.cols
+                                             << "); expected inp (C x N) with C = " << w.cols);
+    GPTBOOK_CHECK_SHAPE("qlinear_forward", "out", out, w.rows, inp.n_cols);
+    GPTBOOK_CHECK(bias.is_empty() || bias.n_elem == static_cast<arma::uword>(w.rows),
+                  "qlinear_forward: bias has " << bias.n_elem << " elements, expected OC = " << w.rows);
+    GPTBOOK_CHECK(quant_kernel_available(kernel), "qlinear_forward: this CPU cannot run the " << to_string(kernel)
+                                                                                              << " kernel");
+    const auto N = static_cast<int>(inp.n_cols);
+    auto column = [&](int n, QuantizedInput& x) {
+        quantize_input(inp.colptr(n), w.cols, w.bits, w.group, x);
+        qmatvec(out.colptr(n), w, x, kernel);
+        if (!bias.is_empty()) out.col(n) += bias;
+    };
+    if (N == 1) {
+        QuantizedInput x;
+        column(0, x);
+        return;
+    }
+#pragma omp parallel
+    {
+        QuantizedInput x; // each thread's own
+#pragma omp for schedule(static)
+        for (int n = 0; n < N; ++n) column(n, x);
+    }
+}
+
+} // namespace gptbook
