@@ -29,5 +29,7 @@ void bind_chat(pybind11::module_& m);
 void bind_align(pybind11::module_& m);
 /// Chapter 13: the world of facts, BM25, InfoNCE, embeddings, the reader's prompt and judge.
 void bind_rag(pybind11::module_& m);
+/// Quantization and distillation (chapter 14).
+void bind_quant(pybind11::module_& m);
 
 } // namespace gptbook::python

@@ -53,4 +53,5 @@ Example
     gptbook::python::bind_chat(m);
     gptbook::python::bind_align(m);
     gptbook::python::bind_rag(m);
+    gptbook::python::bind_quant(m);
 }

@@ -16,9 +16,10 @@ namespace {
 // A run as train_tiny_base's, 32 channels wide: rows that split into groups of 32.
 std::string train_base_32(const Scratch& s) {
     if (train_tiny_base(s).empty()) return {}; // writes corpus.txt
-    const Result r = run(s, "train --data " + s.file("corpus.txt") + " --out " + s.file("base32") +
-                                " --n-layer 2 --n-head 2 --n-embd 32 --block-size 32 --max-iters 10 --eval-interval 10" +
-                                tiny_run_options);
+    const Result r =
+        run(s, "train --data " + s.file("corpus.txt") + " --out " + s.file("base32") +
+                   " --n-layer 2 --n-head 2 --n-embd 32 --block-size 32 --max-iters 10 --eval-interval 10" +
+                   tiny_run_options);
     return r.code == 0 ? s.file("base32") : std::string();
 }
 
@@ -86,10 +87,12 @@ TEST_CASE("quantize refuses bad input in one line, and a quantized run is for in
     CHECK_THAT(twice.err, Catch::Contains("already quantized (int8, groups of 32); quantize the float run"));
     const Result resume = run(s, "train --out " + q + " --resume");
     CHECK(resume.code == 1);
-    CHECK_THAT(resume.err, Catch::Contains(q + " is a quantized run") &&
-                               Catch::Contains("quantized runs are for inference (sample, eval) and cannot be resumed"));
+    CHECK_THAT(resume.err,
+               Catch::Contains(q + " is a quantized run") &&
+                   Catch::Contains("quantized runs are for inference (sample, eval) and cannot be resumed"));
     CHECK(count_lines(resume.err) == 1);
-    const Result finetune = run(s, "finetune --base " + q + " --data " + s.file("corpus.txt") + " --out " + s.file("f"));
+    const Result finetune =
+        run(s, "finetune --base " + q + " --data " + s.file("corpus.txt") + " --out " + s.file("f"));
     CHECK(finetune.code == 1);
     CHECK_THAT(finetune.err, Catch::Contains("is a quantized run (int8, groups of 32), which is for inference"));
 }

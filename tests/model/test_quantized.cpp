@@ -67,15 +67,16 @@ TEST_CASE("a quantized model's forward pass is the float pass over its dequantiz
             gpt_forward(*model, a, x, nullptr);
             gpt_forward(*dequantized, b, x, nullptr);
             const double diff = arma::abs(a.logits - b.logits).max(), spread = arma::stddev(arma::vectorise(b.logits));
-            INFO((llama ? "llama" : "gpt-2") << ", " << bits << " bits: max |logit difference| " << diff
-                                             << ", logits' spread " << spread);
+            INFO((llama ? "llama" : "gpt-2")
+                 << ", " << bits << " bits: max |logit difference| " << diff << ", logits' spread " << spread);
             // Only the inputs' rounding to 127 levels separates them: well under a tenth of the spread,
             // and not zero (the integer kernels did run).
             CHECK(diff < 0.1 * spread);
             CHECK(diff > 0.0);
             // Cached decoding runs the same kernels: the last prefill column equals the batch's.
             const arma::uword KV = c.kv_dim(), T = c.block_size;
-            std::vector<LayerKV> cache(c.n_layer, LayerKV{Mat(KV, T, arma::fill::zeros), Mat(KV, T, arma::fill::zeros)});
+            std::vector<LayerKV> cache(c.n_layer,
+                                       LayerKV{Mat(KV, T, arma::fill::zeros), Mat(KV, T, arma::fill::zeros)});
             ActivationTensors prefill(c, 1, 16);
             gpt_forward_cached(*model, prefill, x, 0, cache);
             CHECK(arma::abs(prefill.logits.col(15) - a.logits.col(15)).max() < 1e-4);

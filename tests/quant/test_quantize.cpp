@@ -92,8 +92,9 @@ TEST_CASE("quantizing checks the bits, the group size and the damaged data", "[c
     CHECK_THROWS_WITH(quantize_matrix(w.data(), 2, 96, 3, 32, "h.0.mlp.c_fc.weight"),
                       Contains("h.0.mlp.c_fc.weight: 3 bits; expected 8 (int8) or 4 (int4)"));
     CHECK_THROWS_WITH(quantize_matrix(w.data(), 2, 96, 8, 48), Contains("group size 48; expected a multiple of 32"));
-    CHECK_THROWS_WITH(quantize_matrix(w.data(), 2, 96, 8, 64),
-                      Contains("rows of 96 numbers do not split into groups of 64; choose a group size that divides 96"));
+    CHECK_THROWS_WITH(
+        quantize_matrix(w.data(), 2, 96, 8, 64),
+        Contains("rows of 96 numbers do not split into groups of 64; choose a group size that divides 96"));
     QuantMatrix m = quantize_matrix(w.data(), 2, 96, 4, 32);
     check_quant_matrix(m, "ok"); // as written
     QuantMatrix nibble = m;

@@ -25,6 +25,7 @@ int run_app(int argc, const char* const* argv) {
     add_chat_command(app);
     add_rag_command(app);
     add_quantize_command(app);
+    add_distill_command(app);
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);

@@ -70,10 +70,10 @@ void run_quantize(QuantizeArgs& a) {
                 "  relative error of the quantized matrices %.4f (RMS of w - w' over RMS of w)\n"
                 "  model.safetensors %.3f MB -> %.3f MB\n",
                 a.run.c_str(), a.out.c_str(), quant_summary(model).c_str(), weights,
-                quantized_matrices(*model.quant, model.config).size(), a.bits + 32.0 / a.group,
-                std::sqrt(err2 / norm2), size(run.model_path), size(model_path));
-    std::printf("sample from it: %s sample --run %s; score it: %s eval --run %s --split val\n",
-                program_name().c_str(), a.out.c_str(), program_name().c_str(), a.out.c_str());
+                quantized_matrices(*model.quant, model.config).size(), a.bits + 32.0 / a.group, std::sqrt(err2 / norm2),
+                size(run.model_path), size(model_path));
+    std::printf("sample from it: %s sample --run %s; score it: %s eval --run %s --split val\n", program_name().c_str(),
+                a.out.c_str(), program_name().c_str(), a.out.c_str());
 }
 
 } // namespace

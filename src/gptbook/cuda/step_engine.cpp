@@ -42,11 +42,12 @@ public:
     void copy_to_host() override { cuda_copy_to_host(model_, host_, &adam_); }
 
 private:
-    // The GPU model trains next-token prediction only; the losses of chapter 12 are the CPU engine's.
+    // The GPU model trains next-token prediction only; the losses of chapters 12 and 14 are the CPU engine's.
     static void check_language_modelling(const Batch& batch) {
-        GPTBOOK_CHECK(batch.ref_logp.empty() && batch.policy.advantage.empty(),
-                      "--device cuda trains language models only; DPO and policy gradients run on the CPU "
-                      "(--device cpu)");
+        GPTBOOK_CHECK(batch.ref_logp.empty() && batch.policy.advantage.empty() &&
+                          batch.distill.teacher_logits.is_empty(),
+                      "--device cuda trains language models only; DPO, policy gradients and distillation run on the "
+                      "CPU (--device cpu)");
     }
 
     GPT& host_;

@@ -36,6 +36,15 @@ struct Batch {
     /// embedding model learns to match them; 0 otherwise
     double infonce_tau = 0.0;
 
+    /// Distillation (chapter 14): the teacher's logits for this batch, whose softened distribution
+    /// the student learns as well as the targets (eq. 14.3). Empty otherwise.
+    struct Distill {
+        Mat teacher_logits; ///< (V, B*T) the teacher's logits at every token of the batch
+        float alpha = 0.5f; ///< the soft term's weight
+        float tau = 2.0f;   ///< the temperature
+    };
+    Distill distill; ///< unset unless this is a distillation batch
+
     /// A policy-gradient batch (chapter 12: PPO, GRPO): per-token terms of sampled completions,
     /// each (B*T), set at the scored targets only. Empty otherwise.
     struct PolicyTerms {

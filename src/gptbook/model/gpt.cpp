@@ -349,14 +349,22 @@ void check_classifier_batch(const char* fn, const GPTConfig& cfg, const Activati
                          << cfg.n_classes - 1);
 }
 
+void backward_from_logits(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Mat* dvalues);
+
 // Backpropagates from acts.dlosses (dL/d loss_n, set by the caller) through the head and the
 // whole model: the part gpt_backward and gpt_backward_weighted share. dvalues: (1, N) dL/d(the
 // value head's outputs), or nullptr.
 void backward_from_token_losses(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Tokens& targets,
                                 const Mat* dvalues) {
-    const GPTConfig& cfg = model.config;
     acts.dlogits.zeros();
     crossentropy_backward(acts.dlogits, acts.dlosses, acts.probs, targets); // eq. (6.2)
+    backward_from_logits(model, acts, inputs, dvalues);
+}
+
+// From acts.dlogits (and a value head's dvalues, or nullptr) through the head and the whole
+// model: what every language-model loss shares.
+void backward_from_logits(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Mat* dvalues) {
+    const GPTConfig& cfg = model.config;
     acts.dln.zeros();
     Vec no_bias;
     Mat& dhead = cfg.tie_head ? model.dw.wte : model.dw.lm_head;
@@ -452,6 +460,14 @@ void gpt_backward_weighted(GPT& model, ActivationTensors& acts, const Tokens& in
         GPTBOOK_CHECK_SHAPE("gpt_backward_weighted", "dvalues", *dvalues, 1, targets.size());
     }
     backward_from_token_losses(model, acts, inputs, targets, dvalues);
+}
+
+void gpt_backward_logits(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Mat& dlogits) {
+    GPTBOOK_CHECK(inputs.size() == static_cast<size_t>(acts.B) * acts.T && acts.logits.n_cols == inputs.size(),
+                  "gpt_backward_logits: call gpt_forward for this batch first");
+    GPTBOOK_CHECK_SHAPE("gpt_backward_logits", "dlogits", dlogits, acts.logits.n_rows, acts.logits.n_cols);
+    acts.dlogits = dlogits;
+    backward_from_logits(model, acts, inputs, nullptr);
 }
 
 float classifier_forward(const GPT& model, ActivationTensors& acts, const Tokens& inputs,

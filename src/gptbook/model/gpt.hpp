@@ -164,6 +164,17 @@ void gpt_forward_cached(const GPT& model, ActivationTensors& acts, const Tokens&
                         std::vector<LayerKV>& cache);
 
 /**
+ * @brief Backpropagates any loss of the last gpt_forward's logits, given as its gradient with
+ * respect to them, into model.grads (accumulating): through the head into the body. Distillation
+ * (chapter 14) trains this way on eq. (14.4).
+ * @param[in,out] model   grads accumulate dL/dparams
+ * @param[in,out] acts    as left by gpt_forward
+ * @param[in]     inputs  exactly as given to it
+ * @param[in]     dlogits (V, B*T) dL/d(acts.logits)
+ */
+void gpt_backward_logits(GPT& model, ActivationTensors& acts, const Tokens& inputs, const Mat& dlogits);
+
+/**
  * @brief A classifier's forward pass (chapter 11): the blocks and the final norm as gpt_forward,
  * then the head on one vector per sequence and the class cross-entropy.
  * @f[ h_b = \mathrm{pool}(x_{b,0..\ell_b-1}) \quad (11.1)\qquad z_b = W_c h_b + b_c,\quad

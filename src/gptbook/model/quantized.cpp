@@ -52,8 +52,8 @@ void quantize_model(GPT& model, int bits, int group) {
     for (size_t i = 0; i < names.size(); ++i) {
         const ParamSpec& s = find_param(model.layout, names[i]); // PyTorch (OC, IC), row-major
         float* w = model.params.memptr() + s.offset;
-        *slots[i] = quantize_matrix(w, static_cast<int>(s.shape[0]), static_cast<int>(s.shape[1]), bits, group,
-                                    names[i]);
+        *slots[i] =
+            quantize_matrix(w, static_cast<int>(s.shape[0]), static_cast<int>(s.shape[1]), bits, group, names[i]);
         dequantize_matrix(*slots[i], w); // the floats now are what the integers stand for
     }
     model.quant = std::move(q);

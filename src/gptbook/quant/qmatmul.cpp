@@ -73,86 +73,127 @@ float row_portable(const uint8_t* w, const float* d, const QuantizedInput& x, in
     const int G = x.group, bytes_per_group = G * x.bits / 8;
     float y = 0.0f;
     for (int g = 0; g < C / G; ++g)
-        y += d[g] * x.scales[g] * static_cast<float>(group_isum(w + g * bytes_per_group, x.q.data() + g * G, G, x.bits));
+        y +=
+            d[g] * x.scales[g] * static_cast<float>(group_isum(w + g * bytes_per_group, x.q.data() + g * G, G, x.bits));
     return y;
 }
 
-__attribute__((target("avx2,fma"))) float hsum(__m256 v) {
+// ---- The vector kernels. Each computes R rows at once (R = 4, or 1 for the last rows): one
+// load of the input serves R rows, and R accumulators keep R independent chains of float
+// multiply-adds in flight (one accumulator would make every group wait for the previous one's
+// addition, about 4 cycles, which at batch 1 costs more than the memory does). ----
+
+__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
-// 32 weights as unsigned bytes u, lined up with the 32 input numbers the kernel multiplies them by.
-// 8 bits: |w|, and the input takes w's sign (maddubs multiplies unsigned by signed). 4 bits: the
-// nibbles u = q + 8, low nibbles (even columns) then high (odd), as quantize_input ordered p.
-__attribute__((target("avx2,fma"))) __m256i nibbles(const uint8_t* w) {
+// 32 packed 4-bit weights (16 bytes) as 32 unsigned bytes u = q + 8: the low nibbles (even
+// columns) then the high ones (odd columns), the order quantize_input gave the input.
+__attribute__((target("avx2,fma"))) inline __m256i nibbles(const uint8_t* w) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
     const __m128i low = _mm_set1_epi8(0x0F);
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
 }
 
-__attribute__((target("avx2,fma"))) float row_avx2(const uint8_t* w, const float* d, const QuantizedInput& x, int C) {
-    const int G = x.group, bytes_per_group = G * x.bits / 8;
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+// Where R rows start, their scales, and their R accumulators.
+template <int R>
+struct Rows {
+    const uint8_t* w[R];
+    const float* d[R];
+    Rows(const QuantMatrix& m, int r0) {
+        for (int i = 0; i < R; ++i) {
+            w[i] = m.data.data() + static_cast<size_t>(r0 + i) * m.row_bytes();
+            d[i] = m.scales.data() + static_cast<size_t>(r0 + i) * (m.cols / m.group);
+        }
+    }
+};
+
+// AVX2: maddubs multiplies unsigned by signed bytes and adds pairs into int16 (at most
+// 2 * 127 * 127 < 32767), madd with ones adds pairs of those into int32. 8-bit weights go in as
+// |q| with the input taking q's sign; 4-bit ones as u = q + 8, the offset -8 sum p added at the start.
+template <int BITS, int R>
+__attribute__((target("avx2,fma"))) void rows_avx2(float* y, const QuantMatrix& m, int r0, const QuantizedInput& x) {
+    const Rows<R> rows(m, r0);
+    const int G = x.group, groups = m.cols / G, bytes_per_group = G * BITS / 8;
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc = _mm256_setzero_ps();
-    for (int g = 0; g < C / G; ++g) {
-        const uint8_t* wg = w + g * bytes_per_group;
-        const int8_t* pg = x.q.data() + g * G;
-        // The 4-bit offset: sum (u - 8) p = sum u p - 8 sum p, started in lane 0.
-        __m256i isum = _mm256_setr_epi32(x.bits == 4 ? -8 * x.sums[g] : 0, 0, 0, 0, 0, 0, 0, 0);
+    __m256 acc[2 * R]; // even groups add into acc[i], odd ones into acc[R + i]
+    for (int i = 0; i < 2 * R; ++i) acc[i] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int g = 0; g < groups; ++g) {
+        const __m256i start = _mm256_setr_epi32(BITS == 4 ? -8 * x.sums[g] : 0, 0, 0, 0, 0, 0, 0, 0);
+        __m256i isum[R];
+        for (int i = 0; i < R; ++i) isum[i] = start;
         for (int b = 0; b < G / 32; ++b) {
-            __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pg + 32 * b));
-            __m256i u;
-            if (x.bits == 8) {
-                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + 32 * b));
-                u = _mm256_sign_epi8(q, q); // |q|
-                p = _mm256_sign_epi8(p, q); // p with q's sign, so that |q| (sign q p) = q p
-            } else {
-                u = nibbles(wg + 16 * b);
+            const __m256i p = load32(x.q.data() + g * G + 32 * b);
+            for (int i = 0; i < R; ++i) {
+                const uint8_t* w = rows.w[i] + g * bytes_per_group;
+                __m256i prod;
+                if constexpr (BITS == 8) {
+                    const __m256i q = load32(w + 32 * b);
+                    prod = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(p, q));
+                } else {
+                    prod = _mm256_maddubs_epi16(nibbles(w + 16 * b), p);
+                }
+                isum[i] = _mm256_add_epi32(isum[i], _mm256_madd_epi16(prod, ones));
             }
-            // maddubs: 16 sums of two byte products in int16 (at most 2 * 127 * 127 < 32767),
-            // madd with ones: 8 sums of two of those in int32.
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(u, p), ones));
         }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d[g] * x.scales[g]), acc);
+        const __m256 e = _mm256_set1_ps(x.scales[g]);
+        for (int i = 0; i < R; ++i) // eq. (14.2): d_{r,g} e_g times the group's integer sum
+            acc[(g & 1) * R + i] = _mm256_fmadd_ps(
+                _mm256_mul_ps(_mm256_cvtepi32_ps(isum[i]), _mm256_set1_ps(rows.d[i][g])), e, acc[(g & 1) * R + i]);
     }
-    return hsum(acc);
+    for (int i = 0; i < R; ++i) y[r0 + i] = hsum(_mm256_add_ps(acc[i], acc[R + i]));
 }
 
-__attribute__((target("avx2,fma,avx512vnni,avx512vl"))) float row_vnni(const uint8_t* w, const float* d,
-                                                                        const QuantizedInput& x, int C) {
-    const int G = x.group, bytes_per_group = G * x.bits / 8;
+// AVX-512 VNNI: vpdpbusd adds 32 unsigned-by-signed byte products into 8 int32 in one instruction.
+// 8-bit weights are read as q + 128 (the top bit flipped), 4-bit ones are already u = q + 8; the
+// offsets (-128 or -8 times sum p) start in lane 0.
+template <int BITS, int R>
+__attribute__((target("avx2,fma,avx512vnni,avx512vl"))) void rows_vnni(float* y, const QuantMatrix& m, int r0,
+                                                                       const QuantizedInput& x) {
+    const Rows<R> rows(m, r0);
+    const int G = x.group, groups = m.cols / G, bytes_per_group = G * BITS / 8;
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-    __m256 acc = _mm256_setzero_ps();
-    for (int g = 0; g < C / G; ++g) {
-        const uint8_t* wg = w + g * bytes_per_group;
-        const int8_t* pg = x.q.data() + g * G;
-        // vpdpbusd multiplies unsigned by signed bytes: 8-bit weights are read as q + 128 (the top
-        // bit flipped), 4-bit ones are already u = q + 8; the offsets' sums start in lane 0.
-        __m256i isum = _mm256_setr_epi32((x.bits == 8 ? -128 : -8) * x.sums[g], 0, 0, 0, 0, 0, 0, 0);
+    __m256 acc[2 * R]; // even groups add into acc[i], odd ones into acc[R + i]
+    for (int i = 0; i < 2 * R; ++i) acc[i] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int g = 0; g < groups; ++g) {
+        const __m256i start = _mm256_setr_epi32((BITS == 8 ? -128 : -8) * x.sums[g], 0, 0, 0, 0, 0, 0, 0);
+        __m256i isum[R];
+        for (int i = 0; i < R; ++i) isum[i] = start;
         for (int b = 0; b < G / 32; ++b) {
-            const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pg + 32 * b));
-            const __m256i u =
-                x.bits == 8
-                    ? _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + 32 * b)), flip)
-                    : nibbles(wg + 16 * b);
-            isum = _mm256_dpbusd_epi32(isum, u, p); // 32 byte products added into 8 int32
+            const __m256i p = load32(x.q.data() + g * G + 32 * b);
+            for (int i = 0; i < R; ++i) {
+                const uint8_t* w = rows.w[i] + g * bytes_per_group;
+                const __m256i u = BITS == 8 ? _mm256_xor_si256(load32(w + 32 * b), flip) : nibbles(w + 16 * b);
+                isum[i] = _mm256_dpbusd_epi32(isum[i], u, p);
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d[g] * x.scales[g]), acc);
+        const __m256 e = _mm256_set1_ps(x.scales[g]);
+        for (int i = 0; i < R; ++i) // eq. (14.2)
+            acc[(g & 1) * R + i] = _mm256_fmadd_ps(
+                _mm256_mul_ps(_mm256_cvtepi32_ps(isum[i]), _mm256_set1_ps(rows.d[i][g])), e, acc[(g & 1) * R + i]);
     }
-    return hsum(acc);
+    for (int i = 0; i < R; ++i) y[r0 + i] = hsum(_mm256_add_ps(acc[i], acc[R + i]));
 }
 
-float row(QuantKernel k, const QuantMatrix& w, int r, const QuantizedInput& x) {
-    const uint8_t* bytes = w.data.data() + static_cast<size_t>(r) * w.row_bytes();
-    const float* d = w.scales.data() + static_cast<size_t>(r) * (w.cols / w.group);
+// Rows r0 .. r0+R-1 of y with kernel k (R = 4 or 1).
+template <int R>
+void rows(QuantKernel k, float* y, const QuantMatrix& m, int r0, const QuantizedInput& x) {
     switch (k) {
-    case QuantKernel::avx512_vnni: return row_vnni(bytes, d, x, w.cols);
-    case QuantKernel::avx2: return row_avx2(bytes, d, x, w.cols);
+    case QuantKernel::avx512_vnni: m.bits == 8 ? rows_vnni<8, R>(y, m, r0, x) : rows_vnni<4, R>(y, m, r0, x); return;
+    case QuantKernel::avx2: m.bits == 8 ? rows_avx2<8, R>(y, m, r0, x) : rows_avx2<4, R>(y, m, r0, x); return;
     case QuantKernel::portable: break;
     }
-    return row_portable(bytes, d, x, w.cols);
+    for (int i = 0; i < R; ++i) {
+        const int r = r0 + i;
+        y[r] = row_portable(m.data.data() + static_cast<size_t>(r) * m.row_bytes(),
+                            m.scales.data() + static_cast<size_t>(r) * (m.cols / m.group), x, m.cols);
+    }
 }
 
 void check_input(const char* fn, const QuantMatrix& w, const QuantizedInput& x) {
@@ -196,13 +237,21 @@ void quantize_input(const float* x, int C, int bits, int group, QuantizedInput& 
 
 void qmatvec(float* y, const QuantMatrix& w, const QuantizedInput& x, QuantKernel kernel) {
     check_input("qmatvec", w, x);
-    GPTBOOK_CHECK(quant_kernel_available(kernel), "qmatvec: this CPU cannot run the " << to_string(kernel)
-                                                                                       << " kernel");
+    GPTBOOK_CHECK(quant_kernel_available(kernel),
+                  "qmatvec: this CPU cannot run the " << to_string(kernel) << " kernel");
     // Decoding one token is one pass over the weights: spread the rows over the threads when there
     // are enough of them to pay for waking the threads (and never inside another parallel loop).
     const bool parallel = !omp_in_parallel() && static_cast<size_t>(w.rows) * w.cols >= (1u << 16);
+    if (w.bits == 8) { // measured on AMD EPYC (Zen 4), GPT-2's matrices: one row at a time streams
+                       // int8 fastest; 4-bit rows are half as long and gain from sharing the input's loads
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int r = 0; r < w.rows; ++r) y[r] = row(kernel, w, r, x);
+        for (int r = 0; r < w.rows; ++r) rows<1>(kernel, y, w, r, x);
+        return;
+    }
+    const int quads = w.rows / 4;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int i = 0; i < quads; ++i) rows<4>(kernel, y, w, 4 * i, x);
+    for (int r = 4 * quads; r < w.rows; ++r) rows<1>(kernel, y, w, r, x);
 }
 
 void qmatvec_reference(float* y, const QuantMatrix& w, const float* x) {
@@ -220,8 +269,8 @@ void qlinear_forward(Mat& out, const Mat& inp, const QuantMatrix& w, const Vec& 
     GPTBOOK_CHECK_SHAPE("qlinear_forward", "out", out, w.rows, inp.n_cols);
     GPTBOOK_CHECK(bias.is_empty() || bias.n_elem == static_cast<arma::uword>(w.rows),
                   "qlinear_forward: bias has " << bias.n_elem << " elements, expected OC = " << w.rows);
-    GPTBOOK_CHECK(quant_kernel_available(kernel), "qlinear_forward: this CPU cannot run the " << to_string(kernel)
-                                                                                              << " kernel");
+    GPTBOOK_CHECK(quant_kernel_available(kernel),
+                  "qlinear_forward: this CPU cannot run the " << to_string(kernel) << " kernel");
     const auto N = static_cast<int>(inp.n_cols);
     auto column = [&](int n, QuantizedInput& x) {
         quantize_input(inp.colptr(n), w.cols, w.bits, w.group, x);

@@ -26,13 +26,13 @@ namespace gptbook {
 
 /// One input vector quantized for the integer kernels, in the weights' groups.
 struct QuantizedInput {
-    int bits = 8;                ///< the weights' bits: 4-bit kernels read each block of 32 reordered
-    int group = 32;              ///< G
-    std::vector<int8_t> q;       ///< (C) p_k = round(x_k / e_g); for 4-bit weights each block of 32 holds
-                                 ///< its even-indexed numbers first, then its odd ones (the packed
-                                 ///< nibbles' order: low nibbles are the even columns)
-    std::vector<float> scales;   ///< (C/G) e_g
-    std::vector<int32_t> sums;   ///< (C/G) the sum of p over each group (for the kernels' offsets)
+    int bits = 8;              ///< the weights' bits: 4-bit kernels read each block of 32 reordered
+    int group = 32;            ///< G
+    std::vector<int8_t> q;     ///< (C) p_k = round(x_k / e_g); for 4-bit weights each block of 32 holds
+                               ///< its even-indexed numbers first, then its odd ones (the packed
+                               ///< nibbles' order: low nibbles are the even columns)
+    std::vector<float> scales; ///< (C/G) e_g
+    std::vector<int32_t> sums; ///< (C/G) the sum of p over each group (for the kernels' offsets)
 };
 
 /// The integer kernels, slowest first.

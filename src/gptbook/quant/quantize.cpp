@@ -35,9 +35,9 @@ float quantize_group_q4(const float* x, int n, int8_t* q) { return quantize_grou
 
 void check_quant_shape(int bits, int group, int cols, const std::string& what) {
     GPTBOOK_CHECK(bits == 8 || bits == 4, what << ": " << bits << " bits; expected 8 (int8) or 4 (int4)");
-    GPTBOOK_CHECK(group > 0 && group % 32 == 0,
-                  what << ": group size " << group << "; expected a multiple of 32 (32, 64, 128, ...), the "
-                       << "block the integer kernels read at once");
+    GPTBOOK_CHECK(group > 0 && group % 32 == 0, what << ": group size " << group
+                                                     << "; expected a multiple of 32 (32, 64, 128, ...), the "
+                                                     << "block the integer kernels read at once");
     GPTBOOK_CHECK(cols % group == 0, what << ": rows of " << cols << " numbers do not split into groups of " << group
                                           << "; choose a group size that divides " << cols << " (--group)");
 }
@@ -74,7 +74,8 @@ void dequantize_matrix(const QuantMatrix& m, float* out) {
 
 void check_quant_matrix(const QuantMatrix& m, const std::string& what) {
     check_quant_shape(m.bits, m.group, m.cols, what);
-    GPTBOOK_CHECK(m.rows > 0 && m.cols > 0, what << ": a (" << m.rows << ", " << m.cols << ") matrix; expected both > 0");
+    GPTBOOK_CHECK(m.rows > 0 && m.cols > 0,
+                  what << ": a (" << m.rows << ", " << m.cols << ") matrix; expected both > 0");
     const size_t data = static_cast<size_t>(m.rows) * m.row_bytes();
     const size_t scales = static_cast<size_t>(m.rows) * (m.cols / m.group);
     GPTBOOK_CHECK(m.data.size() == data, what << ": " << m.data.size() << " bytes of integers, expected " << data);

@@ -29,19 +29,21 @@ namespace gptbook {
  * scales holds rows * cols / group floats, row by row.
  */
 struct QuantMatrix {
-    int bits = 8;               ///< 8 or 4
-    int group = 32;             ///< G: numbers per scale, along a row
-    int rows = 0;               ///< OC
-    int cols = 0;               ///< C
-    std::vector<uint8_t> data;  ///< the integers: int8 bytes (8 bits) or packed nibbles (4 bits)
-    std::vector<float> scales;  ///< (OC, C/G) row-major: d of each group
+    int bits = 8;              ///< 8 or 4
+    int group = 32;            ///< G: numbers per scale, along a row
+    int rows = 0;              ///< OC
+    int cols = 0;              ///< C
+    std::vector<uint8_t> data; ///< the integers: int8 bytes (8 bits) or packed nibbles (4 bits)
+    std::vector<float> scales; ///< (OC, C/G) row-major: d of each group
 
-    size_t row_bytes() const { return static_cast<size_t>(cols) * bits / 8; } ///< bytes of one row of data
+    size_t row_bytes() const { return static_cast<size_t>(cols) * bits / 8; }    ///< bytes of one row of data
     size_t bytes() const { return data.size() + scales.size() * sizeof(float); } ///< what it takes in memory
     /// The integer q of weight (r, c): in [-127, 127] (8 bits) or [-7, 7] (4 bits).
     int q(int r, int c) const;
     /// d q of weight (r, c): the float it stands for.
-    float dequantized(int r, int c) const { return scales[static_cast<size_t>(r) * (cols / group) + c / group] * q(r, c); }
+    float dequantized(int r, int c) const {
+        return scales[static_cast<size_t>(r) * (cols / group) + c / group] * q(r, c);
+    }
 };
 
 /**
@@ -91,10 +93,10 @@ struct QuantizedBlock {
 /// Every matrix a language model multiplies by, quantized: what a quantized run decodes with.
 /// The embeddings' lookup, the norms and the biases stay float.
 struct QuantizedWeights {
-    int bits = 8;                     ///< 8 or 4
-    int group = 32;                   ///< G
-    std::vector<QuantizedBlock> h;    ///< L blocks
-    QuantMatrix head;                 ///< (V, C): the LM head (wte itself when the head is tied)
+    int bits = 8;                  ///< 8 or 4
+    int group = 32;                ///< G
+    std::vector<QuantizedBlock> h; ///< L blocks
+    QuantMatrix head;              ///< (V, C): the LM head (wte itself when the head is tied)
 };
 
 } // namespace gptbook

@@ -5,6 +5,7 @@
 #include "gptbook/align/objectives.hpp"
 #include "gptbook/optim/clip.hpp"
 #include "gptbook/rag/contrastive.hpp"
+#include "gptbook/train/distill.hpp"
 
 namespace gptbook {
 
@@ -36,6 +37,11 @@ public:
         if (!batch.policy.advantage.empty()) { // sampled completions and their advantages (chapter 12)
             loss_sum_ += policy_forward(model_, acts_, batch, true, dropout_seed).loss;
             policy_backward(model_, acts_, batch, loss_scale);
+            return;
+        }
+        if (!batch.distill.teacher_logits.is_empty()) { // text with a teacher's logits (chapter 14)
+            loss_sum_ += distill_batch_forward(model_, acts_, batch, true, dropout_seed);
+            distill_batch_backward(model_, acts_, batch, loss_scale);
             return;
         }
         if (classifier()) {
