@@ -1158,6 +1158,73 @@ def fig_ch13_infonce(book):
     return fig
 
 
+@plot("14_quantization", "ch14_group_size.png")
+def fig_ch14_group_size(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    rng = np.random.default_rng(14)
+    # A (256, 1024) weight like a trained one: N(0, 0.02^2), and one weight in 500 twenty times larger.
+    w = 0.02 * rng.standard_normal((256, 1024)).astype(np.float32)
+    outliers = rng.random(w.shape) < 1 / 500
+    w_out = np.where(outliers, 20 * w, w).astype(np.float32)
+    groups = [32, 64, 128, 256, 512, 1024]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    for colour, bits in [("C0", 8), ("C1", 4)]:
+        for style, mat, label in [("-", w, "Gaussian"), ("--", w_out, "with outliers")]:
+            err = [np.linalg.norm(mat - gb.quantize_matrix(mat, bits, g)["dequantized"]) / np.linalg.norm(mat)
+                   for g in groups]
+            ax1.plot(groups, err, style, color=colour, marker="o", lw=2, label=f"int{bits}, {label}")
+    ax1.set(xscale="log", yscale="log", xlabel="group size G (1024 = one scale per row)",
+            ylabel=r"relative error $\|W - W'\| / \|W\|$", title="(14.1): smaller groups, smaller steps")
+    ax1.set_xticks(groups)
+    ax1.set_xticklabels([str(g) for g in groups])
+    ax1.legend(fontsize=8)
+    bits_per_weight = {b: [b + 32 / g for g in groups] for b in (8, 4)}
+    for colour, bits in [("C0", 8), ("C1", 4)]:
+        ax2.plot(groups, bits_per_weight[bits], color=colour, marker="o", lw=2, label=f"int{bits}")
+    ax2.axhline(32, color="0.5", ls=":", label="float32")
+    ax2.set(xscale="log", xlabel="group size G", ylabel="bits per weight, scales included",
+            title="what the scales cost", ylim=(0, 34))
+    ax2.set_xticks(groups)
+    ax2.set_xticklabels([str(g) for g in groups])
+    ax2.legend(fontsize=9)
+    fig.suptitle("Rounding a (256, 1024) matrix in groups, from quantize_matrix")
+    return fig
+
+
+@plot("14_quantization", "ch14_soft_targets.png")
+def fig_ch14_soft_targets(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    zt = np.array([4.0, 2.5, 2.0, 0.0, -1.0], dtype=np.float32)  # the demo's teacher
+    zs = np.array([2.0, 0.5, 1.5, 0.5, 0.0], dtype=np.float32)   # and student
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    x = np.arange(5)
+    for i, tau in enumerate([1, 2, 4]):
+        p = np.exp(zt / tau - (zt / tau).max())
+        ax1.bar(x + (i - 1) * 0.27, p / p.sum(), width=0.27, label=rf"$\tau$ = {tau}")
+    ax1.set(xlabel="word", ylabel=r"softmax$(z^t / \tau)$", title="the teacher's distribution, softened")
+    ax1.set_xticks(x)
+    ax1.legend(fontsize=9)
+    taus = np.linspace(0.5, 10, 96)
+    soft = []
+    for tau in taus:  # the soft term alone (alpha = 1): |d loss / dz|, with the tau^2 of (14.3)
+        _, dz = gb.distill_loss(zs.reshape(5, 1), zt.reshape(5, 1), [0], 1.0, float(tau))
+        soft.append(np.linalg.norm(dz))
+    soft = np.array(soft)
+    ax2.plot(taus, soft, lw=2, label=r"with $\tau^2$: $\tau\,(q - q^t)$, (14.4)")
+    ax2.plot(taus, soft / taus ** 2, lw=2, label=r"without: $(q - q^t) / \tau$")
+    _, dz_hard = gb.distill_loss(zs.reshape(5, 1), zt.reshape(5, 1), [0], 0.0, 1.0)
+    ax2.axhline(np.linalg.norm(dz_hard), color="0.5", ls=":", label="cross-entropy's, $p - e_y$")
+    ax2.set(xlabel=r"temperature $\tau$", ylabel=r"$|\partial \ell / \partial z|$", yscale="log",
+            title="the soft term's gradient, from distill_loss")
+    ax2.legend(fontsize=9)
+    fig.suptitle("Distillation (14.3)-(14.4) on the demo's five words")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Running it
 # ---------------------------------------------------------------------------------------------
