@@ -132,7 +132,10 @@ void BM_decode(benchmark::State& state, const std::string& shape_name, int bits)
 }
 
 void register_benchmarks() {
-    benchmark::RegisterBenchmark("BM_memory_read", BM_memory_read)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_memory_read", BM_memory_read)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(2.0)
+        ->UseRealTime();
     for (const char* s : {"shakespeare-char-cpu", "gpt2-124M"})
         for (auto [format, bits] : {std::pair{"fp32", 0}, std::pair{"int8", 8}, std::pair{"int4", 4}})
             benchmark::RegisterBenchmark((std::string("BM_decode/") + s + "/" + format).c_str(),

@@ -40,17 +40,18 @@ void bind_quant(py::module_& m) {
         "integers (unpacked for 4 bits: in [-7, 7]), scales (OC, C/G), dequantized (OC, C) = d q, and bytes,\n"
         "what the matrix takes stored (4-bit integers two a byte, plus the float scales).");
     m.def(
-        "quantize_model", [](GPT& model, int bits, int group) { quantize_model(model, bits, group); },
-        py::arg("model"), py::arg("bits"), py::arg("group") = 32,
+        "quantize_model", [](GPT& model, int bits, int group) { quantize_model(model, bits, group); }, py::arg("model"),
+        py::arg("bits"), py::arg("group") = 32,
         "quantize_model(model, bits, group=32): quantizes the model in place, as `gptbook quantize` does: every\n"
         "matrix it multiplies by (the blocks' linears and the head) becomes groups of integers, parameters()\n"
         "then holds the floats they stand for, and forward() multiplies with the integer kernels (eq. 14.2).");
-    m.def("quant_kernel", [] { return to_string(default_quant_kernel()); },
-          "quant_kernel() -> str: the integer kernel this CPU runs: portable, avx2 or avx512_vnni.");
+    m.def(
+        "quant_kernel", [] { return to_string(default_quant_kernel()); },
+        "quant_kernel() -> str: the integer kernel this CPU runs: portable, avx2 or avx512_vnni.");
     m.def(
         "distill_loss",
-        [](const py::handle& logits, const py::handle& teacher_logits, const std::vector<int32_t>& targets,
-           float alpha, float tau) {
+        [](const py::handle& logits, const py::handle& teacher_logits, const std::vector<int32_t>& targets, float alpha,
+           float tau) {
             const Mat z = mat_from_python(logits, "logits"), zt = mat_from_python(teacher_logits, "teacher_logits");
             RowVec losses;
             const float mean = distill_forward(losses, z, zt, targets, alpha, tau);

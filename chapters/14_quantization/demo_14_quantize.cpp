@@ -42,7 +42,8 @@ void part_group(int bits) {
     std::printf("== Part %d: one group of G = 8 weights to %d bits (14.1): d = max|x| / %d ==\n", bits == 8 ? 1 : 2,
                 bits, qmax);
     std::vector<int8_t> q(group.size());
-    const float d = bits == 8 ? quantize_group_q8(group.data(), 8, q.data()) : quantize_group_q4(group.data(), 8, q.data());
+    const float d =
+        bits == 8 ? quantize_group_q8(group.data(), 8, q.data()) : quantize_group_q4(group.data(), 8, q.data());
     std::printf("  max|x| = %.4f, d = %.6f\n", 0.62, static_cast<double>(d));
     print_floats("x", group);
     std::printf("  %-10s", "x / d");
@@ -109,7 +110,8 @@ void part4_bytes() {
         const char* name;
         int L, NH, C, T, V;
     };
-    for (const Shape& s : {Shape{"shakespeare-char-cpu", 4, 4, 128, 64, 65}, Shape{"GPT-2 124M", 12, 12, 768, 1024, 50257}}) {
+    for (const Shape& s :
+         {Shape{"shakespeare-char-cpu", 4, 4, 128, 64, 65}, Shape{"GPT-2 124M", 12, 12, 768, 1024, 50257}}) {
         GPTConfig c;
         c.n_layer = s.L;
         c.n_head = s.NH;
@@ -121,12 +123,14 @@ void part4_bytes() {
         for (const ParamSpec& p : layout)
             if (p.shape.size() == 2 && p.name != "wpe.weight") matrices += p.numel;
         const size_t total = parameter_count(layout);
-        std::printf("  %s: %zu parameters, %zu of them in the matrices a token multiplies by\n", s.name, total, matrices);
+        std::printf("  %s: %zu parameters, %zu of them in the matrices a token multiplies by\n", s.name, total,
+                    matrices);
         for (auto [label, bits] : {std::pair{"float32", 32}, std::pair{"int8 g32", 8}, std::pair{"int4 g32", 4}}) {
             const double per_weight = bits == 32 ? 4.0 : bits / 8.0 + 4.0 / 32.0; // a float scale per 32 weights
-            const double mb = (static_cast<double>(matrices) * per_weight + static_cast<double>(total - matrices) * 0) / 1e6;
-            std::printf("    %-9s %6.3f bytes/weight -> %8.2f MB per token -> at most %7.1f tokens/s per 10 GB/s\n", label,
-                        per_weight, mb, 10e3 / mb);
+            const double mb =
+                (static_cast<double>(matrices) * per_weight + static_cast<double>(total - matrices) * 0) / 1e6;
+            std::printf("    %-9s %6.3f bytes/weight -> %8.2f MB per token -> at most %7.1f tokens/s per 10 GB/s\n",
+                        label, per_weight, mb, 10e3 / mb);
         }
     }
     std::printf("  (the other parameters, the position table and the norms, add one row or a few KB per token)\n\n");

@@ -52,6 +52,8 @@ TEST_CASE("quantize a run to int8 and int4, then sample from it and score it", "
     const Result e_q8 = run(s, "eval --run " + q8_dir + " --split val");
     INFO(e_float.out << e_q8.out << e_q8.err);
     REQUIRE(e_q8.code == 0);
+    REQUIRE(e_float.out.find("loss ") != std::string::npos);
+    REQUIRE(e_q8.out.find("loss ") != std::string::npos);
     const auto loss = [](const std::string& out) { return std::stod(out.substr(out.find("loss ") + 5)); };
     CHECK(std::abs(loss(e_q8.out) - loss(e_float.out)) < 0.01); // int8 changes the loss by far less
 
@@ -69,7 +71,7 @@ TEST_CASE("quantize refuses bad input in one line, and a quantized run is for in
     const Result narrow = run(s, "quantize --run " + s.file("base") + " --out " + s.file("n"));
     CHECK(narrow.code == 1); // train_tiny_base's rows of 16 numbers
     CHECK_THAT(narrow.err, Catch::Contains("rows of 16 numbers do not split into groups of 32"));
-    CHECK_FALSE(std::filesystem::exists(s.file("n") + "/model.safetensors"));
+    CHECK_FALSE(std::filesystem::exists(s.file("n"))); // refused before anything is written
     const Result group = run(s, "quantize --run " + base + " --group 48 --out " + s.file("g"));
     CHECK(group.code == 1);
     CHECK_THAT(group.err, Catch::Contains("group size 48; expected a multiple of 32"));
@@ -95,4 +97,36 @@ TEST_CASE("quantize refuses bad input in one line, and a quantized run is for in
         run(s, "finetune --base " + q + " --data " + s.file("corpus.txt") + " --out " + s.file("f"));
     CHECK(finetune.code == 1);
     CHECK_THAT(finetune.err, Catch::Contains("is a quantized run (int8, groups of 32), which is for inference"));
+}
+
+TEST_CASE("distill a student from a teacher, resume it, and refuse a context the teacher cannot read", "[ch14][cli]") {
+    Scratch s;
+    const std::string teacher = train_base_32(s);
+    REQUIRE(!teacher.empty());
+    const std::string opts = " --n-layer 1 --n-head 2 --n-embd 16 --eval-iters 2 --log-interval 10 --threads 1";
+    const Result half = run(s, "distill --teacher " + teacher + opts + " --max-iters 8 --eval-interval 4");
+    INFO(half.out << half.err);
+    REQUIRE(half.code == 0);
+    const std::string student = teacher + "-student"; // the default --out
+    CHECK_THAT(half.out,
+               Catch::Contains("gptbook distill: " + teacher + " -> " + student) &&
+                   Catch::Contains("0.50 * tau^2 KL(teacher || student at tau = 2.00) + 0.50 * cross-entropy"));
+    CHECK_THAT(half.out, Catch::Contains("done: best val loss") && Catch::Contains("(cross-entropy) after 8 steps"));
+    // Resumed, the run finds its teacher, alpha and tau in its own config (a finished run: nothing to do).
+    const Result rest = run(s, "distill --out " + student + " --resume --threads 1");
+    INFO(rest.out << rest.err);
+    REQUIRE(rest.code == 0);
+    CHECK_THAT(rest.out,
+               Catch::Contains("gptbook distill: " + teacher + " -> " + student) && Catch::Contains("after 8 steps"));
+    const Result other = run(s, "distill --out " + student + " --resume --teacher " + s.file("base"));
+    CHECK(other.code == 1);
+    CHECK_THAT(other.err, Catch::Contains("learns from " + teacher) && Catch::Contains("drop --teacher"));
+
+    const Result context = run(s, "distill --teacher " + teacher + opts + " --block-size 64 --out " + s.file("long"));
+    CHECK(context.code == 1);
+    CHECK_THAT(context.err, Catch::Contains("the student's context is 64 tokens but the teacher reads at most 32"));
+    CHECK_FALSE(std::filesystem::exists(s.file("long")));
+    const Result none = run(s, "distill --n-layer 1");
+    CHECK(none.code == 1);
+    CHECK_THAT(none.err, Catch::Contains("distill needs a trained teacher: --teacher runs/NAME"));
 }

@@ -59,6 +59,8 @@ SafeTensors sample_file() {
     st.add_i64("step", {}, &step);
     const std::vector<uint8_t> u8 = {0, 1, 127, 128, 255};
     st.add("u8", DType::U8, {5}, u8.data());
+    const std::vector<int8_t> i8 = {-128, -1, 0, 1, 127, -7}; // chapter 14's quantized weights
+    st.add("i8", DType::I8, {2, 3}, i8.data());
     const std::vector<uint64_t> u64 = {0, 1ULL << 63, UINT64_MAX};
     st.add("u64", DType::U64, {1, 3}, u64.data());
     st.add_f32("empty", {0, 4}, nullptr);
@@ -168,7 +170,7 @@ raw = open(sys.argv[1], 'rb').read()
 n = int(np.frombuffer(raw[:8], dtype='<u8')[0])
 header = json.loads(raw[8:8 + n])
 data = raw[8 + n:]
-types = {'F32': '<f4', 'F64': '<f8', 'I32': '<i4', 'I64': '<i8', 'U8': 'u1', 'U64': '<u8'}
+types = {'F32': '<f4', 'F64': '<f8', 'I32': '<i4', 'I64': '<i8', 'I8': 'i1', 'U8': 'u1', 'U64': '<u8'}
 for name in sorted(k for k in header if k != '__metadata__'):
     e = header[name]
     begin, end = e['data_offsets']

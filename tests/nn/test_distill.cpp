@@ -42,7 +42,8 @@ TEST_CASE("distill_forward: alpha 0 is the cross-entropy, and a student equal to
     CHECK(losses[1] == 0.0f); // an ignored target costs nothing
     CHECK(distill_forward(losses, z, z, y, 1.0f, 2.0f) == Approx(0.0).margin(1e-6));
     CHECK(distill_forward(losses, z, zt, y, 1.0f, 2.0f) > 0.01); // and another teacher costs something
-    CHECK_THROWS_WITH(distill_forward(losses, z, zt, y, 1.5f, 2.0f), Contains("alpha is 1.5, expected a weight in [0, 1]"));
+    CHECK_THROWS_WITH(distill_forward(losses, z, zt, y, 1.5f, 2.0f),
+                      Contains("alpha is 1.5, expected a weight in [0, 1]"));
     CHECK_THROWS_WITH(distill_forward(losses, z, zt, y, 0.5f, 0.0f), Contains("the temperature is 0, expected > 0"));
     CHECK_THROWS_WITH(distill_forward(losses, z, Mat(V, N + 1), y, 0.5f, 2.0f),
                       Contains("teacher_logits is (6 x 5), expected (6 x 4)"));

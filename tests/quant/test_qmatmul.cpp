@@ -120,3 +120,28 @@ TEST_CASE("qlinear_forward: each column quantized and multiplied, the bias added
     CHECK_THROWS_WITH(qmatvec(y.data(), m, other, QuantKernel::portable),
                       Contains("the input was quantized for 8-bit weights"));
 }
+
+TEST_CASE("a matrix large enough to be split over the threads gives the same rows", "[ch14][quant]") {
+    Rng rng(21);
+    const int OC = 300, C = 256; // 76,800 weights: past qmatvec's threshold for threads (65,536)
+    const std::vector<float> w = normal(static_cast<size_t>(OC) * C, 0.05f, rng);
+    const std::vector<float> x = normal(C, 1.0f, rng);
+    for (int bits : {8, 4}) {
+        const QuantMatrix m = quantize_matrix(w.data(), OC, C, bits, 64);
+        QuantizedInput xq;
+        quantize_input(x.data(), C, bits, 64, xq);
+        std::vector<float> threaded(OC);
+        qmatvec(threaded.data(), m, xq, default_quant_kernel());
+        for (int r = 0; r < OC; ++r) { // one row at a time, never split: the same row kernel, the same sums
+            QuantMatrix one = m;
+            one.rows = 1;
+            one.data.assign(m.data.begin() + static_cast<std::ptrdiff_t>(r * m.row_bytes()),
+                            m.data.begin() + static_cast<std::ptrdiff_t>((r + 1) * m.row_bytes()));
+            one.scales.assign(m.scales.begin() + r * (C / 64), m.scales.begin() + (r + 1) * (C / 64));
+            float alone = 0.0f;
+            qmatvec(&alone, one, xq, QuantKernel::portable);
+            INFO(bits << " bits, row " << r);
+            CHECK(threaded[r] == Approx(alone).epsilon(1e-5).margin(1e-6));
+        }
+    }
+}

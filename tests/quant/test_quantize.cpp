@@ -110,3 +110,22 @@ TEST_CASE("quantizing checks the bits, the group size and the damaged data", "[c
     q8.data[0] = 0x80;
     CHECK_THROWS_WITH(check_quant_matrix(q8, "w"), Contains("an int8 weight is -128"));
 }
+
+TEST_CASE("quantizing clamps a tiny group to its levels, passes a NaN on, and refuses a diverged weight",
+          "[ch14][quant]") {
+    // A subnormal largest value: d = 2e-43 / 127 is not exact, and x / d may round past 127.
+    const std::vector<float> tiny{2e-43f, -1.5e-43f, 1e-44f, 0.0f};
+    std::vector<int8_t> q(4);
+    quantize_group_q8(tiny.data(), 4, q.data());
+    for (int8_t v : q) CHECK(std::abs(v) <= 127);
+    CHECK(q[0] > 0);
+    CHECK(q[1] < 0);
+    const std::vector<float> nan{0.5f, NAN, -0.25f, 1.0f};
+    CHECK(std::isnan(quantize_group_q8(nan.data(), 4, q.data()))); // whatever it multiplies becomes NaN
+    CHECK(std::isnan(quantize_group_q4(nan.data(), 4, q.data())));
+    std::vector<float> w(64, 0.1f);
+    w[37] = INFINITY;
+    CHECK_THROWS_WITH(
+        quantize_matrix(w.data(), 2, 32, 8, 32, "h.1.mlp.c_fc.weight"),
+        Contains("h.1.mlp.c_fc.weight: weight (1, 5) is inf; a run whose weights are not finite diverged"));
+}

@@ -35,7 +35,9 @@ constexpr const char* distill_key = "gptbook.distill";
 void run_distill(DistillArgs& a) {
     GPTConfig student;
     TrainConfig train;
+    if (a.out.empty() && !a.teacher.empty()) a.out = sibling_run(a.teacher, "-student");
     if (a.resume) { // the teacher, the weights of the loss and the configs come from the run
+        GPTBOOK_CHECK(!a.out.empty(), "--resume continues a student: name it with --out runs/NAME");
         check_not_quantized(a.out, "resumed");
         const fs::path config_path = fs::path(a.out) / "config.json";
         GPTBOOK_CHECK(fs::exists(fs::path(a.out) / "train_state.safetensors") && fs::exists(config_path),
@@ -43,9 +45,12 @@ void run_distill(DistillArgs& a) {
                                               << "--resume (or name the run with --out)");
         const nlohmann::json config = nlohmann::json::parse(read_file(config_path.string()));
         GPTBOOK_CHECK(config.contains("metadata") && config["metadata"].contains(distill_key),
-                      a.out << " was not made by `" << program_name() << " distill`; resume it with `"
-                            << program_name() << " train --out " << a.out << " --resume`");
+                      a.out << " was not made by `" << program_name() << " distill`; resume it with `" << program_name()
+                            << " train --out " << a.out << " --resume`");
         const nlohmann::json d = nlohmann::json::parse(config["metadata"][distill_key].get<std::string>());
+        GPTBOOK_CHECK(a.teacher.empty() || a.teacher == d.at("teacher").get<std::string>(),
+                      a.out << " learns from " << d.at("teacher").get<std::string>() << ", not " << a.teacher
+                            << "; drop --teacher to resume it");
         a.teacher = d.at("teacher").get<std::string>();
         a.alpha = d.at("alpha").get<float>();
         a.tau = d.at("temperature").get<float>();
@@ -56,7 +61,6 @@ void run_distill(DistillArgs& a) {
     GPTBOOK_CHECK(!a.teacher.empty(), "distill needs a trained teacher: --teacher runs/NAME");
     Run teacher_run = load_run(a.teacher, /*merge_adapters=*/true);
     check_generates_text(teacher_run, "teach a student");
-    if (a.out.empty()) a.out = fs::path(a.teacher).lexically_normal().string() + "-student";
     if (a.data.empty()) a.data = text_of_data(teacher_run.data);
     GPTBOOK_CHECK(!a.data.empty() && a.data.find(':') == std::string::npos,
                   a.teacher << " was trained on \"" << teacher_run.data << "\", not a text; name the student's text "
@@ -71,6 +75,10 @@ void run_distill(DistillArgs& a) {
     TrainingData data = make_training_data(a.data, student, "char", teacher_run.tokenizer); // the teacher's tokens
     train.validate();
     student.validate();
+    GPTBOOK_CHECK(student.block_size <= teacher_run.model().config.block_size,
+                  "the student's context is " << student.block_size << " tokens but the teacher reads at most "
+                                              << teacher_run.model().config.block_size
+                                              << "; give the student a --block-size of at most that");
 
     const std::shared_ptr<const GPT> teacher(std::move(teacher_run.loaded.model));
     std::printf("gptbook distill: %s -> %s\n  data    %s\n"
@@ -115,8 +123,9 @@ void add_distill_command(CLI::App& app) {
     cmd->add_option("--teacher", a.teacher, "The trained run to learn from (runs/NAME)");
     cmd->add_option("--out", a.out, "Run directory for the student (default TEACHER-student)");
     cmd->add_option("--data", a.data, "Corpus name or text file (default: what the teacher trained on)");
-    cmd->add_option("--alpha", a.alpha, "Weight of the teacher's soft targets in the loss, in [0, 1] (0: plain "
-                                        "cross-entropy)")
+    cmd->add_option("--alpha", a.alpha,
+                    "Weight of the teacher's soft targets in the loss, in [0, 1] (0: plain "
+                    "cross-entropy)")
         ->capture_default_str();
     cmd->add_option("--temperature", a.tau, "Softens both distributions before they are compared (tau > 0)")
         ->capture_default_str();

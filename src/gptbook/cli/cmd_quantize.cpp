@@ -26,9 +26,7 @@ struct QuantizeArgs {
 constexpr const char* quantized_from_key = "gptbook.quantized_from";
 
 void run_quantize(QuantizeArgs& a) {
-    if (a.out.empty())
-        a.out = fs::path(a.run).lexically_normal().string() + "-int" + std::to_string(a.bits) + "-g" +
-                std::to_string(a.group);
+    if (a.out.empty()) a.out = sibling_run(a.run, "-int" + std::to_string(a.bits) + "-g" + std::to_string(a.group));
     GPTBOOK_CHECK(!fs::exists(a.out) || (fs::is_directory(a.out) && fs::is_empty(a.out)),
                   "--out " << a.out << " already exists"
                            << (fs::exists(fs::path(a.out) / "model.safetensors") ? " and holds a run" : "")

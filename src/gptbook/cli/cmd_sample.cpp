@@ -54,6 +54,9 @@ void run_sample(SampleArgs& a) {
         std::fflush(stdout); // show each token as soon as it exists
         return true;
     };
+    GPTBOOK_CHECK(
+        a.device != "cuda" || !run.model().quant,
+        a.run << " is quantized (chapter 14): its integer kernels are the CPU's; sample it without --device cuda");
     if (a.device == "cuda") { // check_device() lets "cuda" through only in a CUDA build
 #ifdef GPTBOOK_HAS_CUDA
         CudaGPT gpu(run.model(), cuda::MatmulPrecision::fp32, /*trainable=*/false); // the KV cache lives on the GPU

@@ -57,6 +57,13 @@ Run load_run(const std::string& dir_or_file, bool merge_adapters) {
     return Run{model_path, std::move(loaded), std::move(tokenizer), data};
 }
 
+std::string sibling_run(const std::string& dir_or_file, const std::string& suffix) {
+    std::filesystem::path p = std::filesystem::path(dir_or_file).lexically_normal();
+    if (!p.has_filename()) p = p.parent_path(); // runs/NAME/ -> runs/NAME
+    if (std::filesystem::is_regular_file(p)) p = p.parent_path();
+    return p.string() + suffix;
+}
+
 void check_not_quantized(const std::string& dir, const std::string& what) {
     const std::filesystem::path config = std::filesystem::path(dir) / "config.json";
     if (!std::filesystem::exists(config)) return;

@@ -28,6 +28,11 @@ struct Run {
 /// sampling costs what the plain model does.
 Run load_run(const std::string& dir_or_file, bool merge_adapters = false);
 
+/// The run directory `dir_or_file` names (runs/NAME for runs/NAME/, runs/NAME/. or
+/// runs/NAME/model.safetensors), followed by `suffix`: where a command that makes a new run from it
+/// writes by default (`quantize`: runs/NAME-int8-g32).
+std::string sibling_run(const std::string& dir_or_file, const std::string& suffix);
+
 /// Throws gptbook::Error, in one line, when `dir` holds a quantized run (chapter 14: its config.json
 /// records "quant"): quantized runs are for inference and cannot be `what` ("resumed").
 void check_not_quantized(const std::string& dir, const std::string& what);

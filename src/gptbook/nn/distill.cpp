@@ -74,7 +74,8 @@ void distill_backward(Mat& dlogits, const RowVec& dlosses, const Mat& logits, co
         float* d = dlogits.colptr(n);
         for (arma::uword v = 0; v < V; ++v) {
             const float hard = std::exp(log_p[v]) - (static_cast<int32_t>(v) == targets[n] ? 1.0f : 0.0f);
-            d[v] += dlosses[n] * (alpha * tau * (std::exp(log_q[v]) - std::exp(log_qt[v])) + (1.0f - alpha) * hard); // (14.4)
+            d[v] += dlosses[n] *
+                    (alpha * tau * (std::exp(log_q[v]) - std::exp(log_qt[v])) + (1.0f - alpha) * hard); // (14.4)
         }
     }
 }

@@ -5,8 +5,15 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <immintrin.h>
 #include <omp.h>
+
+// The vector kernels are for x86-64; elsewhere only the portable one is built.
+#if defined(__x86_64__)
+#define GPTBOOK_QUANT_X86 1
+#include <immintrin.h>
+#else
+#define GPTBOOK_QUANT_X86 0
+#endif
 
 namespace gptbook {
 
@@ -20,6 +27,9 @@ std::string to_string(QuantKernel k) {
 }
 
 bool quant_kernel_available(QuantKernel k) {
+#if !GPTBOOK_QUANT_X86
+    return k == QuantKernel::portable;
+#endif
     switch (k) {
     case QuantKernel::portable: return true;
     case QuantKernel::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -78,6 +88,7 @@ float row_portable(const uint8_t* w, const float* d, const QuantizedInput& x, in
     return y;
 }
 
+#if GPTBOOK_QUANT_X86
 // ---- The vector kernels. Each computes R rows at once (R = 4, or 1 for the last rows): one
 // load of the input serves R rows, and R accumulators keep R independent chains of float
 // multiply-adds in flight (one accumulator would make every group wait for the previous one's
@@ -97,7 +108,9 @@ __attribute__((target("avx2,fma"))) inline __m256i nibbles(const uint8_t* w) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
 }
 
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+__attribute__((target("avx2"))) inline __m256i load32(const void* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
 
 // Where R rows start, their scales, and their R accumulators.
 template <int R>
@@ -181,14 +194,20 @@ __attribute__((target("avx2,fma,avx512vnni,avx512vl"))) void rows_vnni(float* y,
     for (int i = 0; i < R; ++i) y[r0 + i] = hsum(_mm256_add_ps(acc[i], acc[R + i]));
 }
 
+#endif // GPTBOOK_QUANT_X86
+
 // Rows r0 .. r0+R-1 of y with kernel k (R = 4 or 1).
 template <int R>
 void rows(QuantKernel k, float* y, const QuantMatrix& m, int r0, const QuantizedInput& x) {
+#if GPTBOOK_QUANT_X86
     switch (k) {
     case QuantKernel::avx512_vnni: m.bits == 8 ? rows_vnni<8, R>(y, m, r0, x) : rows_vnni<4, R>(y, m, r0, x); return;
     case QuantKernel::avx2: m.bits == 8 ? rows_avx2<8, R>(y, m, r0, x) : rows_avx2<4, R>(y, m, r0, x); return;
     case QuantKernel::portable: break;
     }
+#else
+    (void)k;
+#endif
     for (int i = 0; i < R; ++i) {
         const int r = r0 + i;
         y[r] = row_portable(m.data.data() + static_cast<size_t>(r) * m.row_bytes(),

@@ -5,19 +5,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace gptbook {
 
 namespace {
 
-// Eq. (14.1) with `qmax` levels on each side of 0: d = max|x| / qmax, q = round(x / d).
+// Eq. (14.1) with `qmax` levels on each side of 0: d = max|x| / qmax, q = round(x / d). A group
+// holding a NaN or an infinity gets the scale NaN, so that whatever is computed with it is NaN too
+// (a diverged activation must not turn into a finite number).
 float quantize_group(const float* x, int n, int8_t* q, int qmax) {
     float amax = 0.0f;
-    for (int k = 0; k < n; ++k) amax = std::max(amax, std::fabs(x[k]));
+    bool finite = true;
+    for (int k = 0; k < n; ++k) {
+        finite = finite && std::isfinite(x[k]);
+        amax = std::max(amax, std::fabs(x[k]));
+    }
     const float d = amax / static_cast<float>(qmax);
-    for (int k = 0; k < n; ++k) // an all-zero group has d = 0: every q is 0, and d q is exactly x
-        q[k] = d == 0.0f ? int8_t{0} : static_cast<int8_t>(std::lround(x[k] / d));
-    return d;
+    for (int k = 0; k < n; ++k) { // an all-zero group has d = 0: every q is 0, and d q is exactly x
+        // The clamp matters only where x / d rounds past qmax: a subnormal largest value makes d inexact.
+        const long r = d == 0.0f || !finite ? 0 : std::lround(x[k] / d);
+        q[k] = static_cast<int8_t>(std::clamp<long>(r, -qmax, qmax));
+    }
+    return finite ? d : std::numeric_limits<float>::quiet_NaN();
 }
 
 } // namespace
@@ -49,6 +59,11 @@ QuantMatrix quantize_matrix(const float* w, int rows, int cols, int bits, int gr
     m.data.assign(static_cast<size_t>(rows) * m.row_bytes(), 0);
     m.scales.resize(static_cast<size_t>(rows) * groups);
     std::vector<int8_t> q(group);
+    for (size_t i = 0; i < static_cast<size_t>(rows) * cols; ++i)
+        GPTBOOK_CHECK(std::isfinite(w[i]),
+                      (what.empty() ? "quantize_matrix" : what)
+                          << ": weight (" << i / cols << ", " << i % cols << ") is " << w[i]
+                          << "; a run whose weights are not finite diverged, quantize an earlier one");
     for (int r = 0; r < rows; ++r) {
         uint8_t* row = m.data.data() + static_cast<size_t>(r) * m.row_bytes();
         for (int g = 0; g < groups; ++g) {

@@ -51,7 +51,7 @@ struct QuantMatrix {
  * @f[ d = \frac{\max_k |x_k|}{127},\qquad q_k = \mathrm{round}(x_k / d) \qquad (14.1) @f]
  * @param[in]  x (n) floats
  * @param[out] q (n) integers in [-127, 127]; all 0 when x is all 0 (then d = 0)
- * @return d
+ * @return d; NaN when x holds a NaN or an infinity, so that a product with it is NaN too
  */
 float quantize_group_q8(const float* x, int n, int8_t* q);
 

@@ -16,10 +16,11 @@ DataSource distill_data(DataSource text, std::shared_ptr<const GPT> teacher, flo
     return DataSource{[text, teacher, alpha, tau, acts](int split, int B, Rng& rng) {
         Batch batch = text.sample(split, B, rng);
         if (split != 0) return batch; // validation: plain cross-entropy
-        GPTBOOK_CHECK(batch.T <= teacher->config.block_size,
-                      "distill: the student reads " << batch.T << " tokens but the teacher's context is "
-                                                    << teacher->config.block_size << "; give the student a --block-size of "
-                                                    << "at most " << teacher->config.block_size);
+        GPTBOOK_CHECK(batch.T <= teacher->config.block_size, "distill: the student reads "
+                                                                 << batch.T << " tokens but the teacher's context is "
+                                                                 << teacher->config.block_size
+                                                                 << "; give the student a --block-size of "
+                                                                 << "at most " << teacher->config.block_size);
         if (!*acts || (*acts)->B != batch.B || (*acts)->T != batch.T)
             *acts = std::make_unique<ActivationTensors>(teacher->config, batch.B, batch.T);
         gpt_forward(*teacher, **acts, batch.inputs, nullptr); // (V, N), no dropout
