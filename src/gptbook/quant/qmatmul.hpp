@@ -54,8 +54,11 @@ QuantKernel default_quant_kernel();
 /**
  * @brief Quantizes an input vector in groups of G (eq. 14.1 with 127 levels) for weights of
  * `bits` bits.
- * @param[in]  x    (C) floats
- * @param[out] out  resized to C numbers and C/G scales
+ * @param[in]  x     (C) floats
+ * @param[in]  C     how many
+ * @param[in]  bits  the weights' bits (8 or 4): 4 reorders each block of 32
+ * @param[in]  group G, the weights' group size
+ * @param[out] out   resized to C numbers and C/G scales
  */
 void quantize_input(const float* x, int C, int bits, int group, QuantizedInput& out);
 

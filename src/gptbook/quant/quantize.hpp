@@ -50,6 +50,7 @@ struct QuantMatrix {
  * @brief Quantizes one group to 8 bits.
  * @f[ d = \frac{\max_k |x_k|}{127},\qquad q_k = \mathrm{round}(x_k / d) \qquad (14.1) @f]
  * @param[in]  x (n) floats
+ * @param[in]  n the group size
  * @param[out] q (n) integers in [-127, 127]; all 0 when x is all 0 (then d = 0)
  * @return d; NaN when x holds a NaN or an infinity, so that a product with it is NaN too
  */
@@ -58,6 +59,7 @@ float quantize_group_q8(const float* x, int n, int8_t* q);
 /**
  * @brief Quantizes one group to 4 bits: (14.1) with 7 in place of 127, q in [-7, 7].
  * @param[in]  x (n) floats
+ * @param[in]  n the group size
  * @param[out] q (n) integers in [-7, 7], one a byte (unpacked)
  * @return d = max|x| / 7
  */
