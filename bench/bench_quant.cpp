@@ -11,7 +11,7 @@
  * being its weights (integers plus scales, or floats) and the KV cache read by attention.
  *
  * BM_memory_read: sums a 512 MiB float array on every thread (OpenMP), the bandwidth the bound uses.
- * BM_decode/SHAPE/FORMAT: KVCache::step over 63 tokens after a one-token prompt, random weights
+ * BM_decode/SHAPE/FORMAT (fp32, int8-g32, int8-g64, int4-g32, int4-g128): KVCache::step over 63 tokens after a one-token prompt, random weights
  * (gpt_init's N(0, 0.02)): speed does not depend on what the weights are. Counters: tokens/s,
  * bytes_per_token (weights + the KV cache at the mean position), and the kernel that ran.
  * Shapes: shakespeare-char-cpu (L4 C128 T64 V65: 0.8M weights, which fit in the CPU's caches, so
@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -102,18 +103,18 @@ void BM_memory_read(benchmark::State& state) {
     state.counters["threads"] = num_threads();
 }
 
-void BM_decode(benchmark::State& state, const std::string& shape_name, int bits) {
+void BM_decode(benchmark::State& state, const std::string& shape_name, int bits, int group) {
     apply_threads();
     const GPTConfig c = shape(shape_name);
     // Built once per shape and format: Google Benchmark calls this function several times while
     // it settles the iteration count, and GPT-2's initialisation takes seconds.
     static std::map<std::string, std::unique_ptr<GPT>> models;
-    std::unique_ptr<GPT>& built = models[shape_name + "/" + std::to_string(bits)];
+    std::unique_ptr<GPT>& built = models[shape_name + "/" + std::to_string(bits) + "/" + std::to_string(group)];
     if (!built) {
         built = std::make_unique<GPT>(c);
         Rng rng(1);
         gpt_init(*built, rng);
-        if (bits > 0) quantize_model(*built, bits, 32);
+        if (bits > 0) quantize_model(*built, bits, group);
         built->grads.reset(); // decoding never touches them: give their memory back
     }
     const GPT& model = *built;
@@ -137,9 +138,11 @@ void register_benchmarks() {
         ->MinTime(2.0)
         ->UseRealTime();
     for (const char* s : {"shakespeare-char-cpu", "gpt2-124M"})
-        for (auto [format, bits] : {std::pair{"fp32", 0}, std::pair{"int8", 8}, std::pair{"int4", 4}})
+        for (auto [format, bits, group] : {std::tuple{"fp32", 0, 0}, std::tuple{"int8-g32", 8, 32},
+                                           std::tuple{"int8-g64", 8, 64}, std::tuple{"int4-g32", 4, 32},
+                                           std::tuple{"int4-g128", 4, 128}})
             benchmark::RegisterBenchmark((std::string("BM_decode/") + s + "/" + format).c_str(),
-                                         [s, bits](benchmark::State& st) { BM_decode(st, s, bits); })
+                                         [s, bits, group](benchmark::State& st) { BM_decode(st, s, bits, group); })
                 ->Unit(benchmark::kMillisecond)
                 ->MinTime(3.0)
                 ->UseRealTime();
