@@ -138,9 +138,9 @@ void register_benchmarks() {
         ->MinTime(2.0)
         ->UseRealTime();
     for (const char* s : {"shakespeare-char-cpu", "gpt2-124M"})
-        for (auto [format, bits, group] : {std::tuple{"fp32", 0, 0}, std::tuple{"int8-g32", 8, 32},
-                                           std::tuple{"int8-g64", 8, 64}, std::tuple{"int4-g32", 4, 32},
-                                           std::tuple{"int4-g128", 4, 128}})
+        for (auto [format, bits, group] :
+             {std::tuple{"fp32", 0, 0}, std::tuple{"int8-g32", 8, 32}, std::tuple{"int8-g64", 8, 64},
+              std::tuple{"int4-g32", 4, 32}, std::tuple{"int4-g128", 4, 128}})
             benchmark::RegisterBenchmark((std::string("BM_decode/") + s + "/" + format).c_str(),
                                          [s, bits, group](benchmark::State& st) { BM_decode(st, s, bits, group); })
                 ->Unit(benchmark::kMillisecond)
