@@ -89,7 +89,8 @@ float row_portable(const uint8_t* w, const float* d, const QuantizedInput& x, in
 }
 
 #if GPTBOOK_QUANT_X86
-// ---- The vector kernels. Each computes R rows at once (R = 4, or 1 for the last rows): one
+// ---- The vector kernels. Each computes R rows at once (4-bit weights R = 4, 8-bit ones and the
+// last rows R = 1, see qmatvec): one
 // load of the input serves R rows, and R accumulators keep R independent chains of float
 // multiply-adds in flight (one accumulator would make every group wait for the previous one's
 // addition, about 4 cycles, which at batch 1 costs more than the memory does). ----
