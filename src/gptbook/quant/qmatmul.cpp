@@ -89,11 +89,11 @@ float row_portable(const uint8_t* w, const float* d, const QuantizedInput& x, in
 }
 
 #if GPTBOOK_QUANT_X86
-// ---- The vector kernels. Each computes R rows at once (4-bit weights R = 4, 8-bit ones and the
-// last rows R = 1, see qmatvec): one
-// load of the input serves R rows, and R accumulators keep R independent chains of float
-// multiply-adds in flight (one accumulator would make every group wait for the previous one's
-// addition, about 4 cycles, which at batch 1 costs more than the memory does). ----
+// ---- The vector kernels. Each computes R rows at once (R = 4 for 4-bit weights; 1 for 8-bit
+// ones and the last rows, see qmatvec): one load of the input serves R rows, and two accumulators
+// per row (even and odd groups) keep independent chains of float multiply-adds in flight (one
+// accumulator would make every group wait for the previous one's addition, about 4 cycles, which
+// at batch 1 costs more than the memory does). ----
 
 __attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
