@@ -20,11 +20,12 @@ std::vector<std::string> quantized_names(const GPTConfig& cfg) {
     return names;
 }
 
-// The same list as pointers into `w`, in the same order.
-std::vector<QuantMatrix*> matrices_of(QuantizedWeights& w) {
-    std::vector<QuantMatrix*> out;
-    for (QuantizedBlock& b : w.h)
-        for (QuantMatrix* m : {&b.attn, &b.attn_proj, &b.fc, &b.fc_proj}) out.push_back(m);
+// The same list as pointers into `w`, in the same order (const pointers for a const `w`).
+template <class Weights>
+auto matrices_of(Weights& w) {
+    std::vector<decltype(&w.head)> out;
+    for (auto& b : w.h)
+        for (auto* m : {&b.attn, &b.attn_proj, &b.fc, &b.fc_proj}) out.push_back(m);
     out.push_back(&w.head);
     return out;
 }
@@ -62,7 +63,7 @@ void quantize_model(GPT& model, int bits, int group) {
 std::vector<std::pair<std::string, const QuantMatrix*>> quantized_matrices(const QuantizedWeights& w,
                                                                            const GPTConfig& config) {
     const std::vector<std::string> names = quantized_names(config);
-    const std::vector<QuantMatrix*> slots = matrices_of(const_cast<QuantizedWeights&>(w));
+    const std::vector<const QuantMatrix*> slots = matrices_of(w);
     std::vector<std::pair<std::string, const QuantMatrix*>> out;
     for (size_t i = 0; i < names.size(); ++i) out.emplace_back(names[i], slots[i]);
     return out;

@@ -319,22 +319,20 @@ void qlinear_forward(Mat& out, const Mat& inp, const QuantMatrix& w, const Vec& 
     GPTBOOK_CHECK(quant_kernel_available(kernel),
                   "qlinear_forward: this CPU cannot run the " << to_string(kernel) << " kernel");
     const auto N = static_cast<int>(inp.n_cols);
-    auto column = [&](int n, QuantizedInput& x) {
+    auto column = [&](int n) {
+        // Each thread keeps its quantized input's buffers from call to call: decoding one token
+        // quantizes an input for every linear layer, and would otherwise allocate each time.
+        thread_local QuantizedInput x;
         quantize_input(inp.colptr(n), w.cols, w.bits, w.group, x);
         qmatvec(out.colptr(n), w, x, kernel);
         if (!bias.is_empty()) out.col(n) += bias;
     };
-    if (N == 1) {
-        QuantizedInput x;
-        column(0, x);
+    if (N == 1) { // decoding: qmatvec spreads the rows over the threads
+        column(0);
         return;
     }
-#pragma omp parallel
-    {
-        QuantizedInput x; // each thread's own
-#pragma omp for schedule(static)
-        for (int n = 0; n < N; ++n) column(n, x);
-    }
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; ++n) column(n);
 }
 
 } // namespace gptbook
