@@ -8,6 +8,7 @@
 #include "gptbook/data/corpus.hpp"
 #include "gptbook/data/fetch.hpp"
 #include "gptbook/data/tasks.hpp"
+#include "gptbook/dist/communicator.hpp"
 #include "gptbook/model/parameters.hpp"
 #include "gptbook/sample/task_eval.hpp"
 #include "gptbook/train/data_source.hpp"
@@ -17,11 +18,14 @@
 #include "gptbook/cuda/device.hpp"
 #endif
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sys/resource.h>
+#include <thread>
 
 namespace gptbook::cli {
 
@@ -30,8 +34,34 @@ namespace {
 struct TrainArgs {
     std::string preset, data, task, out, device = "cpu", precision = "fp32", position, norm, mlp, tokenizer = "char";
     bool resume = false;
+    int zero = 0;              // chapter 15: 1 shards the AdamW moments over the ranks
+    bool overlap = true;       // chapter 15: all-reduce each block's gradients while the blocks below compute
     ConfigOverrides overrides; // applied only where the option was given
 };
+
+// The ranks' part of the banner (chapter 15): how many, their threads, and the optimizer memory of
+// each under the chosen ZeRO stage; peak memory is printed by print_rank_memory() at the end.
+void print_parallel_banner(const TrainArgs& a, const GPTConfig& model, const Communicator& comm) {
+    const std::vector<ParamSpec> layout = parameter_layout(model);
+    const OptimizerMemory m = optimizer_memory(layout, a.zero, comm.size(), 0);
+    std::printf("  ranks  %d (mpirun) x %d threads, gradients all-reduced%s; ZeRO-%d: AdamW moments %.2f MB per rank "
+                "(%.2f MB on one process)\n",
+                comm.size(), num_threads(),
+                a.zero == 0 && a.overlap ? " block by block during backward" : " after backward", a.zero,
+                4.0 * m.moments_per_rank / 1e6, 4.0 * m.moments_total / 1e6);
+}
+
+// Each rank's peak resident memory, printed by rank 0 (ru_maxrss, in kB on Linux).
+void print_rank_memory(Communicator& comm) {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::vector<double> peak(comm.size(), 0.0);
+    peak[comm.rank()] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    comm.allreduce_sum(peak.data(), peak.size());
+    std::printf("peak memory per rank:");
+    for (int r = 0; r < comm.size(); ++r) std::printf(" %.0f MB", peak[r]);
+    std::printf("\n");
+}
 
 void print_accuracy(const GPT& model, const TrainingData& d, int examples) {
     const TaskAccuracy acc = task_accuracy(model, *d.task, *d.tokenizer->as_char(), examples);
@@ -75,7 +105,11 @@ void run_train(TrainArgs& a) {
         train.validate();
         model.validate();
     }
+    Communicator& comm = Communicator::world();
     if (a.overrides.given("--threads")) train.threads = a.overrides.train.threads;
+    // Several ranks on one machine share its cores: by default each takes its part of them.
+    else if (comm.local_size() > 1 && train.threads == 0)
+        train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size());
     set_num_threads(train.threads);
 
     std::printf(
@@ -89,6 +123,7 @@ void run_train(TrainArgs& a) {
     if (a.device == "cuda")
         std::printf("  device cuda: %s, %s matmuls\n", cuda::device_info().name.c_str(), a.precision.c_str());
 #endif
+    if (comm.size() > 1) print_parallel_banner(a, model, comm);
     std::fflush(stdout);
 
     TrainerOptions options;
@@ -99,15 +134,28 @@ void run_train(TrainArgs& a) {
     options.data = a.data;
     options.log_interval_chosen = a.overrides.given("--log-interval");
     options.tokenizer_json = data->tokenizer->to_json().dump();
+    options.comm = &comm;
+    options.parallel.zero = a.zero;
+    options.parallel.overlap = a.overlap;
+    options.progress = comm.rank() == 0;
     Trainer* trainer_ptr = nullptr;
     if (data->task) options.on_eval = [&](const EvalRow&) { print_accuracy(trainer_ptr->model(), *data, 200); };
     install_interrupt_handler();
     Trainer trainer(model, train, data->source, options);
     trainer_ptr = &trainer;
+    const int first_step = trainer.step(); // a resumed run counts this process's steps only
+    const double seconds_before = trainer.train_seconds();
     const TrainSummary s = trainer.run();
     if (s.interrupted) return;
     std::printf("done: best val loss %.4f after %d steps and %s of training\n", s.best_val_loss, s.steps_done,
                 format_duration(s.train_seconds).c_str());
+    if (comm.size() > 1) {
+        const int steps = std::max(1, s.steps_done - first_step);
+        std::printf("waiting for the other ranks (all-reduce): %.1f ms per step, %.0f%% of the training time\n",
+                    1000.0 * s.comm_seconds / steps,
+                    100.0 * s.comm_seconds / std::max(1e-9, s.train_seconds - seconds_before));
+        print_rank_memory(comm);
+    }
     if (data->task) print_accuracy(trainer.model(), *data, 1000);
     std::printf("sample from it: %s sample --run %s\n", program_name().c_str(), a.out.c_str());
 }
@@ -151,6 +199,13 @@ void add_train_command(CLI::App& app) {
     a.overrides.add(cmd, "--tie-head", &GPTConfig::tie_head,
                     "true (GPT-2: the output head is wte) or false (Llama: its own lm_head)");
     add_train_config_options(cmd, a.overrides);
+    cmd->add_option("--zero", a.zero,
+                    "Under mpirun (chapter 15): 0 (default) every rank keeps all AdamW moments; 1 each keeps 1/N of "
+                    "them (ZeRO-1: reduce-scatter the gradients, update a shard, all-gather the weights)")
+        ->check(CLI::Range(0, 1));
+    cmd->add_option("--overlap", a.overlap,
+                    "Under mpirun with --zero 0: true (default) all-reduces each block's gradients as soon as its "
+                    "backward pass is done, while the blocks below compute; false sends them all after backward");
     cmd->callback([args] { run_train(*args); });
 }
 

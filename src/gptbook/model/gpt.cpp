@@ -316,6 +316,7 @@ void backward_from_final_norm(GPT& model, ActivationTensors& acts, const Tokens&
     for (int l = cfg.n_layer - 1; l >= 0; --l) {
         const Mat& inp = l == 0 ? acts.encoded : acts.h[l - 1].res_3;
         block_backward(acts, model.dw.h[l], acts.h[l], inp, model.w.h[l], cfg, l);
+        if (acts.after_block_backward) acts.after_block_backward(l);
     }
     const float dropout = acts.training ? cfg.dropout : 0.0f;
     const Mat& dencoded = branch_gradient(acts.dbranch, acts.dresidual, dropout,

@@ -129,6 +129,11 @@ struct ActivationTensors {
         dcls_logits;    ///< (K, B)
     RowVec dcls_losses; ///< (1, B)
 
+    /// Called by every backward pass as soon as block l's gradients are complete (l from L-1 down to
+    /// 0), while the blocks below it are still to come: data parallelism (chapter 15) starts
+    /// summing them over the ranks then. Empty = nothing to call.
+    std::function<void(int layer)> after_block_backward;
+
     /// Allocates every buffer for a (B, T) batch of a model with `config`.
     ActivationTensors(const GPTConfig& config, int B, int T);
 };

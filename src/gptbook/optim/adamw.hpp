@@ -52,4 +52,25 @@ struct AdamWState {
 void adamw_update(Vec& params, const Vec& grads, AdamWState& state, const std::vector<ParamSpec>& layout, float lr,
                   const AdamWConfig& config);
 
+/**
+ * @brief The same update over one contiguous range of the flat buffer only: what each rank does
+ * with its shard under ZeRO-1 (chapter 15). adamw_update is the range [0, P).
+ * @param[in,out] params (P) the whole buffer; only [first, first + count) changes
+ * @param[in]     grads  (count) the gradients of that range
+ * @param[in,out] state  moments of that range's trainable floats alone (moment_range()), and the step
+ * @param[in]     layout, lr, config as for adamw_update
+ * @param[in]     first, count the range
+ */
+void adamw_update_range(Vec& params, const float* grads, AdamWState& state, const std::vector<ParamSpec>& layout,
+                        size_t first, size_t count, float lr, const AdamWConfig& config);
+
+/// Where the moments of the trainable floats of [first, first + count) lie among the (PT)
+/// moments: they are contiguous, since the moments keep the trainable floats in layout order.
+struct MomentRange {
+    size_t first = 0; ///< the first one's index in AdamWState::m
+    size_t count = 0; ///< how many
+};
+/// @return the moments of the trainable floats in [first, first + count) of the layout
+MomentRange moment_range(const std::vector<ParamSpec>& layout, size_t first, size_t count);
+
 } // namespace gptbook

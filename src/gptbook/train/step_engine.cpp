@@ -13,8 +13,10 @@ namespace {
 
 class CpuStepEngine final : public StepEngine {
 public:
-    CpuStepEngine(GPT& model, AdamWState& adam, int batch_size)
-        : model_(model), adam_(adam), acts_(model.config, batch_size, model.config.block_size) {}
+    CpuStepEngine(GPT& model, AdamWState& adam, int batch_size, std::function<void(int)> after_block_backward)
+        : model_(model), adam_(adam), acts_(model.config, batch_size, model.config.block_size) {
+        acts_.after_block_backward = std::move(after_block_backward);
+    }
 
     void zero_grad() override { model_.zero_grad(); }
 
@@ -105,8 +107,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<StepEngine> make_cpu_step_engine(GPT& model, AdamWState& adam, int batch_size) {
-    return std::make_unique<CpuStepEngine>(model, adam, batch_size);
+std::unique_ptr<StepEngine> make_cpu_step_engine(GPT& model, AdamWState& adam, int batch_size,
+                                                 std::function<void(int layer)> after_block_backward) {
+    return std::make_unique<CpuStepEngine>(model, adam, batch_size, std::move(after_block_backward));
 }
 
 } // namespace gptbook

@@ -19,6 +19,7 @@
 #include "gptbook/optim/adamw.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace gptbook {
@@ -70,6 +71,10 @@ public:
     /// evaluation rows, checkpoints and the training state read. A no-op on the CPU, where they are
     /// the engine's own; a GPU engine waits and copies them back.
     virtual void copy_to_host() = 0;
+
+    /// @return the seconds this engine has spent waiting for other ranks (a data-parallel engine's
+    ///         all-reduce, chapter 15) since it was made; 0 for an engine of one process
+    virtual double communication_seconds() const { return 0.0; }
 };
 
 /**
@@ -78,7 +83,10 @@ public:
  * @param[in,out] model      trained in place; must outlive the engine
  * @param[in,out] adam       its AdamW moments and step, updated in place; must outlive the engine
  * @param[in]     batch_size B, the sequences in each batch
+ * @param[in]     after_block_backward called in each backward pass once block l's gradients are
+ *                complete (ActivationTensors::after_block_backward); empty = nothing
  */
-std::unique_ptr<StepEngine> make_cpu_step_engine(GPT& model, AdamWState& adam, int batch_size);
+std::unique_ptr<StepEngine> make_cpu_step_engine(GPT& model, AdamWState& adam, int batch_size,
+                                                 std::function<void(int layer)> after_block_backward = {});
 
 } // namespace gptbook

@@ -51,9 +51,10 @@ std::string path_in(const std::string& dir, const char* file) { return (std::fil
 
 LrSchedule schedule_of(const TrainConfig& c) { return {c.lr, c.min_lr, c.warmup_iters, c.max_iters}; }
 
-// Names the dropout masks of one micro-batch: the same on the CPU and the GPU.
-uint64_t dropout_seed_of(const TrainConfig& c, int step, int micro) {
-    return rng_hash(c.seed ^ 0xd5a61266f0c9392cULL, static_cast<uint64_t>(step) * c.grad_accum + micro);
+// Names the dropout masks of one micro-batch of a step of `per_step` micro-batches: the same on the
+// CPU and the GPU, and on N ranks as in one process with N times the gradient accumulation.
+uint64_t dropout_seed_of(const TrainConfig& c, int step, int micro, int per_step) {
+    return rng_hash(c.seed ^ 0xd5a61266f0c9392cULL, static_cast<uint64_t>(step) * per_step + micro);
 }
 
 } // namespace
@@ -88,7 +89,7 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
         data_rng_ = Rng(rng_hash(train_.seed, 1));
         eval_rng_ = Rng(rng_hash(train_.seed, 2));
         best_val_ = std::numeric_limits<float>::infinity();
-        if (!options_.run_dir.empty()) {
+        if (!options_.run_dir.empty() && writes()) {
             const std::string state = path_in(options_.run_dir, "train_state.safetensors");
             GPTBOOK_CHECK(!std::filesystem::exists(state),
                           "run directory " << options_.run_dir << " already holds a run; pass --resume to continue it, "
@@ -104,7 +105,15 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
     }
     // A cuda engine copies the model and moments to the GPU here and refreshes model_ and adam_
     // from there (copy_to_host) for evaluation rows, checkpoints and resume.
-    engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision);
+    if (ranks() > 1) {
+        GPTBOOK_CHECK(options_.device == "cpu",
+                      "data parallelism over MPI runs on the CPU (chapter 15); use --device cpu");
+        DataParallelOptions parallel = options_.parallel;
+        parallel.micro_batches = train_.grad_accum;
+        engine_ = make_data_parallel_engine(*model_, adam_, train_.batch_size, *options_.comm, parallel);
+    } else {
+        engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision);
+    }
     GPTBOOK_CHECK(!data_.bind_model || options_.device == "cpu",
                   "this data is sampled from the model being trained, which only the CPU engine keeps up to date; "
                   "use --device cpu");
@@ -128,10 +137,14 @@ Batch Trainer::next_batch(int split, Rng& rng) {
 float Trainer::train_step() {
     const float lr = learning_rate(schedule_of(train_), step_);
     engine_->zero_grad();
-    for (int micro = 0; micro < train_.grad_accum; ++micro) {
+    // N ranks: every rank draws all N x grad_accum micro-batches of the step and computes its own
+    // grad_accum of them; the engine sums the ranks' gradients, each scaled by 1/(N grad_accum).
+    const int per_step = train_.grad_accum * ranks();
+    for (int micro = 0; micro < per_step; ++micro) {
         const Batch batch = next_batch(0, data_rng_);
-        engine_->forward_backward(batch, 1.0f / static_cast<float>(train_.grad_accum),
-                                  dropout_seed_of(train_, step_, micro));
+        if (micro / train_.grad_accum != rank()) continue;
+        engine_->forward_backward(batch, 1.0f / static_cast<float>(per_step),
+                                  dropout_seed_of(train_, step_, micro, per_step));
     }
     const AdamWConfig adam_config{train_.beta1, train_.beta2, 1e-8f, train_.weight_decay};
     last_grad_norm_ = engine_->clip_and_update(lr, train_.grad_clip, adam_config);
@@ -139,12 +152,23 @@ float Trainer::train_step() {
     GPTBOOK_CHECK(std::isfinite(loss_sum), "training diverged: the loss is " << loss_sum << " at step " << step_
                                                                              << "; lower --lr or raise --warmup-iters");
     ++step_;
-    return loss_sum / static_cast<float>(train_.grad_accum);
+    return loss_sum / static_cast<float>(per_step);
 }
 
 float Trainer::estimate_loss(int split) {
-    for (int i = 0; i < train_.eval_iters; ++i) engine_->add_eval_loss(next_batch(split, eval_rng_));
-    return static_cast<float>(engine_->take_loss() / train_.eval_iters);
+    for (int i = 0; i < train_.eval_iters; ++i) {
+        const Batch batch = next_batch(split, eval_rng_); // drawn by every rank: the streams stay equal
+        if (i % ranks() == rank()) engine_->add_eval_loss(batch);
+    }
+    return static_cast<float>(engine_->take_loss() / train_.eval_iters); // summed over the ranks
+}
+
+bool Trainer::stop_requested() {
+    double stop = interrupt_requested || step_ == options_.stop_at ? 1.0 : 0.0;
+    // mpirun passes Ctrl-C to every rank, but not at the same step boundary: the ranks agree first,
+    // or one would stop while the others wait for it in the next all-reduce.
+    if (ranks() > 1) options_.comm->allreduce_sum(&stop, 1);
+    return stop > 0.0;
 }
 
 EvalRow Trainer::evaluate() {
@@ -168,7 +192,7 @@ TrainSummary Trainer::run() {
     double seconds_at_last_eval = train_seconds_;
     int step_at_last_eval = step_;
     const double tokens_per_step =
-        static_cast<double>(train_.batch_size) * train_.grad_accum * model_->config.block_size;
+        static_cast<double>(train_.batch_size) * train_.grad_accum * ranks() * model_->config.block_size;
     while (true) {
         const bool eval_due = step_ % train_.eval_interval == 0 || step_ == train_.max_iters;
         if (eval_due && evaluated_step_ != step_) {
@@ -180,7 +204,7 @@ TrainSummary Trainer::run() {
             step_at_last_eval = step_;
             progress.eval(row);
             if (options_.on_eval) options_.on_eval(row);
-            if (!options_.run_dir.empty()) append_metrics(row);
+            if (!options_.run_dir.empty() && writes()) append_metrics(row);
             if (row.val_loss < best_val_ || options_.keep_last) {
                 best_val_ = row.val_loss;
                 save_best(row.val_loss);
@@ -188,7 +212,7 @@ TrainSummary Trainer::run() {
             save_state();
         }
         if (step_ >= train_.max_iters) break;
-        if (interrupt_requested || step_ == options_.stop_at) {
+        if (stop_requested()) {
             engine_->copy_to_host();
             save_state();
             summary.interrupted = true;
@@ -205,11 +229,12 @@ TrainSummary Trainer::run() {
     summary.steps_done = step_;
     summary.best_val_loss = best_val_;
     summary.train_seconds = train_seconds_;
+    summary.comm_seconds = engine_->communication_seconds();
     return summary;
 }
 
 void Trainer::save_best(float val_loss) const {
-    if (options_.run_dir.empty()) return;
+    if (options_.run_dir.empty() || !writes()) return;
     std::map<std::string, std::string> meta = options_.metadata;
     meta["gptbook.step"] = std::to_string(step_);
     meta["gptbook.val_loss"] = std::to_string(val_loss);
@@ -226,7 +251,7 @@ void Trainer::append_metrics(const EvalRow& r) const {
 }
 
 void Trainer::save_state() const {
-    if (options_.run_dir.empty()) return;
+    if (options_.run_dir.empty() || !writes()) return;
     TrainState s{model_.get(), &adam_,          &train_,   data_rng_,      eval_rng_,
                  step_,        evaluated_step_, best_val_, train_seconds_, options_.tokenizer_json,
                  options_.data};

@@ -7,8 +7,10 @@
 
 #include "gptbook/core/rng.hpp"
 #include "gptbook/data/batch.hpp"
+#include "gptbook/dist/communicator.hpp"
 #include "gptbook/model/gpt.hpp"
 #include "gptbook/optim/adamw.hpp"
+#include "gptbook/train/data_parallel.hpp"
 #include "gptbook/train/device.hpp"
 #include "gptbook/train/presets.hpp"
 
@@ -69,6 +71,12 @@ struct TrainerOptions {
     /// for reinforcement learning (chapter 12: PPO, GRPO), whose loss is no measure of how good
     /// the policy is (it is about beta times the KL to the reference, and grows as the policy learns)
     bool keep_last = false;
+    /// Data parallelism (chapter 15): the ranks this run is one of (Communicator::world()), or null
+    /// for one process. With N > 1 ranks, each trains a replica on its share of every step's
+    /// micro-batches (see Trainer), the gradients are summed over the ranks before each update, and
+    /// rank 0 alone writes the run directory.
+    Communicator* comm = nullptr;
+    DataParallelOptions parallel; ///< with comm: the ZeRO stage and the overlap (micro_batches is set by the trainer)
     std::function<void(const EvalRow&)> on_eval;       ///< after each evaluation
     std::function<void(int step, float loss)> on_step; ///< after each optimizer step
 };
@@ -79,6 +87,7 @@ struct TrainSummary {
     float best_val_loss = 0;  ///< lowest validation loss seen (that of model.safetensors); with
                               ///< TrainerOptions::keep_last, the last one
     double train_seconds = 0; ///< time spent in training steps (evaluation excluded)
+    double comm_seconds = 0;  ///< of it, and of evaluation, the time spent waiting for other ranks (chapter 15)
     bool interrupted = false; ///< stopped by Ctrl-C or stop_at before max_iters
 };
 
@@ -90,6 +99,12 @@ struct TrainSummary {
 /// computing to a StepEngine for options.device (make_step_engine): the CPU engine trains model()
 /// in place; the GPU engine keeps its own copy, which the trainer copies back to model() before
 /// each evaluation and checkpoint.
+///
+/// With N ranks (options.comm, chapter 15), a step is N x grad_accum micro-batches, drawn in one
+/// seeded stream exactly as one process with gradient accumulation N x grad_accum draws them; every
+/// rank draws them all and computes its own share (rank r: micro-batches r*grad_accum ..
+/// (r+1)*grad_accum - 1), so the shares are disjoint and the run equals that one process to
+/// rounding. Evaluation batches are dealt the same way (batch i to rank i mod N).
 class Trainer {
 public:
     /// Starts a fresh run (model initialised from train.seed), or, with options.resume, loads
@@ -104,9 +119,10 @@ public:
     /// Mean loss over eval_iters batches of a split (0 train, 1 val), without dropout.
     float estimate_loss(int split);
 
-    GPT& model() { return *model_; }                     ///< @return the model being trained
-    const TrainConfig& config() const { return train_; } ///< @return the run's training config
-    int step() const { return step_; }                   ///< @return optimizer steps taken so far
+    GPT& model() { return *model_; }                        ///< @return the model being trained
+    const TrainConfig& config() const { return train_; }    ///< @return the run's training config
+    int step() const { return step_; }                      ///< @return optimizer steps taken so far
+    double train_seconds() const { return train_seconds_; } ///< @return time spent in training steps so far
     /// One optimizer step outside run() (a notebook's own loop): grad_accum micro-batches of
     /// forward and backward, clipping, AdamW at the schedule's rate; keeps the invariant above.
     /// Evaluation, checkpoints and callbacks are run()'s. @return the mean micro-batch loss
@@ -116,6 +132,10 @@ public:
 
 private:
     Batch next_batch(int split, Rng& rng); // from the data source, shape-checked
+    int ranks() const { return options_.comm ? options_.comm->size() : 1; }
+    int rank() const { return options_.comm ? options_.comm->rank() : 0; }
+    bool writes() const { return rank() == 0; } // rank 0 alone writes the run directory
+    bool stop_requested();                      // Ctrl-C or stop_at, agreed by every rank
     EvalRow evaluate();
     void save_state() const; // run_dir/train_state.safetensors
     void load_state();
