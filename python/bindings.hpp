@@ -31,5 +31,7 @@ void bind_align(pybind11::module_& m);
 void bind_rag(pybind11::module_& m);
 /// Quantization and distillation (chapter 14).
 void bind_quant(pybind11::module_& m);
+/// Chapter 15: the ring all-reduce simulated step by step, its time and a data-parallel step's, shard sizes.
+void bind_dist(pybind11::module_& m);
 
 } // namespace gptbook::python

@@ -54,4 +54,5 @@ Example
     gptbook::python::bind_align(m);
     gptbook::python::bind_rag(m);
     gptbook::python::bind_quant(m);
+    gptbook::python::bind_dist(m);
 }

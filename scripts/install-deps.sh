@@ -40,6 +40,8 @@ if [ "$mode" != build-only ]; then
     git ca-certificates curl
     # tests and benchmarks; the format check (scripts/check-format.sh)
     catch2 libbenchmark-dev clang-format
+    # training on several processes and machines (chapter 15): Open MPI's library and mpirun
+    libopenmpi-dev openmpi-bin
     # the CUDA emulator (tools/cuda_emulator/: chapter 09's GPU code run on the CPU): its fibers
     libboost-context-dev
     # docs: the site, its MathJax served from the site itself (offline), and the browser that tests it

@@ -1225,6 +1225,74 @@ def fig_ch14_soft_targets(book):
     return fig
 
 
+# One rank's step at shakespeare-char-cpu (B12 T64, one thread), measured by scripts/bench-dist.sh
+# (chapter 15's table).
+CH15_CHAR_STEP_S = 0.0516
+
+
+@plot("15_many_machines", "ch15_ring.png")
+def fig_ch15_ring(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    N = 4
+    # The demo's ring: rank r's 8 floats all 10^r, so a sum's non-zero digits count the ranks in it.
+    buffers = [np.full(8, 10.0 ** r, dtype=np.float32) for r in range(N)]
+    ring = gb.ring_allreduce_simulated(buffers)
+    states = [("before", np.stack(buffers), [])]
+    states += [(f"{s['phase']} {s['step'] + 1}", s["buffers"], s["sent"]) for s in ring["steps"]]
+    fig, axes = plt.subplots(1, len(states), figsize=(15, 3.4))
+    for ax, (title, buf, sent) in zip(axes, states):
+        chunks = buf[:, ::2]  # one value per chunk of 2 floats
+        count = np.array([[sum(d != "0" for d in str(int(v))) for v in row] for row in chunks])
+        ax.imshow(count, cmap="Blues", vmin=0, vmax=N, aspect="equal")
+        for r in range(N):
+            for c in range(N):
+                ax.text(c, r, f"{int(chunks[r, c]):04d}", ha="center", va="center", fontsize=7,
+                        color="white" if count[r, c] >= 3 else "black")
+        for frm, _, chunk in sent:  # what each rank sent in this step
+            ax.add_patch(plt.Rectangle((chunk - 0.5, frm - 0.5), 1, 1, fill=False, ec="C3", lw=2))
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(range(N))
+        ax.set_yticks(range(N))
+        ax.set_xlabel("chunk", fontsize=8)
+    axes[0].set_ylabel("rank")
+    fig.suptitle("A ring all-reduce of 4 ranks (15.3), from ring_allreduce_simulated: shade = ranks summed "
+                 "into a chunk; red = the chunk each rank sent to rank r+1 in that step")
+    return fig
+
+
+@plot("15_many_machines", "ch15_scaling.png")
+def fig_ch15_scaling(book):
+    import numpy as np
+    import matplotlib.pyplot as plt
+    gb = book.gb
+    ranks = np.arange(1, 65)
+    # One rank's step: measured (scripts/bench-dist.sh, one thread) and estimated (6 P tokens FLOPs at
+    # 400 TFLOP/s, B16 T1024); the backward pass, 2/3 of a step, can hide the all-reduce.
+    cases = [("shakespeare-char-cpu on a CPU core (measured step)", 809856, CH15_CHAR_STEP_S),
+             ("GPT-2 124M on an H100 (estimated step)", 124439808, 6.0 * 124439808 * 16384 / 400e12)]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
+    for ax, (name, params, step) in zip(axes, cases):
+        for colour, gbits in [("C3", 10), ("C0", 100)]:
+            for style, hidden, how in [("-", step * 2 / 3, "overlapped"), ("--", 0.0, "after backward")]:
+                t = np.array([gb.step_seconds(step, 4.0 * params, hidden, int(N), gbits * 1e9 / 8, 25e-6)
+                              for N in ranks])
+                ax.plot(ranks, ranks * step / t, style, color=colour, lw=2, label=f"{gbits} Gbit/s, {how}")
+        ax.plot(ranks, ranks, ":", color="0.4", label="ideal: N")
+        ax.set(xscale="log", yscale="log", xlabel="ranks N",
+               title=f"{name}\n{step * 1e3:.1f} ms a step, S = {4 * params / 1e6:.1f} MB")
+        ax.set_xticks([1, 2, 4, 8, 16, 32, 64])
+        ax.set_xticklabels(["1", "2", "4", "8", "16", "32", "64"])
+        ax.set_yticks([0.125, 0.5, 2, 8, 32])
+        ax.set_yticklabels(["1/8", "1/2", "2", "8", "32"])
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(r"speed-up over one rank: $N t_c / t(N)$")
+    axes[1].legend(fontsize=8, loc="upper left")
+    fig.suptitle("Weak scaling predicted by (15.4), from step_seconds; 25 us a message")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Running it
 # ---------------------------------------------------------------------------------------------

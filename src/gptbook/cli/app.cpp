@@ -24,9 +24,10 @@ int join_ranks(int argc, const char* const* argv) {
     if (launched <= 1) return 1;
     Communicator& comm = Communicator::world(); // throws in a build without MPI
     const std::string command = argc > 1 ? argv[1] : "";
-    GPTBOOK_CHECK(command == "train", "launched as one of " << launched << " processes (mpirun), but only `train` runs "
-                                                            << "data-parallel; run `" << command
-                                                            << "` as one process, without mpirun");
+    GPTBOOK_CHECK(command == "train" || command == "dist",
+                  "launched as one of " << launched << " processes (mpirun), but only `train` runs data-parallel (and "
+                                        << "`dist allreduce` measures it); run `" << command
+                                        << "` as one process, without mpirun");
     if (comm.rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) std::fclose(stdout);
     return comm.size();
 }
@@ -65,6 +66,7 @@ int run_app(int argc, const char* const* argv) {
     add_rag_command(app);
     add_quantize_command(app);
     add_distill_command(app);
+    add_dist_command(app);
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);

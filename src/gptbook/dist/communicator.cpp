@@ -121,6 +121,8 @@ Communicator::Communicator() {
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
         local_size_ = env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1));
+        local_rank_ = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK") ? std::atoi(std::getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
+                                                                : env_int("MPI_LOCALRANKID", 0);
         mpi_ = true;
         std::atexit(finalize_mpi);
     }
@@ -201,6 +203,14 @@ void Communicator::gather_to_root(const float* shard, float* data, const std::ve
     }
 #endif
     std::copy(shard, shard + counts[0], data);
+}
+
+void Communicator::broadcast(void* data, size_t bytes, int root) {
+#ifdef GPTBOOK_HAS_MPI
+    if (mpi_) MPI_Bcast(data, mpi_count(bytes, "broadcast"), MPI_BYTE, root, MPI_COMM_WORLD);
+#else
+    (void)data, (void)bytes, (void)root;
+#endif
 }
 
 void Communicator::barrier() {

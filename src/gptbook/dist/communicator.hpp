@@ -51,6 +51,8 @@ public:
     int size() const { return size_; } ///< @return N, the number of ranks
     /// @return the ranks on this machine (Open MPI's local size; 1 where it cannot tell)
     int local_size() const { return local_size_; }
+    /// @return this rank's number among the ranks on this machine (0 where it cannot tell)
+    int local_rank() const { return local_rank_; }
 
     /// Sums `data` (n floats) over all ranks, in place: every rank ends with the same sum.
     void allreduce_sum(float* data, size_t n);
@@ -80,6 +82,8 @@ public:
      * @param[in]  counts (N) the shards' sizes
      */
     void gather_to_root(const float* shard, float* data, const std::vector<size_t>& counts);
+    /// Copies `bytes` bytes of rank `root`'s `data` into every rank's `data` (MPI_Bcast).
+    void broadcast(void* data, size_t bytes, int root);
     /// Waits until every rank has called it.
     void barrier();
     /// Ends every rank of the run now with `code` (MPI_Abort); the same as std::exit with one rank.
@@ -90,7 +94,7 @@ public:
 
 private:
     Communicator();
-    int rank_ = 0, size_ = 1, local_size_ = 1;
+    int rank_ = 0, size_ = 1, local_size_ = 1, local_rank_ = 0;
     bool mpi_ = false; // MPI initialised by us
 };
 

@@ -112,7 +112,7 @@ public:
                 for (PendingCollective& p : pending_) p.wait();
                 pending_.clear();
             } else {
-                comm_.allreduce_sum(model_.grads.memptr(), model_.grads.n_elem); // eq. (15.2), one message
+                comm_.allreduce_sum(model_.grads.memptr(), model_.grads.n_elem); // eq. (15.1), one message
             }
             comm_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
             return inner_->clip_and_update(lr, grad_clip, config); // the same step on every rank

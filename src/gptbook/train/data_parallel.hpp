@@ -8,8 +8,8 @@
  * The engine wraps the CPU step engine. Its forward_backward() is the CPU engine's; what it adds
  * happens between the backward pass and the update:
  * - ZeRO-0 (plain data parallelism): the gradient buffer is summed over the ranks with an
- *   all-reduce, so that every rank holds the same averaged gradient (eq. 15.2) and takes the same
- *   AdamW step on its own full copy of the moments. With overlap, the sum is started block by
+ *   all-reduce, so that every rank holds the same averaged gradient (eq. 15.1) and takes the same
+ *   AdamW step on its own full copy of the moments. With overlap (an option), the sum is started block by
  *   block as the backward pass finishes each one (buckets: the gradients of block l are final
  *   once block l's backward is done, while blocks l-1 .. 0 still compute).
  * - ZeRO-1 (Rajbhandari et al. 2020): each rank keeps the AdamW moments of one shard of the
@@ -28,8 +28,12 @@ namespace gptbook {
 
 /// How a data-parallel engine runs.
 struct DataParallelOptions {
-    int zero = 0;          ///< 0: every rank keeps all the moments; 1: each keeps its shard (ZeRO-1)
-    bool overlap = true;   ///< ZeRO-0: start each block's all-reduce as soon as its gradients are done
+    int zero = 0; ///< 0: every rank keeps all the moments; 1: each keeps its shard (ZeRO-1)
+    /// ZeRO-0: start each block's all-reduce as soon as its gradients are done, instead of one
+    /// all-reduce after the backward pass. Off by default: on one machine the cores that compute are
+    /// the ones that move the bytes, and it measured slower (chapter 15); across machines a network
+    /// card moves them while the cores compute.
+    bool overlap = false;
     int micro_batches = 1; ///< this rank's forward_backward() calls per step (gradient accumulation);
                            ///< the buckets are sent during the last one
 };

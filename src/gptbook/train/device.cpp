@@ -24,11 +24,13 @@ void check_device(const std::string& device, const std::string& precision) {
 }
 
 std::unique_ptr<StepEngine> make_step_engine(const std::string& device, GPT& model, AdamWState& adam, int batch_size,
-                                             const std::string& precision) {
+                                             const std::string& precision, Communicator* comm) {
     check_device(device, precision);
 #ifdef GPTBOOK_HAS_CUDA
-    if (device == "cuda") return make_cuda_step_engine(model, adam, batch_size, precision);
+    if (device == "cuda") return make_cuda_step_engine(model, adam, batch_size, precision, comm);
 #endif
+    GPTBOOK_CHECK(comm == nullptr || comm->size() == 1,
+                  "make_step_engine: ranks for the CPU engine; use make_data_parallel_engine");
     return make_cpu_step_engine(model, adam, batch_size);
 }
 

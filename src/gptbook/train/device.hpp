@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "gptbook/dist/communicator.hpp"
 #include "gptbook/train/step_engine.hpp"
 
 #include <memory>
@@ -23,8 +24,10 @@ void check_device(const std::string& device, const std::string& precision = "fp3
  * @param[in,out] adam       its AdamW moments and step; must outlive the engine
  * @param[in]     batch_size B, the sequences in each batch
  * @param[in]     precision  on cuda, the matmuls: "fp32" or "tf32"
+ * @param[in]     comm       on cuda, the ranks of a data-parallel run (NCCL, chapter 15), or null;
+ *                           the CPU's data parallelism is make_data_parallel_engine's
  */
 std::unique_ptr<StepEngine> make_step_engine(const std::string& device, GPT& model, AdamWState& adam, int batch_size,
-                                             const std::string& precision = "fp32");
+                                             const std::string& precision = "fp32", Communicator* comm = nullptr);
 
 } // namespace gptbook

@@ -105,9 +105,12 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
     }
     // A cuda engine copies the model and moments to the GPU here and refreshes model_ and adam_
     // from there (copy_to_host) for evaluation rows, checkpoints and resume.
-    if (ranks() > 1) {
-        GPTBOOK_CHECK(options_.device == "cpu",
-                      "data parallelism over MPI runs on the CPU (chapter 15); use --device cpu");
+    if (ranks() > 1 && options_.device == "cuda") { // NCCL between the ranks' GPUs (chapter 15)
+        GPTBOOK_CHECK(options_.parallel.zero == 0, "--zero 1 runs on the CPU only: the GPU engine keeps every "
+                                                   "rank's AdamW moments whole; drop --zero or use --device cpu");
+        engine_ =
+            make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision, options_.comm);
+    } else if (ranks() > 1) {
         DataParallelOptions parallel = options_.parallel;
         parallel.micro_batches = train_.grad_accum;
         engine_ = make_data_parallel_engine(*model_, adam_, train_.batch_size, *options_.comm, parallel);
