@@ -59,6 +59,13 @@ void require_device() {
                   "no CUDA device found: " << reason << "; run on a machine with an NVIDIA GPU or drop --device cuda");
 }
 
+void use_device(int device) {
+    require_device();
+    GPTBOOK_CHECK(device >= 0 && device < device_count(),
+                  "GPU " << device << " asked for, but this machine has " << device_count());
+    GPTBOOK_CUDA_CHECK(cudaSetDevice(device));
+}
+
 DeviceInfo device_info() {
     require_device();
     cudaDeviceProp prop{};

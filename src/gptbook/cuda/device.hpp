@@ -34,6 +34,10 @@ std::string no_device_reason();
 /// --device cuda" when device_count() is 0. Every entry point of the GPU model calls it first.
 void require_device();
 
+/// Makes `device` this process's current GPU (cudaSetDevice): a data-parallel rank (chapter 15)
+/// takes its own before anything is allocated. Throws gptbook::Error for a device that is not there.
+void use_device(int device);
+
 /// The properties of device 0 (calls require_device()).
 DeviceInfo device_info();
 

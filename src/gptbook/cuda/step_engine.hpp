@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "gptbook/dist/communicator.hpp"
 #include "gptbook/train/step_engine.hpp"
 
 #include <memory>
@@ -24,9 +25,13 @@ namespace gptbook {
  * @param[in,out] adam       its AdamW moments and step, the same way
  * @param[in]     batch_size B; activations are allocated for (B, model.config.block_size)
  * @param[in]     precision  the matmuls: "fp32" (the CPU's results, to rounding) or "tf32"
- * Throws gptbook::Error when there is no GPU or the precision is unknown.
+ * @param[in]     comm       data parallelism on GPUs (chapter 15): the ranks of the run, each on the
+ *                           GPU of its rank on its machine, the gradients summed with NCCL before
+ *                           clipping; null (or one rank) for one process. Needs a build with NCCL.
+ * Throws gptbook::Error when there is no GPU, the precision is unknown, or ranks are given to a
+ * build without NCCL.
  */
 std::unique_ptr<StepEngine> make_cuda_step_engine(GPT& model, AdamWState& adam, int batch_size,
-                                                  const std::string& precision);
+                                                  const std::string& precision, Communicator* comm = nullptr);
 
 } // namespace gptbook

@@ -25,8 +25,8 @@ class PendingCollective {
 public:
     PendingCollective();
     ~PendingCollective(); ///< waits, if still in flight (a buffer is never left half-reduced)
-    PendingCollective(PendingCollective&&) noexcept;
-    PendingCollective& operator=(PendingCollective&&) noexcept;
+    PendingCollective(PendingCollective&&) noexcept;            ///< takes over the collective in flight
+    PendingCollective& operator=(PendingCollective&&) noexcept; ///< waits for its own first, then takes over
 
     /// Lets MPI move the collective along (it progresses only inside MPI calls); @return done
     bool test();
