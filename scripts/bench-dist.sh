@@ -6,8 +6,8 @@
 #
 # Runs, --repeat times each (the table shows medians):
 #   1 process x 2 threads   gptbook train --threads 2 --grad-accum 2
-#   2 ranks x 1 thread      mpirun -np 2 gptbook train (overlapped all-reduce, the default)
-#   ... no overlap          the same with --overlap false
+#   2 ranks x 1 thread      mpirun -np 2 gptbook train (one all-reduce after backward, the default)
+#   ... overlapped          the same with --overlap true
 #   ... ZeRO-1              the same with --zero 1
 #   1 process x 1 thread    gptbook train --threads 1 (one rank's compute alone: the model's input)
 #   all-reduce              mpirun -np 2 gptbook dist allreduce --floats P
@@ -77,11 +77,12 @@ run() {
 }
 
 declare -A tps wait
-names=(one-x2 ranks-overlap ranks-no-overlap ranks-zero1 one-x1)
+names=(one-x2 ranks-no-overlap ranks-overlap ranks-zero1 one-x1)
 for ((i = 1; i <= repeat; i++)); do
   echo "# repeat $i/$repeat"
   read -r t w < <(run one-x2 "$G" "${common[@]}" --threads 2 --grad-accum 2); tps[one-x2]+="$t "; wait[one-x2]+="$w "
-  read -r t w < <(run ranks-overlap "${mpi[@]}" "$G" "${common[@]}"); tps[ranks-overlap]+="$t "; wait[ranks-overlap]+="$w "
+  read -r t w < <(run ranks-overlap "${mpi[@]}" "$G" "${common[@]}" --overlap true)
+  tps[ranks-overlap]+="$t "; wait[ranks-overlap]+="$w "
   read -r t w < <(run ranks-no-overlap "${mpi[@]}" "$G" "${common[@]}" --overlap false)
   tps[ranks-no-overlap]+="$t "; wait[ranks-no-overlap]+="$w "
   read -r t w < <(run ranks-zero1 "${mpi[@]}" "$G" "${common[@]}" --zero 1); tps[ranks-zero1]+="$t "; wait[ranks-zero1]+="$w "
@@ -92,8 +93,8 @@ grep -E "^\| 809856" allreduce.log | awk -F'|' '{ printf "# MPI all-reduce of 80
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A label=(
-  [one-x2]="1 process x 2 threads (B12 x 2 accum)" [ranks-overlap]="2 ranks x 1 thread, overlapped (B12 each)"
-  [ranks-no-overlap]="2 ranks x 1 thread, all-reduce after backward" [ranks-zero1]="2 ranks x 1 thread, ZeRO-1"
+  [one-x2]="1 process x 2 threads (B12 x 2 accum)" [ranks-overlap]="2 ranks x 1 thread, overlapped (--overlap true)"
+  [ranks-no-overlap]="2 ranks x 1 thread, all-reduce after backward (default)" [ranks-zero1]="2 ranks x 1 thread, ZeRO-1"
   [one-x1]="1 process x 1 thread (B12: one rank's work alone)")
 base="$(echo "${tps[one-x2]}" | median)"
 echo

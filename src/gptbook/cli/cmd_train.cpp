@@ -24,6 +24,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sched.h>
 #include <sys/resource.h>
 #include <thread>
 
@@ -44,11 +45,22 @@ struct TrainArgs {
 void print_parallel_banner(const TrainArgs& a, const GPTConfig& model, const Communicator& comm) {
     const std::vector<ParamSpec> layout = parameter_layout(model);
     const OptimizerMemory m = optimizer_memory(layout, a.zero, comm.size(), 0);
+    const char* how = a.device == "cuda"         ? " by NCCL after backward"
+                      : a.zero == 0 && a.overlap ? " block by block during backward"
+                                                 : " after backward";
     std::printf("  ranks  %d (mpirun) x %d threads, gradients all-reduced%s; ZeRO-%d: AdamW moments %.2f MB per rank "
                 "(%.2f MB on one process)\n",
-                comm.size(), num_threads(),
-                a.zero == 0 && a.overlap ? " block by block during backward" : " after backward", a.zero,
-                4.0 * m.moments_per_rank / 1e6, 4.0 * m.moments_total / 1e6);
+                comm.size(), num_threads(), how, a.zero, 4.0 * m.moments_per_rank / 1e6, 4.0 * m.moments_total / 1e6);
+}
+
+// The cores a rank of `local_ranks` on this machine should use: the CPUs it is bound to (mpirun
+// binds each rank to a core or a socket by default), or its share of all of them when unbound.
+int rank_cores(int local_ranks) {
+    const int all = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : all;
+    return mine < all ? std::max(1, mine) : std::max(1, all / local_ranks);
 }
 
 // Each rank's peak resident memory, printed by rank 0 (ru_maxrss, in kB on Linux).
@@ -107,9 +119,9 @@ void run_train(TrainArgs& a) {
     }
     Communicator& comm = Communicator::world();
     if (a.overrides.given("--threads")) train.threads = a.overrides.train.threads;
-    // Several ranks on one machine share its cores: by default each takes its part of them.
-    else if (comm.local_size() > 1 && train.threads == 0)
-        train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size());
+    // Several ranks on one machine share its cores: by default each takes the cores mpirun bound it
+    // to, or, unbound, its part of the machine's.
+    else if (comm.local_size() > 1 && train.threads == 0) train.threads = rank_cores(comm.local_size());
     set_num_threads(train.threads);
 
     std::printf(

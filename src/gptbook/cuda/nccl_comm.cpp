@@ -44,6 +44,11 @@ void NcclComm::allreduce_sum(float* device_data, size_t n) {
 int device_for_local_rank(const Communicator& world) {
     const int gpus = device_count();
     GPTBOOK_CHECK(gpus > 0, "data parallelism on GPUs: this machine has no GPU; use --device cpu");
+    GPTBOOK_CHECK(world.local_size() <= gpus, "data parallelism on GPUs: " << world.local_size()
+                                                                           << " ranks on this machine but " << gpus
+                                                                           << " GPUs; start at most one rank per GPU "
+                                                                              "(mpirun -np "
+                                                                           << gpus << ")");
     return world.local_rank() % gpus;
 }
 

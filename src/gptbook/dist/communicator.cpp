@@ -118,6 +118,9 @@ Communicator::Communicator() {
         // Only the main thread calls MPI (OpenMP's threads compute between the calls).
         int provided = 0;
         MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+        GPTBOOK_CHECK(provided >= MPI_THREAD_FUNNELED,
+                      "this MPI gives threads no access at all (MPI_Init_thread provided level "
+                          << provided << "); gptbook's OpenMP threads need MPI_THREAD_FUNNELED");
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
         local_size_ = env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1));

@@ -21,7 +21,7 @@ void ring_allreduce_simulated(std::vector<std::vector<float>>& buffers, const Ri
     auto chunk_of = [&](int c) { return std::pair{shard_offset(counts, c), counts[c]}; };
     for (int phase = 0; phase < 2; ++phase) {
         for (int s = 0; s < N - 1; ++s) {
-            // Reduce-scatter: rank r sends chunk (r - s) mod N, its neighbour adds it in. All-gather:
+            // (s counted from 0.) Reduce-scatter: rank r sends chunk (r - s) mod N, its neighbour adds it in. All-gather:
             // rank r sends chunk (r + 1 - s) mod N, which it holds summed, its neighbour copies it.
             std::vector<RingTransfer> sent(N);
             std::vector<std::vector<float>> messages(N);

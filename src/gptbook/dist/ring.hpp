@@ -6,9 +6,10 @@
  * Shapes: N ranks, n floats per buffer, split into N chunks (shard_counts()); S = 4n bytes.
  *
  * The ring: rank r sends only to rank r+1 (mod N) and receives only from rank r-1. In the
- * reduce-scatter phase (N-1 steps) rank r sends chunk (r - s) mod N at step s, and its neighbour
- * adds it to its own copy; after it, rank r holds the whole sum of chunk (r + 1) mod N. In the
- * all-gather phase (N-1 steps) the summed chunks travel round the ring once more and are copied.
+ * reduce-scatter phase (steps s = 1 .. N-1) rank r sends chunk (r - s + 1) mod N at step s, and its
+ * neighbour adds it to its own copy; after it, rank r holds the whole sum of chunk (r + 1) mod N.
+ * In the all-gather phase (steps s = 1 .. N-1) rank r sends chunk (r - s + 2) mod N, summed, and
+ * its neighbour copies it.
  * Each rank sends 2(N-1) chunks of S/N bytes: 2(N-1)/N S in all, almost 2S however many ranks
  * there are (eq. 15.3). That is why the ring is the all-reduce of NCCL and of large MPI messages.
  */
@@ -26,8 +27,9 @@ struct RingTransfer {
     int chunk = 0; ///< which of the N chunks
 };
 
-/// Called after each ring step: "reduce-scatter" or "all-gather", the step (0 .. N-2) in its
-/// phase, the N messages of the step, and the buffers as they are after it.
+/// Called after each ring step: "reduce-scatter" or "all-gather", the step in its phase counted
+/// from 0 (0 .. N-2: step s + 1 of the text), the N messages of the step, and the buffers as they
+/// are after it.
 using RingStepFn = std::function<void(const char* phase, int step, const std::vector<RingTransfer>& sent,
                                       const std::vector<std::vector<float>>& buffers)>;
 
@@ -42,7 +44,7 @@ void ring_allreduce_simulated(std::vector<std::vector<float>>& buffers, const Ri
 /**
  * @brief The time of a ring all-reduce (eq. 15.3): 2(N-1) messages of S/N bytes each way.
  * @param[in] bytes     S, the buffer's size
- * @param[in] N         ranks (0 for N = 1: nothing to send)
+ * @param[in] N         ranks, >= 1 (one rank sends nothing: 0 s)
  * @param[in] bandwidth bytes per second one link carries (each rank sends and receives at once)
  * @param[in] latency   seconds each message costs before its first byte arrives
  * @return 2(N-1)/N S / bandwidth + 2(N-1) latency

@@ -11,8 +11,9 @@ namespace gptbook {
 /// The L2 norm of all gradients together, accumulated in double.
 float grad_norm(const Vec& grads);
 
-/// The sum of the squares of n gradients, in double, added in the same order at any thread count:
-/// grad_norm's sum, and one rank's part of it when each rank holds a shard (ZeRO-1, chapter 15).
+/// The sum of the squares of n gradients, in double, the threads' partial sums added in thread
+/// order (the same bits run after run at one thread count): grad_norm's sum, and one rank's part of
+/// it when each rank holds a shard (ZeRO-1, chapter 15).
 double grad_square_sum(const float* grads, size_t n);
 
 /// The factor eq. (6.19) multiplies the gradients by: min(1, c / (norm + 1e-6)); 1 when c <= 0.

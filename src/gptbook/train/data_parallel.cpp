@@ -69,8 +69,8 @@ public:
             for (int r = 0; r < comm.size(); ++r)
                 moment_counts_.push_back(moment_range(model.layout, shard_offset(counts_, r), counts_[r]).count);
             const MomentRange mr = moment_range(model.layout, shard_.first, shard_.count);
-            moments_ = AdamWState(mr.count);
-            if (mr.count > 0) {
+            moments_ = AdamWState(mr.count);         // zeros for a fresh run (the trainer made no others)
+            if (mr.count > 0 && adam.m.n_elem > 0) { // a resumed run's: this rank's part of them
                 moments_.m = adam.m.subvec(mr.first, mr.first + mr.count - 1);
                 moments_.v = adam.v.subvec(mr.first, mr.first + mr.count - 1);
             }

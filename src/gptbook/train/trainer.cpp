@@ -64,6 +64,8 @@ Trainer::~Trainer() = default;
 void install_interrupt_handler() {
     interrupt_requested = false;
     std::signal(SIGINT, on_sigint);
+    // mpirun answers Ctrl-C by sending SIGTERM to every rank (chapter 15): the same request.
+    std::signal(SIGTERM, on_sigint);
 }
 
 Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config, DataSource data,
@@ -85,15 +87,21 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
             model_ = std::make_unique<GPT>(model_config);
             gpt_init(*model_, init_rng);
         }
-        adam_ = AdamWState(trainable_count(model_->layout));
+        // ZeRO-1 over several ranks: each rank's engine makes the moments of its shard alone.
+        const bool sharded = ranks() > 1 && options_.parallel.zero == 1;
+        adam_ = AdamWState(sharded ? 0 : trainable_count(model_->layout));
         data_rng_ = Rng(rng_hash(train_.seed, 1));
         eval_rng_ = Rng(rng_hash(train_.seed, 2));
         best_val_ = std::numeric_limits<float>::infinity();
-        if (!options_.run_dir.empty() && writes()) {
+        if (!options_.run_dir.empty()) {
+            // Every rank checks, so that all of them stop together (rank 0 writes the state only
+            // after the first evaluation, which waits for every rank to get past this point).
             const std::string state = path_in(options_.run_dir, "train_state.safetensors");
             GPTBOOK_CHECK(!std::filesystem::exists(state),
                           "run directory " << options_.run_dir << " already holds a run; pass --resume to continue it, "
                                            << "or choose another --out");
+        }
+        if (!options_.run_dir.empty() && writes()) {
             nlohmann::json config{{"model", model_->config}, {"train", train_}, {"data", options_.data}};
             if (!options_.metadata.empty()) config["metadata"] = options_.metadata;
             write_file_atomic(path_in(options_.run_dir, "config.json"), config.dump(2) + "\n");

@@ -123,7 +123,8 @@ public:
     const TrainConfig& config() const { return train_; }    ///< @return the run's training config
     int step() const { return step_; }                      ///< @return optimizer steps taken so far
     double train_seconds() const { return train_seconds_; } ///< @return time spent in training steps so far
-    /// One optimizer step outside run() (a notebook's own loop): grad_accum micro-batches of
+    /// One optimizer step outside run() (a notebook's own loop): grad_accum micro-batches (with N
+    /// ranks, N x grad_accum drawn, grad_accum computed here) of
     /// forward and backward, clipping, AdamW at the schedule's rate; keeps the invariant above.
     /// Evaluation, checkpoints and callbacks are run()'s. @return the mean micro-batch loss
     float train_step();
@@ -157,8 +158,9 @@ private:
     double train_seconds_ = 0;
 };
 
-/// Installs a SIGINT handler that asks running trainers to save and stop at the next step
-/// boundary (a second Ctrl-C, a second or more later, ends the process at once).
+/// Installs a SIGINT (and SIGTERM: what mpirun sends every rank on Ctrl-C) handler that asks
+/// running trainers to save and stop at the next step boundary (a second one, a second or more
+/// later, ends the process at once).
 void install_interrupt_handler();
 
 } // namespace gptbook
