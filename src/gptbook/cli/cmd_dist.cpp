@@ -86,8 +86,11 @@ void run_scaling(const ScalingArgs& a) {
         double bytes_per_s;
     };
     std::vector<Link> links;
-    if (a.local_gbs > 0)
-        links.push_back({"measured " + std::to_string(a.local_gbs).substr(0, 4) + " GB/s", a.local_gbs * 1e9});
+    if (a.local_gbs > 0) {
+        char name[64];
+        std::snprintf(name, sizeof(name), "measured %.2f GB/s", a.local_gbs);
+        links.push_back({name, a.local_gbs * 1e9});
+    }
     for (double g : a.gbits) links.push_back({std::to_string(static_cast<int>(g)) + " Gbit/s", g * 1e9 / 8.0});
     std::printf("step time on N ranks (eq. 15.4): %.0f parameters (%.1f MB of gradients), %.1f ms of compute per rank, "
                 "%.1f ms of it overlappable, %.0f us per message\n",

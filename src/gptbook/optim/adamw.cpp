@@ -10,17 +10,15 @@
 namespace gptbook {
 
 MomentRange moment_range(const std::vector<ParamSpec>& layout, size_t first, size_t count) {
-    MomentRange r;
-    size_t moments = 0; // trainable floats before the current tensor
+    MomentRange r; // r.first counts the trainable floats before the range
     for (const ParamSpec& s : layout) {
-        if (s.trainable) {
-            const size_t lo = std::max(first, s.offset), hi = std::min(first + count, s.offset + s.numel);
-            if (s.offset + s.numel <= first) r.first = moments + s.numel; // wholly before the range
-            else if (lo < hi) {
-                if (r.count == 0) r.first = moments + (lo - s.offset);
-                r.count += hi - lo;
-            }
-            moments += s.numel;
+        if (!s.trainable) continue;
+        const size_t lo = std::max(first, s.offset), hi = std::min(first + count, s.offset + s.numel);
+        if (s.offset + s.numel <= first) {
+            r.first += s.numel; // wholly before the range
+        } else if (lo < hi) {
+            if (r.count == 0) r.first += lo - s.offset; // the range starts inside this tensor
+            r.count += hi - lo;
         }
     }
     return r;
@@ -40,30 +38,30 @@ void adamw_update_range(Vec& params, const float* grads, AdamWState& state, cons
                   "adamw_update: the layout covers " << parameter_count(layout) << " parameters but params hold " << P);
     GPTBOOK_CHECK(first + count <= P, "adamw_update_range: the range [" << first << ", " << first + count
                                                                         << ") ends past the " << P << " parameters");
-    const MomentRange mr = moment_range(layout, first, count);
-    GPTBOOK_CHECK(state.m.n_elem == mr.count && state.v.n_elem == mr.count,
-                  "adamw_update: the moments hold (" << state.m.n_elem << ", " << state.v.n_elem
-                                                     << ") values, expected (" << mr.count
-                                                     << "): one per trainable parameter of the range");
-    ++state.step;
-    // Bias corrections in double, as PyTorch computes them (Python floats), then used as floats.
-    const double bc1 = 1.0 - std::pow(static_cast<double>(config.beta1), static_cast<double>(state.step));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(config.beta2), static_cast<double>(state.step));
-    const float step_size = static_cast<float>(lr / bc1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
     // The moments hold the range's trainable floats only, in layout order: where each tensor's part
     // of the range starts among them, and which part of it lies in the range.
     struct Part {
         size_t lo = 0, hi = 0, moment = 0;
     };
     std::vector<Part> parts(layout.size());
-    for (size_t i = 0, o = 0; i < layout.size(); ++i) {
+    size_t o = 0; // moments so far
+    for (size_t i = 0; i < layout.size(); ++i) {
         const ParamSpec& s = layout[i];
         const size_t lo = std::max(first, s.offset), hi = std::min(first + count, s.offset + s.numel);
         if (!s.trainable || lo >= hi) continue;
         parts[i] = {lo, hi, o};
         o += hi - lo;
     }
+    GPTBOOK_CHECK(state.m.n_elem == o && state.v.n_elem == o, "adamw_update: the moments hold ("
+                                                                  << state.m.n_elem << ", " << state.v.n_elem
+                                                                  << ") values, expected (" << o
+                                                                  << "): one per trainable parameter of the range");
+    ++state.step;
+    // Bias corrections in double, as PyTorch computes them (Python floats), then used as floats.
+    const double bc1 = 1.0 - std::pow(static_cast<double>(config.beta1), static_cast<double>(state.step));
+    const double bc2 = 1.0 - std::pow(static_cast<double>(config.beta2), static_cast<double>(state.step));
+    const float step_size = static_cast<float>(lr / bc1);
+    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
     // One parallel region for all tensors, and no barrier between them (`nowait`: the tensors are
     // independent): a region per tensor cost more than the arithmetic at small shapes. Frozen
     // tensors are skipped: they have no moments and do not change.

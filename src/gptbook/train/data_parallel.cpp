@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,13 +57,15 @@ public:
     DataParallelEngine(GPT& model, AdamWState& adam, int batch_size, Communicator& comm,
                        const DataParallelOptions& options)
         : model_(model), adam_(adam), comm_(comm), options_(options),
-          buckets_(buckets_of(model.layout, model.config.n_layer)) {
+          buckets_(overlapping() ? buckets_of(model.layout, model.config.n_layer) : Buckets{}) {
         GPTBOOK_CHECK(options.zero == 0 || options.zero == 1,
                       "data parallelism: --zero " << options.zero << "; expected 0 (replicated optimizer state) or 1 "
                                                   << "(sharded AdamW moments)");
         GPTBOOK_CHECK(options.micro_batches >= 1,
                       "data parallelism: " << options.micro_batches << " micro-batches per step; expected >= 1");
-        inner_ = make_cpu_step_engine(model, adam, batch_size, [this](int l) { block_done(l); });
+        std::function<void(int)> hook; // each block's all-reduce, started as its backward ends
+        if (overlapping()) hook = [this](int l) { block_done(l); };
+        inner_ = make_cpu_step_engine(model, adam, batch_size, std::move(hook));
         if (options.zero == 1) {
             counts_ = shard_counts(model.params.n_elem, comm.size());
             shard_ = {shard_offset(counts_, comm.rank()), counts_[comm.rank()]};
@@ -163,7 +166,7 @@ private:
     // Block l's gradients are final in the last micro-batch: send them, and let the sums already
     // in flight move on (MPI progresses them only inside its calls).
     void block_done(int l) {
-        if (!overlapping() || micro_ != options_.micro_batches) return;
+        if (micro_ != options_.micro_batches) return;
         start(buckets_.block[l]);
         for (PendingCollective& p : pending_) p.test();
     }

@@ -113,17 +113,17 @@ Trainer::Trainer(const GPTConfig& model_config, const TrainConfig& train_config,
     }
     // A cuda engine copies the model and moments to the GPU here and refreshes model_ and adam_
     // from there (copy_to_host) for evaluation rows, checkpoints and resume.
-    if (ranks() > 1 && options_.device == "cuda") { // NCCL between the ranks' GPUs (chapter 15)
-        GPTBOOK_CHECK(options_.parallel.zero == 0, "--zero 1 runs on the CPU only: the GPU engine keeps every "
-                                                   "rank's AdamW moments whole; drop --zero or use --device cpu");
-        engine_ =
-            make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision, options_.comm);
-    } else if (ranks() > 1) {
+    // With several ranks (chapter 15), the CPU's data-parallel engine, or the GPU engine with NCCL.
+    if (ranks() > 1 && options_.device == "cpu") {
         DataParallelOptions parallel = options_.parallel;
         parallel.micro_batches = train_.grad_accum;
         engine_ = make_data_parallel_engine(*model_, adam_, train_.batch_size, *options_.comm, parallel);
     } else {
-        engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision);
+        GPTBOOK_CHECK(ranks() == 1 || options_.parallel.zero == 0,
+                      "--zero 1 runs on the CPU only: the GPU engine keeps every rank's AdamW moments whole; drop "
+                      "--zero or use --device cpu");
+        engine_ = make_step_engine(options_.device, *model_, adam_, train_.batch_size, options_.precision,
+                                   ranks() > 1 ? options_.comm : nullptr);
     }
     GPTBOOK_CHECK(!data_.bind_model || options_.device == "cpu",
                   "this data is sampled from the model being trained, which only the CPU engine keeps up to date; "
