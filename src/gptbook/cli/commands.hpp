@@ -39,6 +39,8 @@ void add_quantize_command(CLI::App& app);
 void add_distill_command(CLI::App& app);
 /// Registers `dist`: measure MPI's all-reduce and predict data-parallel scaling (chapter 15).
 void add_dist_command(CLI::App& app);
+/// Registers `serve`: the playground page and its JSON API, for class demos (chapters 04 and 07).
+void add_serve_command(CLI::App& app);
 
 /// The command as the user typed it (`build/release/gptbook`, or `gptbook` when it was found on the
 /// PATH), for hints that name a command to run next: a student can paste them as they are.

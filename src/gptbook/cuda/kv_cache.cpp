@@ -47,7 +47,8 @@ Tokens cuda_generate(CudaGPT& model, const Tokens& prompt, int max_new_tokens, c
     check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
     CudaKVCache cache(model);
-    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_token);
+    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng,
+                               ignoring_logits(on_token));
 }
 
 } // namespace gptbook

@@ -17,10 +17,15 @@ void check_generate_args(const GPTConfig& config, const Tokens& prompt, int max_
 
 Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
                 const TokenCallback& on_token) {
+    return generate_with_logits(model, prompt, max_new_tokens, options, rng, ignoring_logits(on_token));
+}
+
+Tokens generate_with_logits(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
+                            Rng& rng, const StepCallback& on_step) {
     check_generate_args(model.config, prompt, max_new_tokens);
     options.validate();
     KVCache cache(model);
-    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_token);
+    return generate_with_cache(cache, model.config.block_size, prompt, max_new_tokens, options, rng, on_step);
 }
 
 std::vector<Tokens> generate_rows(const GPT& model, const std::vector<Tokens>& prompts, int max_new_tokens,

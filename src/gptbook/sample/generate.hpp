@@ -18,6 +18,9 @@ namespace gptbook {
 
 /// Called with each new token as soon as it is chosen; return false to stop early.
 using TokenCallback = std::function<bool(int32_t token)>;
+/// Called with each new token and the (V) logits it was drawn from; return false to stop early.
+/// The playground (`gptbook serve`) shows each token's probability and its alternatives this way.
+using StepCallback = std::function<bool(int32_t token, const Vec& logits)>;
 
 /**
  * @brief Generates up to `max_new_tokens` tokens after `prompt` with a KV cache.
@@ -36,6 +39,10 @@ using TokenCallback = std::function<bool(int32_t token)>;
  */
 Tokens generate(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options, Rng& rng,
                 const TokenCallback& on_token = {});
+
+/// generate() that also hands `on_step` the logits each token was drawn from.
+Tokens generate_with_logits(const GPT& model, const Tokens& prompt, int max_new_tokens, const SamplingOptions& options,
+                            Rng& rng, const StepCallback& on_step);
 
 /**
  * @brief generate() for several prompts, each row from its own random stream: row i draws from
@@ -70,7 +77,8 @@ inline Tokens last_tokens(const Tokens& seq, size_t n) {
  *         `bool slides() const`
  * @param[in,out] cache      empty; filled as tokens are generated
  * @param[in]     block_size T, the model's context
- * @param[in]     prompt, max_new_tokens, options, rng, on_token as for generate()
+ * @param[in]     prompt, max_new_tokens, options, rng as for generate()
+ * @param[in]     on_step    called with each new token and its logits; returning false stops early
  * @return the new tokens only
  * The prompt is checked by the caller (check_generate_args). Past block_size the window slides.
  * With learned or sinusoidal positions every token's position shifts, so the cache is rebuilt
@@ -81,7 +89,7 @@ inline Tokens last_tokens(const Tokens& seq, size_t n) {
  */
 template <class Cache>
 Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, int max_new_tokens,
-                           const SamplingOptions& options, Rng& rng, const TokenCallback& on_token) {
+                           const SamplingOptions& options, Rng& rng, const StepCallback& on_step) {
     Tokens seq = prompt;
     Tokens out;
     Vec logits = cache.prefill(last_tokens(seq, static_cast<size_t>(block_size)));
@@ -89,7 +97,7 @@ Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, i
         const int32_t token = sample_token(logits, options, rng);
         seq.push_back(token);
         out.push_back(token);
-        if (on_token && !on_token(token)) break;
+        if (on_step && !on_step(token, logits)) break;
         if (i + 1 == max_new_tokens) break;
         if (cache.slides() || cache.length() < block_size) {
             logits = cache.step(token); // a sliding cache (RoPE) drops its oldest token by itself
@@ -99,6 +107,12 @@ Tokens generate_with_cache(Cache& cache, int block_size, const Tokens& prompt, i
         }
     }
     return out;
+}
+
+/// `on_token` as a StepCallback that ignores the logits (empty when it is empty).
+inline StepCallback ignoring_logits(const TokenCallback& on_token) {
+    if (!on_token) return {};
+    return [on_token](int32_t token, const Vec&) { return on_token(token); };
 }
 
 /// Throws gptbook::Error unless the prompt is non-empty with ids in [0, V) and max_new_tokens >= 0.
