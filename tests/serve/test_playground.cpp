@@ -9,8 +9,12 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <arpa/inet.h>
 #include <future>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace gptbook;
 using nlohmann::json;
@@ -214,6 +218,11 @@ TEST_CASE("every bad request is refused with a 4xx and one line saying what was 
     CHECK(refusal([&] { pg.check_generation({{"text", "a"}, {"max_new_tokens", 501}}); }) == 413);
     CHECK(refusal([&] { pg.check_generation({{"text", "a"}, {"max_new_tokens", 0}}); }) == 400);
     CHECK(refusal([&] { pg.tokenize({{"text", "a"}, {"layer", 1}}); }) == 400);
+    // Without max_new_tokens: 100, or the server's limit when it is lower.
+    CHECK(pg.check_generation({{"text", "a"}}).max_new_tokens == 100);
+    PlaygroundLimits low;
+    low.max_new_tokens = 7;
+    CHECK(playground(low).check_generation({{"text", "a"}}).max_new_tokens == 7);
 }
 
 namespace {
@@ -235,6 +244,30 @@ struct RunningServer {
         return c;
     }
 };
+
+/// Sends `request` as it is over a new connection to the port and returns what comes back until the
+/// server closes it (or 5 s pass).
+std::string raw_exchange(int port, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+        const timeval timeout{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        char buffer[4096];
+        ssize_t n = 0;
+        while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+            out.append(buffer, static_cast<size_t>(n));
+            if (out.find("\r\n\r\n") != std::string::npos && out.find("}") != std::string::npos) break;
+        }
+    }
+    ::close(fd);
+    return out;
+}
 
 int post_status(httplib::Client& c, const std::string& path, const std::string& body) {
     auto r = c.Post(path.c_str(), body, "application/json");
@@ -296,6 +329,13 @@ TEST_CASE("the server refuses bad requests with 4xx and a one-line JSON error", 
     auto no_chapter = c.Get("/chapters/../../etc/passwd");
     REQUIRE(no_chapter);
     CHECK(no_chapter->status == 404);
+    // A body without its length (chunked) would be read whole, past the limit: refused before any of
+    // it is read (sent here as headers alone, so that the answer is not lost to a reset).
+    const std::string answer = raw_exchange(s.server.port(), "POST /api/tokenize HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                             "Content-Type: application/json\r\n"
+                                                             "Transfer-Encoding: chunked\r\n\r\n");
+    CHECK(answer.rfind("HTTP/1.1 411", 0) == 0);
+    CHECK(answer.find(R"({"error":"a POST needs a Content-Length header)") != std::string::npos);
 }
 
 TEST_CASE("a generation beyond the limit gets 429, and a client that leaves mid-stream frees its place", "[serve]") {
@@ -304,7 +344,8 @@ TEST_CASE("a generation beyond the limit gets 429, and a client that leaves mid-
     one.max_new_tokens = 200000; // far more events than the socket buffers hold
     RunningServer s(one);
     // The first client reads one chunk, then waits: the server blocks writing, holding the one place.
-    std::promise<void> reading, leave;
+    std::promise<std::string> reading;
+    std::promise<void> leave;
     std::shared_future<void> may_leave = leave.get_future().share();
     std::thread first([&] {
         httplib::Client c = s.client();
@@ -314,26 +355,43 @@ TEST_CASE("a generation beyond the limit gets 429, and a client that leaves mid-
         req.body = R"({"text": "abc", "max_new_tokens": 200000})";
         req.set_header("Content-Type", "application/json");
         bool once = false;
-        req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
+        req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
             if (!once) {
                 once = true;
-                reading.set_value();
+                reading.set_value(std::string(data, n));
                 may_leave.wait();
             }
             return false; // leaves: the connection closes mid-stream
         };
         httplib::Response res;
         httplib::Error error = httplib::Error::Success;
-        c.send(req, res, error);
+        if (!c.send(req, res, error) && !once) reading.set_value("the request failed: " + httplib::to_string(error));
     });
-    reading.get_future().wait();
+    struct LeaveAndJoin { // also when a REQUIRE below fails: the first client leaves, its thread ends
+        std::promise<void>& leave;
+        std::thread& thread;
+        bool left = false;
+        void now() {
+            if (!left) leave.set_value();
+            left = true;
+        }
+        ~LeaveAndJoin() {
+            now();
+            thread.join();
+        }
+    } first_client{leave, first};
+    std::future<std::string> first_chunk = reading.get_future();
+    REQUIRE(first_chunk.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    // Streamed: the first token's event is on the wire while the 200000-token generation goes on.
+    CHECK(first_chunk.get().rfind("event: token\ndata: {", 0) == 0);
     httplib::Client c = s.client();
     auto busy = c.Post("/api/generate", R"({"text": "a", "max_new_tokens": 5})", "application/json");
     REQUIRE(busy);
     CHECK(busy->status == 429);
     CHECK(json::parse(busy->body)["error"].get<std::string>().find("try again") != std::string::npos);
-    leave.set_value();
-    first.join();
+    // A bad request is told what is wrong with it, busy or not.
+    CHECK(post_status(c, "/api/generate", R"({"text": "a", "max_new_tokens": 0})") == 400);
+    first_client.now();
     // The server noticed the client leave and gave the place back: the next generation streams.
     int status = 0;
     for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {

@@ -76,7 +76,9 @@ try {
   page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("data:")) foreign.push(r.url()); });
   await page.goto(url);
   await page.waitForFunction(() => document.querySelectorAll("#run option").length > 0);
-  check(true, `the page loads from ${url} and lists the run`);
+  const runs = await page.$$eval("#run option", (options) => options.map((o) => o.value));
+  check(runs.length === 1 && /context \d+/.test(await page.textContent("#run-info")),
+    `the page loads from ${url} and lists the run (${runs.join(", ")}) with its shape`);
 
   // A prompt, then a streamed generation.
   await page.fill("#prompt", "ROMEO:\nWhat light");
@@ -93,8 +95,9 @@ try {
   await page.click("#generate");
   await page.waitForFunction(() => /tokens in/.test(document.querySelector("#status").textContent), null, { timeout: 60000 });
   const partial = await page.evaluate(() => window.partialCounts);
-  check(partial.length >= 2, `tokens arrive as they are generated: the page showed ${partial.length} ` +
-    `partial texts (${partial.slice(0, 3).join(", ")}, ... tokens) before the last of ${asked}`);
+  // (That the server sends each token as it is drawn is tested on the wire by tests/serve.)
+  check(partial.length >= 2, `the page shows tokens as they arrive: ${partial.length} partial texts ` +
+    `(${partial.slice(0, 3).join(", ")}, ... tokens) before the last of ${asked}`);
   const generated = await page.$$eval("#output span.tok", (spans) => spans.length);
   check(generated === asked, `the generation ends with ${asked} tokens, each coloured by its probability (${generated})`);
   await page.hover("#output span.tok:nth-of-type(3)");
@@ -102,21 +105,31 @@ try {
   check(/top 10/.test(tooltip), "hovering a token shows its 10 most likely alternatives");
   await page.mouse.move(0, 0);
 
-  // The distribution changes as the temperature slider moves.
-  await page.waitForFunction(() => Number(document.querySelector("#distribution").dataset.version) > 0);
+  // The distribution changes as the temperature slider moves: each answer is compared for the
+  // same text, the prompt and the generated tokens (the chart says which text and temperature).
+  const text = await page.evaluate(() => document.querySelector("#prompt").value +
+    [...document.querySelectorAll("#output span.tok")].map((s) => s.textContent).join(""));
+  const shown = (temperature) => page.waitForFunction(([t, tau]) => {
+    const d = document.querySelector("#distribution").dataset;
+    return d.text === t && d.temperature === tau;
+  }, [text, temperature]);
   const top = () => page.$eval("#distribution .bar-row", (row) => ({ p: Number(row.dataset.p), pModel: Number(row.dataset.pModel) }));
+  await shown("1");
   const before = await top();
-  const version = await page.$eval("#distribution", (e) => Number(e.dataset.version));
   await page.$eval("#temperature", (e) => { e.value = 0.3; e.dispatchEvent(new Event("input")); });
-  await page.waitForFunction((v) => Number(document.querySelector("#distribution").dataset.version) > v, version);
+  await shown("0.3");
   const after = await top();
   check(after.p > before.p && after.pModel === before.pModel,
     `temperature 0.3 sharpens the distribution: the top token's sampling probability ${before.p} -> ${after.p}, the model's unchanged`);
 
-  // Step mode: one token appended.
+  // Step mode: one token appended, the one the chart drew (bold).
+  const drawn = await page.$eval("#distribution .bar-row.drawn", (row) => Number(row.dataset.id));
   await page.click("#step");
-  await page.waitForFunction((n) => document.querySelectorAll("#output span.tok").length === n + 1, generated);
-  check(true, "Step appends one token");
+  await page.waitForFunction(() => /^stepped/.test(document.querySelector("#status").textContent));
+  const stepped = await page.$$eval("#output span.tok", (spans) => spans.length);
+  check(stepped === generated + 1, `Step appends one token (${generated} -> ${stepped})`);
+  const last = await page.$eval("#output span.tok:last-of-type", (e) => Number(e.dataset.id));
+  check(last === drawn, `the stepped token is the one the chart showed drawn (id ${drawn}): ${await page.textContent("#status")}`);
 
   // The tokens panel shows the text's token boundaries.
   await page.waitForFunction(() => Number(document.querySelector("#tokens").dataset.count) > 0);

@@ -5,8 +5,10 @@
 #include "gptbook/serve/server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <pthread.h>
@@ -44,23 +46,66 @@ std::string run_name(const std::string& dir_or_file) {
     return p.filename().string();
 }
 
-/// Blocks SIGINT and SIGTERM in this thread and every thread it starts after, and returns a thread
-/// that waits for either and stops the server: the server's threads are never interrupted.
-std::thread stop_on_signal(PlaygroundServer& server, sigset_t& signals) {
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    return std::thread([&server, &signals] {
+/**
+ * Ctrl-C (SIGINT) and SIGTERM, handled by a thread of their own: blocked in every other thread (the
+ * constructor runs before any is started, and threads inherit the mask), so that no server or
+ * OpenMP thread is interrupted. Before the server exists a signal ends the process at once; after,
+ * it stops the server, asking again until listen() has returned (a stop asked just before listen()
+ * began is not seen by it); a second signal meanwhile ends the process at once.
+ */
+class SignalWatcher {
+public:
+    SignalWatcher() {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~SignalWatcher() { finish(); }
+    SignalWatcher(const SignalWatcher&) = delete;
+    SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+    /// From now on a signal stops `server`, until finish().
+    void watch_server(PlaygroundServer& server) { server_ = &server; }
+    /// Ends the watching (listen() has returned; the server may go): wakes the thread and joins it.
+    void finish() {
+        if (!thread_.joinable()) return;
+        done_ = true;
+        pthread_kill(thread_.native_handle(), SIGTERM);
+        thread_.join();
+    }
+
+private:
+    void watch() {
         int signal = 0;
-        sigwait(&signals, &signal);
-        server.stop();
-    });
-}
+        sigwait(&signals_, &signal);
+        if (done_) return;
+        PlaygroundServer* server = server_;
+        if (server == nullptr) quit("interrupted before the server started");
+        std::printf("gptbook serve: stopping (Ctrl-C again to quit at once)\n");
+        std::fflush(stdout);
+        const timespec tick{0, 50'000'000};
+        while (!done_) {
+            server->stop();
+            if (sigtimedwait(&signals_, nullptr, &tick) > 0 && !done_) quit("interrupted again: quit at once");
+        }
+    }
+    [[noreturn]] static void quit(const char* why) {
+        std::fprintf(stderr, "gptbook serve: %s\n", why);
+        std::_Exit(130);
+    }
+
+    sigset_t signals_{};
+    std::atomic<bool> done_{false};
+    std::atomic<PlaygroundServer*> server_{nullptr};
+    std::thread thread_;
+};
 
 void run_serve(const ServeArgs& a) {
     GPTBOOK_CHECK(!a.runs.empty() || !a.runs_dir.empty(),
                   "serve: no run to serve; give --run runs/NAME (repeatable) or --runs runs");
+    SignalWatcher watcher; // before any thread starts
     std::vector<std::string> paths = a.runs;
     if (!a.runs_dir.empty())
         for (const std::string& p : runs_under(a.runs_dir)) { // each once, also when named by --run too
@@ -84,6 +129,7 @@ void run_serve(const ServeArgs& a) {
     }
     const Playground playground(models, a.limits);
     PlaygroundServer server(playground, a.server);
+    watcher.watch_server(server);
     const std::string url = "http://" +
                             (a.server.host.find(':') != std::string::npos ? "[" + a.server.host + "]" : a.server.host) +
                             ":" + std::to_string(server.port()) + "/";
@@ -95,11 +141,11 @@ void run_serve(const ServeArgs& a) {
                     "playground\n",
                     a.server.host.c_str());
     std::fflush(stdout);
-    sigset_t signals;
-    std::thread watcher = stop_on_signal(server, signals);
+    struct Finish { // however listen() ends, the watcher stops using the server before it goes
+        SignalWatcher& watcher;
+        ~Finish() { watcher.finish(); }
+    } finish{watcher};
     server.listen();
-    pthread_kill(watcher.native_handle(), SIGTERM); // wakes the watcher if the server stopped by itself
-    watcher.join();
     std::printf("gptbook serve: stopped\n");
 }
 

@@ -287,7 +287,8 @@ GenerationRequest Playground::check_generation(const json& request) const {
     g.model = &model_of(request);
     g.options = sampling_of(f, g.model->model->config.vocab_size);
     g.seed = static_cast<uint64_t>(f.integer("seed", 1337, 0, 1L << 53));
-    g.max_new_tokens = static_cast<int>(f.integer("max_new_tokens", 100, 1, limits_.max_new_tokens, 413));
+    g.max_new_tokens = static_cast<int>(
+        f.integer("max_new_tokens", std::min(100, limits_.max_new_tokens), 1, limits_.max_new_tokens, 413));
     g.prompt = encode_text(*g.model, f.text("text", limits_.max_prompt_chars), "generate");
     return g;
 }

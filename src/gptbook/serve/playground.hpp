@@ -75,7 +75,7 @@ public:
     Playground(std::vector<PlaygroundModel> models, PlaygroundLimits limits);
 
     /// GET /api/runs: {"runs": [{name, tokenizer, vocab_size, block_size, n_layer, n_head,
-    /// parameters, position, data}], "limits": {...}}.
+    /// parameters, position, quantized, data}], "limits": {...}}.
     nlohmann::json runs() const;
 
     /// POST /api/tokenize {run?, text}: {"tokens": [{id, text}], "count": n}. `run` defaults to the
@@ -100,13 +100,15 @@ public:
     nlohmann::json attention(const nlohmann::json& request) const;
 
     /**
-     * @brief POST /api/generate {run?, text, max_new_tokens?, temperature?, top_k?, top_p?, seed?}:
+     * @brief POST /api/generate {run?, text, max_new_tokens? (100, at most the limit), temperature?,
+     * top_k?, top_p?, seed?}:
      * generates with the KV cache, calling `on_token` with each token's event as soon as it is
      * drawn: {"id", "text" (what it adds to the text: empty while a character is unfinished), "p",
      * "p_model", "top": the 10 most likely tokens under the model, each {id, text, p, p_model}}; stops early when `on_token` returns false (the client left) or after max_seconds.
      * @return the last event: {"tokens": generated, "seconds", "tokens_per_second", "stopped":
      * "length", "time limit" or "client", "tail": text still held back at the end (an unfinished
-     * character, as U+FFFD; usually empty)}
+     * character, as U+FFFD; usually empty)}. The server sends it as the `done` event, except to a
+     * client that has left ("client"); a generation that failed midway ends with {"error": ...}.
      * @throws ApiError for a bad request, before anything is generated
      */
     nlohmann::json generate(const nlohmann::json& request,

@@ -71,6 +71,7 @@ struct PlaygroundServer::Impl {
     ServeOptions options;
     Server server;
     std::atomic<int> generating{0};
+    std::atomic<bool> stopping{false}; ///< stop() was asked: generations end at their next token
 
     Impl(const Playground& p, const ServeOptions& o) : playground(p), options(o) {}
 
@@ -125,6 +126,13 @@ struct PlaygroundServer::Impl {
             }
             res.set_content(read_file(path), "text/plain; charset=utf-8");
         });
+        // A body without a Content-Length (chunked) would be read whole, past the size limit: refused
+        // before it is read.
+        server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+            if (req.method != "POST" || req.has_header("Content-Length")) return Server::HandlerResponse::Unhandled;
+            send_error(res, 411, "a POST needs a Content-Length header (a JSON body sent whole, not chunked)");
+            return Server::HandlerResponse::Handled;
+        });
         // Every other refusal (an unknown path, a body over the limit) as one line of JSON too.
         server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) return;
@@ -152,6 +160,8 @@ struct PlaygroundServer::Impl {
     /// Checks the request and takes a generation slot (429 when none is free) before answering
     /// 200, then streams one event per token until done or the client leaves.
     void start_generation(const json& request, httplib::Response& res) {
+        // Refusals (bad fields, unknown run) come back as 4xx, before the stream starts.
+        auto checked = std::make_shared<const GenerationRequest>(playground.check_generation(request));
         if (generating.fetch_add(1) >= playground.limits().max_generations) {
             generating.fetch_sub(1);
             throw ApiError(429, "the server is already generating " +
@@ -159,8 +169,6 @@ struct PlaygroundServer::Impl {
                                     " texts, its limit; try again in a moment");
         }
         auto slot = std::make_shared<GenerationSlot>(generating);
-        // Refusals (bad fields, unknown run) come back as 4xx, before the stream starts.
-        auto checked = std::make_shared<const GenerationRequest>(playground.check_generation(request));
         const int threads = options.threads;
         res.set_header("Cache-Control", "no-cache");
         res.set_chunked_content_provider(
@@ -168,14 +176,14 @@ struct PlaygroundServer::Impl {
                 set_num_threads(threads);
                 json last;
                 try {
-                    last = playground.generate(*checked, [&sink](const json& event) {
+                    last = playground.generate(*checked, [this, &sink](const json& event) {
                         const std::string text = sse("token", event);
-                        return sink.write(text.data(), text.size());
+                        return sink.write(text.data(), text.size()) && !stopping;
                     });
                 } catch (const std::exception& e) { // checked above; a failure here ends the stream
                     last = {{"error", e.what()}};
                 }
-                if (last.value("stopped", "") != "client") {
+                if (last.value("stopped", "") != "client") { // (a client that left reads nothing more)
                     const std::string text = sse("done", last);
                     sink.write(text.data(), text.size());
                 }
@@ -208,8 +216,18 @@ PlaygroundServer::PlaygroundServer(const Playground& playground, const ServeOpti
 
 PlaygroundServer::~PlaygroundServer() = default;
 
-void PlaygroundServer::listen() { impl_->server.listen_after_bind(); }
+void PlaygroundServer::listen() {
+    const bool stopped_cleanly = impl_->server.listen_after_bind();
+    GPTBOOK_CHECK(stopped_cleanly || impl_->stopping,
+                  "serve: the server stopped accepting connections (accept() failed: out of file descriptors "
+                  "or memory?); start it again, with --max-generations lower if the machine is loaded");
+}
 
-void PlaygroundServer::stop() { impl_->server.stop(); }
+void PlaygroundServer::stop() {
+    impl_->stopping = true;
+    impl_->server.stop();
+}
+
+bool PlaygroundServer::stopping() const { return impl_->stopping; }
 
 } // namespace gptbook

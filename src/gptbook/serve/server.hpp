@@ -47,10 +47,16 @@ public:
     PlaygroundServer& operator=(const PlaygroundServer&) = delete;
 
     int port() const { return port_; } ///< @return the port bound (the one picked when 0 was asked)
-    /// Serves until stop(); returns when the listening socket is closed.
+    /// Serves until stop(); returns when the listening socket is closed. Throws gptbook::Error when
+    /// it stopped by itself (the system refused a connection: out of descriptors or memory).
     void listen();
-    /// Stops listen() (thread-safe).
+    /**
+     * @brief Asks listen() to return (thread-safe); generations end at their next token. A stop asked
+     * before listen() has started serving is not seen by it: call again until listen() has returned.
+     */
     void stop();
+    /// @return whether stop() was asked
+    bool stopping() const;
 
 private:
     struct Impl;

@@ -3,7 +3,16 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { runs: [], run: null, generated: [], controller: null, attention: null };
+const state = { runs: [], run: null, generated: [], controller: null, generation: 0, attention: null };
+
+// Each panel numbers its requests and shows only the answer to its latest: an older answer that
+// arrives late (a slider dragged, the layer changed) is dropped.
+const latest = {};
+async function latestOnly(panel, ask) {
+  const ticket = (latest[panel] = (latest[panel] || 0) + 1);
+  const answer = await ask();
+  return ticket === latest[panel] ? answer : null;
+}
 
 // ---- the API ----
 
@@ -43,7 +52,16 @@ async function loadRuns() {
   pickRun(state.runs[0].name);
 }
 
+// A running generation ends (and its late tokens are ignored) when the text it continues changes.
+function abortGeneration() {
+  state.generation += 1;
+  if (state.controller) state.controller.abort();
+  state.controller = null;
+  $("generate").disabled = false; $("step").disabled = false; $("stop").disabled = true;
+}
+
 function pickRun(name) {
+  abortGeneration();
   state.run = state.runs.find((r) => r.name === name);
   const r = state.run;
   $("run-info").textContent = `${r.tokenizer} tokenizer, ${r.vocab_size} tokens, context ${r.block_size}, ` +
@@ -75,6 +93,7 @@ function appendToken(t) {
   const span = document.createElement("span");
   span.className = "tok";
   span.textContent = t.text;
+  span.dataset.id = t.id;
   span.style.background = colour(t.p_model);
   span.addEventListener("mouseenter", (e) => showAlternatives(e, t));
   span.addEventListener("mouseleave", hideTooltip);
@@ -89,6 +108,8 @@ function showAlternatives(event, t) {
 }
 
 async function generate() {
+  abortGeneration();
+  const generation = state.generation;
   state.controller = new AbortController();
   $("generate").disabled = true; $("step").disabled = true; $("stop").disabled = false;
   showStatus("generating...");
@@ -100,6 +121,7 @@ async function generate() {
     });
     if (!response.ok) throw new Error((await response.json()).error);
     await readEvents(response, (name, data) => {
+      if (generation !== state.generation) return; // the text changed: this generation is over
       if (name === "token") { state.generated.push(data); appendToken(data); }
       if (name === "done") {
         showStatus(data.error ? data.error : `${data.tokens} tokens in ${data.seconds.toFixed(2)} s ` +
@@ -109,9 +131,11 @@ async function generate() {
   } catch (e) {
     if (e.name === "AbortError") showStatus("stopped"); else showStatus(e.message, true);
   } finally {
-    state.controller = null;
-    $("generate").disabled = false; $("step").disabled = false; $("stop").disabled = true;
-    refresh();
+    if (generation === state.generation) {
+      state.controller = null;
+      $("generate").disabled = false; $("step").disabled = false; $("stop").disabled = true;
+      refresh();
+    }
   }
 }
 
@@ -126,11 +150,10 @@ async function readEvents(response, onEvent) {
     buffer += decoder.decode(value, { stream: true });
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
+      const lines = buffer.slice(0, end).split("\n");
       buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)[1];
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
-      onEvent(name, data);
+      const field = (name) => lines.find((l) => l.startsWith(name + ": ")).slice(name.length + 2);
+      onEvent(field("event"), JSON.parse(field("data")));
     }
   }
 }
@@ -141,8 +164,11 @@ let nextAnswer = null;
 
 async function refreshDistribution() {
   const r = state.run;
+  const asked = { run: r.name, text: text(), top: Math.min(r.vocab_size, 30), ...sampling() };
   try {
-    nextAnswer = await api("/api/next", { run: r.name, text: text(), top: Math.min(r.vocab_size, 30), ...sampling() });
+    const answer = await latestOnly("next", () => api("/api/next", asked));
+    if (!answer) return;
+    nextAnswer = answer;
   } catch (e) { showStatus(e.message, true); return; }
   const bars = nextAnswer.distribution.map((d) => {
     const row = document.createElement("div");
@@ -161,24 +187,28 @@ async function refreshDistribution() {
   const dist = $("distribution");
   dist.replaceChildren(...bars, rest);
   dist.dataset.version = Number(dist.dataset.version) + 1;
+  dist.dataset.text = asked.text; // what this answer is about (the browser test reads it)
+  dist.dataset.temperature = asked.temperature;
 }
 
 async function step() {
-  if (!nextAnswer) await refreshDistribution();
-  if (!nextAnswer) return; // the server said why, in the status line
-  const s = nextAnswer.sampled;
-  const entry = nextAnswer.distribution.find((d) => d.id === s.id);
-  // One token through the same stream as Generate, so that it carries its alternatives too.
+  abortGeneration();
+  const generation = state.generation;
+  $("generate").disabled = true; $("step").disabled = true;
+  // One token through the same stream as Generate, so that it carries its alternatives too; with
+  // the same seed it is the token the distribution above draws.
   const body = { run: state.run.name, text: text(), max_new_tokens: 1, ...sampling() };
   try {
     const response = await fetch("/api/generate", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     if (!response.ok) throw new Error((await response.json()).error);
     await readEvents(response, (name, data) => {
-      if (name === "token") { state.generated.push(data); appendToken(data); }
+      if (name !== "token" || generation !== state.generation) return;
+      state.generated.push(data); appendToken(data);
+      showStatus(`stepped "${visible(data.text)}" (p = ${data.p.toFixed(3)}); the seed moves on, to draw afresh`);
     });
-    showStatus(`stepped "${visible(s.text)}" (p = ${(entry ? entry.p : s.p).toFixed(3)}); moving the seed draws another`);
   } catch (e) { showStatus(e.message, true); }
+  $("generate").disabled = false; $("step").disabled = false;
   $("seed").value = (Number($("seed").value) + 1) % 1001; // the next step draws afresh
   showOutputs();
   refresh();
@@ -188,7 +218,10 @@ async function step() {
 
 async function refreshTokens() {
   let answer;
-  try { answer = await api("/api/tokenize", { run: state.run.name, text: text() }); } catch (e) { return; }
+  try {
+    answer = await latestOnly("tokens", () => api("/api/tokenize", { run: state.run.name, text: text() }));
+  } catch (e) { return; }
+  if (!answer) return;
   $("tokens").replaceChildren(...answer.tokens.map((t) => {
     const span = document.createElement("span");
     span.className = "tok";
@@ -203,7 +236,10 @@ async function refreshTokens() {
 
 async function refreshAttention() {
   try {
-    state.attention = await api("/api/attention", { run: state.run.name, text: text(), layer: Number($("layer").value) });
+    const asked = { run: state.run.name, text: text(), layer: Number($("layer").value) };
+    const answer = await latestOnly("attention", () => api("/api/attention", asked));
+    if (!answer) return;
+    state.attention = answer;
   } catch (e) { return; }
   drawHeatmap();
 }
@@ -286,7 +322,7 @@ const refreshSoon = debounce(refresh, 250);
 const distributionSoon = debounce(refreshDistribution, 60);
 
 $("run").addEventListener("change", (e) => pickRun(e.target.value));
-$("prompt").addEventListener("input", () => { state.generated = []; renderOutput(); refreshSoon(); });
+$("prompt").addEventListener("input", () => { abortGeneration(); state.generated = []; renderOutput(); refreshSoon(); });
 for (const id of ["temperature", "top_k", "top_p", "seed"]) {
   $(id).addEventListener("input", () => { showOutputs(); distributionSoon(); });
 }
@@ -294,7 +330,7 @@ $("max_new_tokens").addEventListener("input", showOutputs);
 $("generate").addEventListener("click", generate);
 $("stop").addEventListener("click", () => state.controller && state.controller.abort());
 $("step").addEventListener("click", step);
-$("clear").addEventListener("click", () => { state.generated = []; renderOutput(); refresh(); });
+$("clear").addEventListener("click", () => { abortGeneration(); state.generated = []; renderOutput(); refresh(); });
 $("layer").addEventListener("change", refreshAttention);
 $("head").addEventListener("change", drawHeatmap);
 showOutputs();
