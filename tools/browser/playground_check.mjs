@@ -62,12 +62,12 @@ function startServer() {
 const { server, url } = await startServer();
 let browser = null;
 try {
-  // Chromium as root in a container, with nothing that reaches out of the machine (playwright gives
-  // it a fresh profile).
+  // Chromium as root in a container (no sandbox; /dev/shm may be tiny there), with nothing that
+  // reaches out of the machine (playwright gives it a fresh profile).
   browser = await chromium.launch({
     executablePath: browserPath, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } }); // the book's widest figure
   const pageErrors = [];
