@@ -32,6 +32,13 @@ TEST_CASE("serve listens on loopback, says where, and stops on Ctrl-C", "[ch07][
     CHECK_THAT(r.out, Catch::Contains("1 run (base) at http://127.0.0.1:") && Catch::Contains("Ctrl-C stops") &&
                           Catch::Contains("gptbook serve: stopped"));
     CHECK_THAT(r.out, !Catch::Contains("warning"));
+    // Several runs: --run, and a directory of runs (each served once, by its directory's name).
+    std::filesystem::create_directory(s.file("runs"));
+    std::filesystem::copy(base, s.file("runs/copy"));
+    std::filesystem::copy(base, s.file("runs/base"));
+    const Result two = serve_then_interrupt(s, "--run " + base + " --runs " + s.file("runs") + " --port 0");
+    CHECK(two.code == 0);
+    CHECK_THAT(two.out, Catch::Contains("2 runs (base, copy) at http://127.0.0.1:"));
     // Every address of the machine: said plainly.
     const Result open = serve_then_interrupt(s, "--run " + base + " --port 0 --host 0.0.0.0");
     CHECK(open.code == 0);
