@@ -50,8 +50,9 @@ if [ "$mode" != build-only ]; then
     libboost-context-dev
     # docs: the site, its MathJax served from the site itself (offline), and the browser that tests it
     doxygen graphviz libjs-mathjax fonts-mathjax chromium-headless-shell
-    # the playground's browser test (tools/browser/): Chromium, driven by npm's playwright-core
-    chromium
+    # the playground's browser test (tools/browser/): Chromium, driven by npm's playwright-core, and
+    # a font for the text it renders (apt installs no recommended packages here)
+    chromium fonts-dejavu-core
     # PyTorch reference (parity fixtures, side-by-side benchmarks)
     python3 python3-numpy python3-torch
     # the Python module gptbook (python/) and its tests
