@@ -4,6 +4,7 @@
 #include "gptbook/sample/generate.hpp"
 #include "gptbook/sample/kv_cache.hpp"
 #include "gptbook/serve/server.hpp"
+#include "gptbook/tokenizer/bpe_tokenizer.hpp"
 #include "gptbook/tokenizer/char_tokenizer.hpp"
 
 #include <catch2/catch.hpp>
@@ -94,6 +95,22 @@ TEST_CASE("tokenize returns the tokenizer's ids, whose texts put together are th
         joined += answer["tokens"][i]["text"].get<std::string>();
     }
     CHECK(joined == text);
+}
+
+TEST_CASE("a byte-level token that holds part of a character also shows its bytes", "[serve]") {
+    const Tokenizer bpe(BpeTokenizer::train("the cat sat on the mat", 256 + 4)); // too few merges for é's bytes
+    GPTConfig c = tiny().config();
+    c.vocab_size = bpe.vocab_size();
+    GPT model(c);
+    Rng rng(3);
+    gpt_init(model, rng);
+    const Playground pg({{"bpe", &model, &bpe, ""}}, {});
+    const json answer = pg.tokenize({{"text", "café"}});
+    REQUIRE(answer["count"] == 5); // c a f, then é's two bytes
+    CHECK_FALSE(answer["tokens"][2].contains("bytes"));
+    CHECK(answer["tokens"][3]["bytes"] == "c3");
+    CHECK(answer["tokens"][4]["bytes"] == "a9");
+    CHECK(json::parse(dump_json(answer))["tokens"][3]["text"] == "\xef\xbf\xbd"); // U+FFFD in valid JSON
 }
 
 TEST_CASE("next gives the model's softmax and the sampler's distribution (eq. 7.1) and the seed's draw", "[serve]") {

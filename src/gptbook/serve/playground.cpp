@@ -3,6 +3,7 @@
 #include "gptbook/core/error.hpp"
 #include "gptbook/sample/generate.hpp"
 #include "gptbook/sample/kv_cache.hpp"
+#include "gptbook/tokenizer/bpe_tokenizer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -127,7 +128,19 @@ Tokens encode_text(const PlaygroundModel& m, const std::string& text, const std:
     return ids;
 }
 
-json token_json(const Tokenizer& tokenizer, int32_t id) { return {{"id", id}, {"text", tokenizer.token_bytes(id)}}; }
+/// {id, text}: a token and its bytes as text; a token that holds part of a UTF-8 character (byte-level
+/// BPE, chapter 01) also gets "bytes", its bytes in hex ("c3"), since its text shows U+FFFD.
+json token_json(const Tokenizer& tokenizer, int32_t id) {
+    const std::string bytes = tokenizer.token_bytes(id);
+    json j = {{"id", id}, {"text", bytes}};
+    if (utf8_replace_invalid(bytes) != bytes) {
+        static const char* hex = "0123456789abcdef";
+        std::string h;
+        for (unsigned char c : bytes) h += {hex[c >> 4], hex[c & 15]};
+        j["bytes"] = h;
+    }
+    return j;
+}
 
 /// A probability to 6 decimals: the page shows 3, and the JSON stays short.
 double prob(double p) { return std::round(p * 1e6) / 1e6; }

@@ -79,7 +79,8 @@ public:
     nlohmann::json runs() const;
 
     /// POST /api/tokenize {run?, text}: {"tokens": [{id, text}], "count": n}. `run` defaults to the
-    /// first model; a token's text is its bytes (U+FFFD where it ends inside a character).
+    /// first model; a token's text is its bytes (U+FFFD where it holds part of a character, and then
+    /// also "bytes": its bytes in hex).
     nlohmann::json tokenize(const nlohmann::json& request) const;
 
     /**

@@ -225,7 +225,8 @@ async function refreshTokens() {
   $("tokens").replaceChildren(...answer.tokens.map((t) => {
     const span = document.createElement("span");
     span.className = "tok";
-    span.textContent = visible(t.text);
+    // A byte-level token that holds part of a character shows its bytes: <c3>.
+    span.textContent = t.bytes ? t.bytes.replace(/(..)/g, "<$1>") : visible(t.text);
     span.title = `id ${t.id}`;
     return span;
   }));
