@@ -66,6 +66,7 @@ function pickRun(name) {
   const r = state.run;
   $("run-info").textContent = `${r.tokenizer} tokenizer, ${r.vocab_size} tokens, context ${r.block_size}, ` +
     `${r.n_layer} layers, ${r.n_head} heads, ${r.parameters.toLocaleString()} parameters` +
+    (r.quantized ? ", quantized (chapter 14)" : "") +
     (r.data ? `, trained on ${r.data}` : "");
   $("top_k").max = r.vocab_size;
   $("layer").replaceChildren(...Array.from({ length: r.n_layer }, (_, l) => new Option(`${l}`, l)));
