@@ -6,7 +6,9 @@
 // screenshot of the whole page.
 //
 //   node tools/browser/playground_check.mjs --gptbook build/release/gptbook --run runs/NAME \
-//        --screenshot build/release/playground.png [--browser /usr/bin/chromium]
+//        [--run runs/OTHER] --screenshot build/release/playground.png [--browser /usr/bin/chromium]
+//
+// With a second --run, it also picks that run on the page and checks that the panels follow.
 //
 // Exit code 0 when every check passes; 1 with one line per failed check; 77 (CTest's "skipped")
 // when Chromium or playwright-core is not installed, with what to install.
@@ -18,8 +20,9 @@ import { fileURLToPath } from "node:url";
 const SKIP = 77;
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
   a.startsWith("--") ? [...pairs, [a.slice(2), all[i + 1]]] : pairs, []));
+const runs = process.argv.slice(2).filter((a, i, all) => all[i - 1] === "--run");
 const browserPath = args.browser || "/usr/bin/chromium";
-for (const required of ["gptbook", "run", "screenshot"]) {
+for (const required of ["gptbook", "run", "screenshot"]) { // (--run may be repeated)
   if (!args[required]) {
     console.error(`playground_check: --${required} is missing; see the usage at the top of this file`);
     process.exit(1);
@@ -46,7 +49,8 @@ function check(ok, what) {
 
 // The server, on a port of its own choosing; its first line says where.
 function startServer() {
-  const server = spawn(args.gptbook, ["serve", "--run", args.run, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const server = spawn(args.gptbook, ["serve", ...runs.flatMap((r) => ["--run", r]), "--port", "0"],
+    { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";
     server.stdout.on("data", (chunk) => {
@@ -76,9 +80,9 @@ try {
   page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("data:")) foreign.push(r.url()); });
   await page.goto(url);
   await page.waitForFunction(() => document.querySelectorAll("#run option").length > 0);
-  const runs = await page.$$eval("#run option", (options) => options.map((o) => o.value));
-  check(runs.length === 1 && /context \d+/.test(await page.textContent("#run-info")),
-    `the page loads from ${url} and lists the run (${runs.join(", ")}) with its shape`);
+  const listed = await page.$$eval("#run option", (options) => options.map((o) => o.value));
+  check(listed.length === runs.length && /context \d+/.test(await page.textContent("#run-info")),
+    `the page loads from ${url} and lists the runs (${listed.join(", ")}), the first with its shape`);
 
   // A prompt, then a streamed generation.
   await page.fill("#prompt", "ROMEO:\nWhat light");
@@ -148,11 +152,30 @@ try {
   const readout = await page.$eval("#heat-readout", (e) => e.textContent);
   check(/looks at key \d+ .*: [01]\.\d{4}$/.test(readout), `hovering the heatmap reads a weight: ${readout}`);
 
-  check(pageErrors.length === 0, `no script errors on the page ${pageErrors.join("; ")}`);
-  check(foreign.length === 0, `nothing fetched from anywhere but the server ${foreign.join(" ")}`);
+  // The screenshot (chapter 07's figure 7.3), before another run clears the text.
   mkdirSync(dirname(args.screenshot), { recursive: true });
   await page.screenshot({ path: args.screenshot, fullPage: true });
   console.log(`screenshot: ${args.screenshot}`);
+
+  // Another run picked on the page: its shape, and the tokens panel redrawn with its tokenizer.
+  if (listed.length > 1) {
+    const before = await page.textContent("#run-info");
+    const count = await page.$eval("#tokens", (e) => e.dataset.count);
+    await page.selectOption("#run", listed[1]);
+    await page.waitForFunction((c) => document.querySelector("#tokens").dataset.count !== c, count);
+    const info = await page.textContent("#run-info");
+    const output = await page.$$eval("#output span.tok", (spans) => spans.length);
+    check(info !== before && output === 0, `picking ${listed[1]} shows its shape (${info}) and starts its text afresh`);
+    await page.waitForFunction(() => document.querySelectorAll("#tokens span.tok").length === Number(document.querySelector("#tokens").dataset.count));
+    const n = Number(await page.$eval("#tokens", (e) => e.dataset.count));
+    const chars = [...await page.inputValue("#prompt")].length;
+    check(/^bpe/.test(info) ? n < chars : n === chars,
+      `... and the tokens panel cuts the prompt with its tokenizer: ${n} tokens for ${chars} characters`);
+    await page.selectOption("#run", listed[0]);
+  }
+
+  check(pageErrors.length === 0, `no script errors on the page ${pageErrors.join("; ")}`);
+  check(foreign.length === 0, `nothing fetched from anywhere but the server ${foreign.join(" ")}`);
 } finally {
   if (browser) await browser.close();
   server.kill("SIGINT");
