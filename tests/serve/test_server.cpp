@@ -131,7 +131,8 @@ TEST_CASE("the server refuses bad requests with 4xx and a one-line JSON error", 
     CHECK(answer.find(R"({"error":"a POST needs a Content-Length header)") != std::string::npos);
 }
 
-TEST_CASE("a generation beyond the limit gets 429, and a client that leaves mid-stream frees its place", "[serve][ch07]") {
+TEST_CASE("a generation beyond the limit gets 429, and a client that leaves mid-stream frees its place",
+          "[serve][ch07]") {
     PlaygroundLimits one;
     one.max_generations = 1;
     one.max_new_tokens = 200000; // far more events than the socket buffers hold
