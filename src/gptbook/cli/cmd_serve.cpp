@@ -38,12 +38,12 @@ std::vector<std::string> runs_under(const std::string& dir) {
     return found;
 }
 
+/// What the page calls a run: its directory's name (runs/NAME, runs/NAME/model.safetensors), or a
+/// model file's own name when it is not a run's model.safetensors.
 std::string run_name(const std::string& dir_or_file) {
-    std::filesystem::path p = std::filesystem::path(dir_or_file).lexically_normal();
-    if (p.filename().empty()) p = p.parent_path(); // runs/NAME/
-    if (p.extension() == ".safetensors")
-        return p.stem() == "model" ? p.parent_path().filename().string() : p.stem().string();
-    return p.filename().string();
+    const std::filesystem::path p(dir_or_file);
+    if (p.extension() == ".safetensors" && p.stem() != "model") return p.stem().string();
+    return std::filesystem::path(sibling_run(dir_or_file, "")).filename().string();
 }
 
 /**

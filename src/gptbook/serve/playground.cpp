@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <set>
-#include <sstream>
 
 namespace gptbook {
 
@@ -68,18 +68,12 @@ public:
         return s;
     }
 
-    double number(const std::string& key, double fallback, double lo, double hi) const {
+    double number(const std::string& key, double fallback) const {
         if (!has(key)) return fallback;
         const json& v = request_[key];
         if (!v.is_number())
             throw ApiError(400, endpoint_ + ": \"" + key + "\" is " + v.type_name() + ", expected a number");
-        const double x = v.get<double>();
-        if (!(x >= lo && x <= hi)) {
-            std::ostringstream m;
-            m << endpoint_ << ": \"" << key << "\" is " << x << ", expected a number in [" << lo << ", " << hi << "]";
-            throw ApiError(400, m.str());
-        }
-        return x;
+        return v.get<double>();
     }
 
     long integer(const std::string& key, long fallback, long lo, long hi, int too_large_status = 400) const {
@@ -102,11 +96,18 @@ private:
 
 const std::vector<std::string> sampling_fields = {"temperature", "top_k", "top_p", "seed"};
 
-SamplingOptions sampling_of(const Fields& f, int vocab_size) {
+/// The sampler's options as the request gives them; their ranges are the sampler's own
+/// (SamplingOptions::validate), a bad one a 400 with its message.
+SamplingOptions sampling_of(const Fields& f, const std::string& endpoint) {
     SamplingOptions o;
-    o.temperature = static_cast<float>(f.number("temperature", 1.0, 0.0, 100.0));
-    o.top_k = static_cast<int>(f.integer("top_k", 0, 0, vocab_size));
-    o.top_p = static_cast<float>(f.number("top_p", 1.0, 1e-6, 1.0));
+    o.temperature = static_cast<float>(f.number("temperature", 1.0));
+    o.top_k = static_cast<int>(f.integer("top_k", 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+    o.top_p = static_cast<float>(f.number("top_p", 1.0));
+    try {
+        o.validate();
+    } catch (const Error& e) {
+        throw ApiError(400, endpoint + ": " + e.what());
+    }
     return o;
 }
 
@@ -229,7 +230,7 @@ json Playground::next(const json& request) const {
     const Fields f(request, "next", with({"run", "text", "top"}, sampling_fields));
     const PlaygroundModel& m = model_of(request);
     const GPTConfig& c = m.model->config;
-    const SamplingOptions options = sampling_of(f, c.vocab_size);
+    const SamplingOptions options = sampling_of(f, "next");
     const auto seed = static_cast<uint64_t>(f.integer("seed", 1337, 0, 1L << 53));
     const auto top = static_cast<size_t>(f.integer("top", 20, 1, c.vocab_size));
     const Tokens context = last_tokens(encode_text(m, f.text("text", limits_.max_prompt_chars), "next"),
@@ -298,7 +299,7 @@ GenerationRequest Playground::check_generation(const json& request) const {
     const Fields f(request, "generate", with({"run", "text", "max_new_tokens"}, sampling_fields));
     GenerationRequest g;
     g.model = &model_of(request);
-    g.options = sampling_of(f, g.model->model->config.vocab_size);
+    g.options = sampling_of(f, "generate");
     g.seed = static_cast<uint64_t>(f.integer("seed", 1337, 0, 1L << 53));
     g.max_new_tokens = static_cast<int>(
         f.integer("max_new_tokens", std::min(100, limits_.max_new_tokens), 1, limits_.max_new_tokens, 413));
