@@ -24,7 +24,10 @@ In a chapter README (chapters/NN_name/README.md):
   marked `<!-- run: slow (why) -->`: it runs only with --slow, which runs every block in a scratch
   working directory (--workdir, holding links to the repository's data/ and tools/) so that the
   runs it trains never overwrite a reader's runs/. `<!-- run: slow, needs runs/NAME (why) -->`
-  marks a block that uses a run another chapter's block trains: it runs after all the others.
+  marks a block that uses a run another chapter's block trains (every runs/NAME after `needs`
+  counts): it starts when the blocks that name that run without needing it have finished. The
+  slow blocks run --jobs at a time (default: one per CPU), each bound to its share of the CPUs,
+  so that each trains on one core of a 2-core machine; a block that calls mpirun runs alone.
   `<!-- run: fails (why) -->` marks a block that must exit with an error as things stand (the
   exercises' tests before they are solved): it runs, and passes when its exit code is not 0.
   `<!-- run: skip (why) -->` is for the rare block that cannot run here (a GPU, a benchmark).
@@ -42,8 +45,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from compare_text import line_difference, lines_match
@@ -54,7 +59,8 @@ MARKER = re.compile(r"^<!--\s*(output|run)\s*(?::\s*(.*?))?\s*-->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 TIMEOUT_S = 300
 SLOW_TIMEOUT_S = 1800
-NEEDS = re.compile(r"needs\s+(\S+)")
+NEEDS = re.compile(r"needs\s+(.*)")
+RUN_NAME = re.compile(r"runs/[\w.-]*[\w]")
 
 
 def chapter_readmes(chapters_dir):
@@ -181,25 +187,33 @@ def run_output(build_dir, command, cache):
     return cache[command]
 
 
-def run_block(build_dir, script, workdir=None, timeout=TIMEOUT_S, must_fail=False):
+def block_script(build_dir, script):
+    """The block's lines as one bash script, every `build/release` replaced by BUILD."""
     build = os.path.abspath(build_dir)
-    script = "\n".join(re.sub(r"(?<![\w/.-])build/release(?=/|\s|$)", build, line) for line in script)
-    try:
-        result = subprocess.run(["bash", "-e", "-c", script], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, timeout=timeout, check=False, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        if workdir:  # already a slow block
-            return f"ran longer than {timeout} s (is the machine busy? see README.md, 'On a busy machine')"
-        return f"ran longer than {timeout} s; mark it `<!-- run: slow (why) -->`"
-    tail = result.stdout.decode("utf-8", "replace").strip()[-400:]
+    return "\n".join(re.sub(r"(?<![\w/.-])build/release(?=/|\s|$)", build, line) for line in script)
+
+
+def block_verdict(returncode, output, must_fail=False):
+    """None when a finished block did what its marker says; otherwise why not."""
+    tail = output.decode("utf-8", "replace").strip()[-400:]
     if must_fail:
         # It must fail for its own reason: a missing program or file is not what the marker means.
-        if result.returncode in (126, 127) or "No such file or directory" in tail:
-            return f"could not run (exit code {result.returncode}): {tail}"
-        return None if result.returncode != 0 else f"exited with code 0, but it is marked to fail: {tail}"
-    if result.returncode != 0:
-        return f"exited with code {result.returncode}: {tail}"
+        if returncode in (126, 127) or "No such file or directory" in tail:
+            return f"could not run (exit code {returncode}): {tail}"
+        return None if returncode != 0 else f"exited with code 0, but it is marked to fail: {tail}"
+    if returncode != 0:
+        return f"exited with code {returncode}: {tail}"
     return None
+
+
+def run_block(build_dir, script, timeout=TIMEOUT_S, must_fail=False):
+    """Runs a cheap block from the repository root and waits for it."""
+    try:
+        result = subprocess.run(["bash", "-e", "-c", block_script(build_dir, script)], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return f"ran longer than {timeout} s; mark it `<!-- run: slow (why) -->`"
+    return block_verdict(result.returncode, result.stdout, must_fail)
 
 
 def unmarked_command_blocks(text):
@@ -289,32 +303,120 @@ def make_workdir(workdir, repo_root):
     return None
 
 
+def needed_runs(argument):
+    """The runs a slow block's marker names after `needs`: every runs/NAME in the rest of it."""
+    needs = NEEDS.search(argument)
+    return RUN_NAME.findall(needs.group(1)) if needs else []
+
+
+def mentions(body, run):
+    return re.search(re.escape(run) + r"(?![\w.-])", "\n".join(body)) is not None
+
+
 def copy_needed_runs(blocks, source_dir, workdir):
     """Copies into `workdir` each run the blocks need (`needs runs/NAME`) that `source_dir` holds."""
     for _, argument, _ in blocks:
-        needed = NEEDS.search(argument)
-        if needed and os.path.isdir(os.path.join(source_dir, needed.group(1))) \
-                and not os.path.exists(os.path.join(workdir, needed.group(1))):
-            shutil.copytree(os.path.join(source_dir, needed.group(1)), os.path.join(workdir, needed.group(1)))
+        for run in needed_runs(argument):
+            if os.path.isdir(os.path.join(source_dir, run)) and not os.path.exists(os.path.join(workdir, run)):
+                shutil.copytree(os.path.join(source_dir, run), os.path.join(workdir, run))
 
 
-def run_slow_blocks(build_dir, blocks, workdir, counts):
-    """Runs the slow blocks in the book's order, those that need another block's run last."""
-    problems = []
-    ordered = [b for b in blocks if not NEEDS.search(b[1])] + [b for b in blocks if NEEDS.search(b[1])]
-    for where, argument, body in ordered:
-        needed = NEEDS.search(argument)
-        if needed and not os.path.exists(os.path.join(workdir, needed.group(1))):
-            problems.append(f"{where}: the block needs {needed.group(1)}, which no other block created")
-            continue
-        print(f"running {where} ...", flush=True)
-        started = time.monotonic()
-        error = run_block(build_dir, body, workdir, SLOW_TIMEOUT_S)
-        print(f"  {where}: {time.monotonic() - started:.0f} s", flush=True)
-        if error:
-            problems.append(f"{where}: the `<!-- run: {argument} -->` block {error}")
-        else:
-            counts["run"] += 1
+def cpu_groups(jobs):
+    """The CPUs this process may use, split into `jobs` groups (fewer when there are fewer CPUs)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    jobs = max(1, min(jobs, len(cpus)))
+    return [cpus[i::jobs] for i in range(jobs)]
+
+
+class SlowBlock:
+    """A slow block, the blocks whose runs it waits for, and its process while it runs."""
+
+    def __init__(self, where, argument, body):
+        self.where, self.argument, self.body = where, argument, body
+        self.needs = needed_runs(argument)
+        self.waits_for = []  # the blocks that train a run this one needs
+        self.is_needed = False
+        # mpirun places its ranks on the cores itself: such a block runs alone, on all of them.
+        self.alone = any("mpirun" in line for line in body)
+        self.process = self.output = self.started = self.cpus = None
+
+
+def link_slow_blocks(blocks):
+    """Each block waits for the blocks that mention a run it needs without needing it themselves
+    (chapter 08's block trains runs/shakespeare-char-cpu, which chapter 03's needs)."""
+    for block in blocks:
+        for run in block.needs:
+            for other in blocks:
+                if other is not block and run not in other.needs and mentions(other.body, run):
+                    block.waits_for.append(other)
+                    other.is_needed = True
+
+
+def start_slow_block(build_dir, block, workdir, cpus):
+    block.output = tempfile.TemporaryFile()
+    block.cpus, block.started = cpus, time.monotonic()
+    block.process = subprocess.Popen(
+        ["bash", "-e", "-c", block_script(build_dir, block.body)], stdout=block.output,
+        stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+    print(f"running {block.where} on CPU {','.join(map(str, cpus))} ...", flush=True)
+
+
+def finish_slow_block(block):
+    """None when the finished (or timed-out) block passed; otherwise why not."""
+    seconds = time.monotonic() - block.started
+    if block.process.poll() is None:
+        os.killpg(block.process.pid, signal.SIGKILL)
+        block.process.wait()
+        error = (f"ran longer than {SLOW_TIMEOUT_S} s (is the machine busy? see README.md, "
+                 "'On a busy machine')")
+    else:
+        block.output.seek(0)
+        error = block_verdict(block.process.returncode, block.output.read())
+    block.output.close()
+    print(f"  {block.where}: {seconds:.0f} s", flush=True)
+    return None if error is None else f"{block.where}: the `<!-- run: {block.argument} -->` block {error}"
+
+
+def run_slow_blocks(build_dir, blocks, workdir, counts, jobs):
+    """Runs the slow blocks, `jobs` at a time, each on its own share of the CPUs (a training run on
+    one core does more work per core than one spread over two: on 2 cores two blocks at once finish
+    sooner than one after the other). A block starts when the blocks that train the runs it needs
+    have finished; those come first, then the book's order."""
+    blocks = [SlowBlock(*b) for b in blocks]
+    link_slow_blocks(blocks)
+    waiting = sorted(blocks, key=lambda b: not b.is_needed)  # a stable sort: the book's order after
+    groups = cpu_groups(jobs)
+    free, running, finished, problems = list(groups), [], set(), []
+    while waiting or running:
+        for block in [b for b in running if b.process.poll() is not None
+                      or time.monotonic() - b.started > SLOW_TIMEOUT_S]:
+            running.remove(block)
+            free = list(groups) if block.alone else sorted(free + [block.cpus])
+            error = finish_slow_block(block)
+            problems += [error] if error else []
+            counts["run"] += 0 if error else 1
+            finished.add(block)
+        for block in list(waiting):
+            if not all(b in finished for b in block.waits_for):
+                continue
+            if not free or (block.alone and running):
+                break  # nothing overtakes a block that waits for cores
+            waiting.remove(block)
+            missing = [run for run in block.needs if not os.path.exists(os.path.join(workdir, run))]
+            if missing:
+                problems.append(f"{block.where}: the block needs {missing[0]}, which no other block created")
+                finished.add(block)
+                continue
+            cpus = sorted(c for group in groups for c in group) if block.alone else free.pop(0)
+            free = [] if block.alone else free
+            start_slow_block(build_dir, block, workdir, cpus)
+            running.append(block)
+        if waiting and not running and not any(all(b in finished for b in w.waits_for) for w in waiting):
+            problems += [f"{b.where}: the block waits for runs no block can make (a cycle of `needs`)"
+                         for b in waiting]
+            break
+        time.sleep(0.2)
     return problems
 
 
@@ -328,11 +430,16 @@ def main():
                         help="another Markdown page to check, such as README.md (repeatable)")
     parser.add_argument("--slow", action="store_true", help="also run the blocks marked slow")
     parser.add_argument("--workdir", help="with --slow: the scratch directory the blocks run in")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                        help="with --slow: blocks run at once, each on its share of the CPUs "
+                             "(default: one per CPU; 1 runs them one after another on all CPUs)")
     args = parser.parse_args()
     if not args.sections_only and not args.build:
         parser.error("--build is required unless --sections-only")
     if args.slow and not args.workdir:
         parser.error("--slow needs --workdir (a scratch directory; the slow blocks write runs/ there)")
+    if args.jobs < 1:
+        parser.error(f"--jobs is {args.jobs}; expected 1 or more blocks at once")
 
     problems, cache, slow_blocks, page_slow_blocks = [], {}, [], []
     counts = {"chapters": 0, "pages": 0, "excerpts": 0, "run": 0, "skipped": 0}
@@ -377,7 +484,7 @@ def main():
             continue
         if runs_from:
             copy_needed_runs(blocks, runs_from, workdir)
-        problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts)
+        problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts, args.jobs)
 
     for problem in problems:
         print(problem)

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Tests of check_excerpts.py's slow-block runner, on a made-up book whose blocks sleep and write
+down when and where they ran:
+
+    python3 tools/book/test_check_excerpts.py      # (CTest: "the book checker runs slow blocks ...")
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SECTIONS = ["Goal", "Prerequisites", "What you will build", "The math", "Walkthrough", "Run it",
+            "Check it", "Exercises", "References"]
+
+
+def chapter(blocks):
+    """A chapter text with the book's sections and the given (marker, script) blocks under "Run it"."""
+    parts = []
+    for section in SECTIONS:
+        parts.append(f"## {section}\n\nText.\n")
+        if section == "Run it":
+            for marker, script in blocks:
+                parts.append(f"<!-- run: {marker} -->\n```sh\n{textwrap.dedent(script).strip()}\n```\n")
+    return "# A chapter\n\n" + "\n".join(parts)
+
+
+# Each block appends "NAME start|end TIME CPUS" to log.txt in the scratch directory.
+def logged(name, body, seconds=1.0):
+    return (f"echo \"{name} start $(date +%s.%N) $(taskset -pc $$ | sed 's/.*: //')\" >> log.txt\n"
+            f"{body}\nsleep {seconds}\necho \"{name} end $(date +%s.%N)\" >> log.txt")
+
+
+class SlowBlocks(unittest.TestCase):
+    def run_book(self, chapters, jobs):
+        """Runs the checker with --slow on `chapters` ({folder: blocks}); returns (exit code, output,
+        {name: (start, end, cpus)})."""
+        root = tempfile.mkdtemp(prefix="book-test-")
+        self.addCleanup(shutil.rmtree, root)
+        for folder, blocks in chapters.items():
+            os.makedirs(os.path.join(root, "chapters", folder))
+            with open(os.path.join(root, "chapters", folder, "README.md"), "w", encoding="utf-8") as f:
+                f.write(chapter(blocks))
+        for entry in ("data", "tools", "scripts"):
+            os.makedirs(os.path.join(root, entry))
+        workdir = os.path.join(root, "work")
+        result = subprocess.run(
+            [sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", os.path.join(root, "chapters"),
+             "--build", os.path.join(root, "build"), "--slow", "--workdir", workdir, "--jobs", str(jobs)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, timeout=120)
+        times, lines = {}, []
+        if os.path.exists(os.path.join(workdir, "log.txt")):
+            with open(os.path.join(workdir, "log.txt"), encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        for line in lines:
+            words = line.split()
+            start, end, cpus = times.get(words[0], (None, None, None))
+            if words[1] == "start":
+                times[words[0]] = (float(words[2]), end, words[3])
+            else:
+                times[words[0]] = (start, float(words[2]), cpus)
+        return result.returncode, result.stdout.decode(), times
+
+    def test_blocks_wait_for_the_runs_they_need_and_share_the_cpus(self):
+        two_cpus = len(os.sched_getaffinity(0)) >= 2
+        code, out, times = self.run_book({
+            "01_first": [("slow (trains runs/base)", logged("base", "mkdir -p runs/base", 2.0)),
+                         ("slow, needs runs/base (uses it)", logged("user", "test -d runs/base", 0.2)),
+                         ("slow (independent)", logged("other", "true"))],
+            "02_second": [("slow, needs runs/base (and runs/user-out; both)",
+                           logged("late", "test -d runs/user-out", 0.2)),
+                          ("slow (its own run)", logged("maker", "mkdir -p runs/user-out", 0.3)),
+                          ("slow (starts mpirun)", logged("alone", ": mpirun", 0.3))],
+        }, jobs=2)
+        self.assertEqual(code, 0, out)
+        self.assertIn("6 run blocks ran", out)
+        self.assertEqual(set(times), {"base", "other", "user", "late", "maker", "alone"})
+        # A block that needs a run starts after every block that makes one it needs has ended.
+        self.assertGreaterEqual(times["user"][0], times["base"][1])
+        self.assertGreaterEqual(times["late"][0], times["base"][1])
+        self.assertGreaterEqual(times["late"][0], times["maker"][1])
+        # The mpirun block ran while nothing else did, on every CPU.
+        for name, (start, end, _) in times.items():
+            if name != "alone":
+                self.assertTrue(end <= times["alone"][0] or start >= times["alone"][1], name)
+        self.assertEqual(times["alone"][2], subprocess.run(["taskset", "-pc", str(os.getpid())], check=True,
+                         stdout=subprocess.PIPE).stdout.decode().split(": ")[1].strip())
+        if two_cpus:
+            # Two at once, each on one CPU of its own.
+            self.assertLess(times["other"][0], times["base"][1])
+            self.assertNotEqual(times["base"][2], times["other"][2])
+            for name in ("base", "other", "user", "maker"):
+                self.assertNotIn(",", times[name][2], name)
+                self.assertNotIn("-", times[name][2], name)
+
+    def test_one_job_runs_the_blocks_one_after_another(self):
+        code, out, times = self.run_book({
+            "01_first": [("slow (a)", logged("a", "true", 0.3)), ("slow (b)", logged("b", "true", 0.3))]}, jobs=1)
+        self.assertEqual(code, 0, out)
+        self.assertGreaterEqual(times["b"][0], times["a"][1])
+
+    def test_a_failing_block_a_missing_run_and_a_cycle_are_problems(self):
+        code, out, _ = self.run_book({
+            "01_first": [("slow (fails)", "echo about to fail\nfalse"),
+                         ("slow, needs runs/nowhere (nobody trains it)", "true"),
+                         ("slow, needs runs/x (one half of a cycle)", "mkdir -p runs/y"),
+                         ("slow, needs runs/y (the other half)", "mkdir -p runs/x")]}, jobs=2)
+        self.assertEqual(code, 1, out)
+        self.assertIn("01_first/README.md:", out)
+        self.assertRegex(out, r"block exited with code 1: about to fail")
+        self.assertIn("the block needs runs/nowhere, which no other block created", out)
+        self.assertEqual(out.count("a cycle of `needs`"), 2, out)
+        self.assertIn("4 problems", out)
+
+    def test_jobs_must_be_positive(self):
+        result = subprocess.run([sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", HERE,
+                                 "--build", HERE, "--slow", "--workdir", "/nonexistent", "--jobs", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--jobs is 0; expected 1 or more blocks at once", result.stdout.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
