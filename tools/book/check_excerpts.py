@@ -27,7 +27,8 @@ In a chapter README (chapters/NN_name/README.md):
   marks a block that uses a run another chapter's block trains (every runs/NAME after `needs`
   counts): it starts when the blocks that name that run without needing it have finished. The
   slow blocks run --jobs at a time (default: one per CPU), each bound to its share of the CPUs,
-  so that each trains on one core of a 2-core machine; a block that calls mpirun runs alone.
+  so that each trains on one core of a 2-core machine; a block that calls mpirun runs alone, and
+  the only block that can start while nothing runs gets every CPU.
   `<!-- run: fails (why) -->` marks a block that must exit with an error as things stand (the
   exercises' tests before they are solved): it runs, and passes when its exit code is not 0.
   `<!-- run: skip (why) -->` is for the rare block that cannot run here (a GPU, a benchmark).
@@ -36,6 +37,7 @@ In a chapter README (chapters/NN_name/README.md):
 
 A page that is not a chapter (`--page README.md`) is checked the same way, without the sections,
 and there every ```sh block must carry one of the markers: each command a reader is shown runs.
+Its slow blocks run in WORKDIR-pages, with a copy of each chapter run they need.
 
 Exit code 0 when everything holds, 1 with one line per problem otherwise.
 """
@@ -313,12 +315,12 @@ def mentions(body, run):
     return re.search(re.escape(run) + r"(?![\w.-])", "\n".join(body)) is not None
 
 
-def copy_needed_runs(blocks, source_dir, workdir):
-    """Copies into `workdir` each run the blocks need (`needs runs/NAME`) that `source_dir` holds."""
-    for _, argument, _ in blocks:
-        for run in needed_runs(argument):
-            if os.path.isdir(os.path.join(source_dir, run)) and not os.path.exists(os.path.join(workdir, run)):
-                shutil.copytree(os.path.join(source_dir, run), os.path.join(workdir, run))
+def copy_needed_runs(block):
+    """Copies into a page's scratch directory each run its block needs that the chapters' holds."""
+    for run in block.needs if block.runs_from else []:
+        source, target = os.path.join(block.runs_from, run), os.path.join(block.workdir, run)
+        if os.path.isdir(source) and not os.path.exists(target):
+            shutil.copytree(source, target)
 
 
 def cpu_groups(jobs):
@@ -331,33 +333,39 @@ def cpu_groups(jobs):
 class SlowBlock:
     """A slow block, the blocks whose runs it waits for, and its process while it runs."""
 
-    def __init__(self, where, argument, body):
+    def __init__(self, where, argument, body, workdir, runs_from=None):
         self.where, self.argument, self.body = where, argument, body
+        # The scratch directory it runs in, and the one the runs it needs are copied from (a page's
+        # block: the README's uses chapter 08's run) or None (a chapter's: they are trained there).
+        self.workdir, self.runs_from = workdir, runs_from
         self.needs = needed_runs(argument)
         self.waits_for = []  # the blocks that train a run this one needs
         self.is_needed = False
         # mpirun places its ranks on the cores itself: such a block runs alone, on all of them.
         self.alone = any("mpirun" in line for line in body)
+        self.whole = False  # runs on all the CPUs
         self.process = self.output = self.started = self.cpus = None
 
 
 def link_slow_blocks(blocks):
     """Each block waits for the blocks that mention a run it needs without needing it themselves
-    (chapter 08's block trains runs/shakespeare-char-cpu, which chapter 03's needs)."""
+    (chapter 08's block trains runs/shakespeare-char-cpu, which chapter 03's needs), in the directory
+    its runs come from."""
     for block in blocks:
         for run in block.needs:
             for other in blocks:
-                if other is not block and run not in other.needs and mentions(other.body, run):
+                if other is not block and other.workdir == (block.runs_from or block.workdir) \
+                        and run not in other.needs and mentions(other.body, run):
                     block.waits_for.append(other)
                     other.is_needed = True
 
 
-def start_slow_block(build_dir, block, workdir, cpus):
+def start_slow_block(build_dir, block, cpus):
     block.output = tempfile.TemporaryFile()
     block.cpus, block.started = cpus, time.monotonic()
     block.process = subprocess.Popen(
         ["bash", "-e", "-c", block_script(build_dir, block.body)], stdout=block.output,
-        stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True,
+        stderr=subprocess.STDOUT, cwd=block.workdir, start_new_session=True,
         preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     print(f"running {block.where} on CPU {','.join(map(str, cpus))} ...", flush=True)
 
@@ -378,46 +386,87 @@ def finish_slow_block(block):
     return None if error is None else f"{block.where}: the `<!-- run: {block.argument} -->` block {error}"
 
 
-def run_slow_blocks(build_dir, blocks, workdir, counts, jobs):
+class SlowRunner:
     """Runs the slow blocks, `jobs` at a time, each on its own share of the CPUs (a training run on
     one core does more work per core than one spread over two: on 2 cores two blocks at once finish
     sooner than one after the other). A block starts when the blocks that train the runs it needs
     have finished; those come first, then the book's order."""
-    blocks = [SlowBlock(*b) for b in blocks]
-    link_slow_blocks(blocks)
-    waiting = sorted(blocks, key=lambda b: not b.is_needed)  # a stable sort: the book's order after
-    groups = cpu_groups(jobs)
-    free, running, finished, problems = list(groups), [], set(), []
-    while waiting or running:
-        for block in [b for b in running if b.process.poll() is not None
+
+    def __init__(self, build_dir, blocks, jobs, counts):
+        self.build_dir, self.counts = build_dir, counts
+        link_slow_blocks(blocks)
+        self.waiting = sorted(blocks, key=lambda b: not b.is_needed)  # stable: the book's order after
+        self.groups = cpu_groups(jobs)
+        self.free, self.running, self.finished, self.problems = list(self.groups), [], set(), []
+
+    def run(self):
+        try:
+            while self.waiting or self.running:
+                self.collect_finished()
+                self.start_ready()
+                if self.waiting and not self.running and not any(self.ready(b) for b in self.waiting):
+                    self.problems += [f"{b.where}: the block waits for runs no block can make (a cycle "
+                                      "of `needs`)" for b in self.waiting]
+                    break
+                time.sleep(0.2)
+        finally:  # Ctrl-C or an error here: the blocks run in sessions of their own, so end them too
+            for block in self.running:
+                if block.process.poll() is None:
+                    os.killpg(block.process.pid, signal.SIGKILL)
+        return self.problems
+
+    def ready(self, block):
+        return all(b in self.finished for b in block.waits_for)
+
+    def collect_finished(self):
+        for block in [b for b in self.running if b.process.poll() is not None
                       or time.monotonic() - b.started > SLOW_TIMEOUT_S]:
-            running.remove(block)
-            free = list(groups) if block.alone else sorted(free + [block.cpus])
+            self.running.remove(block)
+            self.free = list(self.groups) if block.whole else sorted(self.free + [block.cpus])
             error = finish_slow_block(block)
-            problems += [error] if error else []
-            counts["run"] += 0 if error else 1
-            finished.add(block)
-        for block in list(waiting):
-            if not all(b in finished for b in block.waits_for):
-                continue
-            if not free or (block.alone and running):
-                break  # nothing overtakes a block that waits for cores
-            waiting.remove(block)
-            missing = [run for run in block.needs if not os.path.exists(os.path.join(workdir, run))]
+            self.problems += [error] if error else []
+            self.counts["run"] += 0 if error else 1
+            self.finished.add(block)
+
+    def start_ready(self):
+        ready = [b for b in self.waiting if self.ready(b)]
+        for block in ready:
+            if not self.free or (block.alone and self.running):
+                return  # nothing overtakes a block that waits for cores
+            self.waiting.remove(block)
+            copy_needed_runs(block)
+            missing = [run for run in block.needs if not os.path.exists(os.path.join(block.workdir, run))]
             if missing:
-                problems.append(f"{block.where}: the block needs {missing[0]}, which no other block created")
-                finished.add(block)
+                self.problems.append(f"{block.where}: the block needs {missing[0]}, which no other block created")
+                self.finished.add(block)
                 continue
-            cpus = sorted(c for group in groups for c in group) if block.alone else free.pop(0)
-            free = [] if block.alone else free
-            start_slow_block(build_dir, block, workdir, cpus)
-            running.append(block)
-        if waiting and not running and not any(all(b in finished for b in w.waits_for) for w in waiting):
-            problems += [f"{b.where}: the block waits for runs no block can make (a cycle of `needs`)"
-                         for b in waiting]
-            break
-        time.sleep(0.2)
-    return problems
+            # All the CPUs for an mpirun block, and for the only block that can run now (the others
+            # wait for it, or there are none).
+            block.whole = block.alone or (not self.running and len(ready) == 1)
+            cpus = sorted(c for group in self.groups for c in group) if block.whole else self.free.pop(0)
+            self.free = [] if block.whole else self.free
+            start_slow_block(self.build_dir, block, cpus)
+            self.running.append(block)
+
+
+def run_slow_blocks(args, chapter_blocks, page_blocks, counts):
+    """Runs the chapters' and the pages' slow blocks with one SlowRunner; returns the problems.
+
+    The pages' blocks get a scratch directory of their own (the README trains some of the runs the
+    chapters train, and `gptbook train` refuses to overwrite a run); a run one of them needs (the
+    README's block uses chapter 08's) is copied there from the chapters' once the block that trains
+    it has ended, instead of being trained again."""
+    repo_root = os.path.dirname(os.path.abspath(args.chapters))
+    chapters_dir = os.path.abspath(args.workdir)
+    problems, blocks = [], []
+    for found, workdir, runs_from in ((chapter_blocks, chapters_dir, None),
+                                      (page_blocks, f"{chapters_dir}-pages", chapters_dir)):
+        problem = make_workdir(workdir, repo_root) if found else None
+        if problem:
+            problems.append(problem)
+            continue
+        blocks += [SlowBlock(where, argument, body, workdir, runs_from) for where, argument, body in found]
+    return problems + SlowRunner(args.build, blocks, args.jobs, counts).run()
 
 
 def main():
@@ -469,22 +518,8 @@ def main():
         found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow)
         problems += found
         page_slow_blocks += deferred
-    # The pages' slow blocks get a scratch directory of their own (the README trains some of the runs
-    # the chapters train, and `gptbook train` refuses to overwrite a run); a run one of them needs
-    # (the README's block uses chapter 08's) is copied there from the chapters' instead of being
-    # trained again.
-    repo_root = os.path.dirname(os.path.abspath(args.chapters))
-    for blocks, workdir, runs_from in ((slow_blocks, args.workdir, None),
-                                       (page_slow_blocks, f"{args.workdir}-pages", args.workdir)):
-        if not blocks:
-            continue
-        problem = make_workdir(workdir, repo_root)
-        if problem:
-            problems.append(problem)
-            continue
-        if runs_from:
-            copy_needed_runs(blocks, runs_from, workdir)
-        problems += run_slow_blocks(args.build, blocks, os.path.abspath(workdir), counts, args.jobs)
+    if args.slow:
+        problems += run_slow_blocks(args, slow_blocks, page_slow_blocks, counts)
 
     for problem in problems:
         print(problem)
@@ -498,4 +533,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the running blocks were ended (SlowRunner.run)
+        print("interrupted; the blocks that were running were stopped", file=sys.stderr)
+        sys.exit(130)

@@ -6,10 +6,12 @@ down when and where they ran:
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,10 +36,16 @@ def logged(name, body, seconds=1.0):
             f"{body}\nsleep {seconds}\necho \"{name} end $(date +%s.%N)\" >> log.txt")
 
 
+def all_cpus():
+    """The CPUs this process may use, as taskset lists them ("0,1" or "0-3")."""
+    return subprocess.run(["taskset", "-pc", str(os.getpid())], check=True,
+                          stdout=subprocess.PIPE).stdout.decode().split(": ")[1].strip()
+
+
 class SlowBlocks(unittest.TestCase):
-    def run_book(self, chapters, jobs):
-        """Runs the checker with --slow on `chapters` ({folder: blocks}); returns (exit code, output,
-        {name: (start, end, cpus)})."""
+    def make_book(self, chapters, jobs, page=None):
+        """A made-up book of `chapters` ({folder: blocks}) and a page with `page`'s blocks; returns
+        (the checker's command, workdir)."""
         root = tempfile.mkdtemp(prefix="book-test-")
         self.addCleanup(shutil.rmtree, root)
         for folder, blocks in chapters.items():
@@ -47,10 +55,19 @@ class SlowBlocks(unittest.TestCase):
         for entry in ("data", "tools", "scripts"):
             os.makedirs(os.path.join(root, entry))
         workdir = os.path.join(root, "work")
-        result = subprocess.run(
-            [sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", os.path.join(root, "chapters"),
-             "--build", os.path.join(root, "build"), "--slow", "--workdir", workdir, "--jobs", str(jobs)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, timeout=120)
+        command = [sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", os.path.join(root, "chapters"),
+                   "--build", os.path.join(root, "build"), "--slow", "--workdir", workdir, "--jobs", str(jobs)]
+        if page:
+            with open(os.path.join(root, "PAGE.md"), "w", encoding="utf-8") as f:
+                f.write("# A page\n\n" + "\n".join(f"<!-- run: {m} -->\n```sh\n{b}\n```\n" for m, b in page))
+            command += ["--page", os.path.join(root, "PAGE.md")]
+        return command, workdir
+
+    def run_book(self, chapters, jobs, page=None):
+        """Runs the checker with --slow on a made-up book; returns (exit code, output,
+        {name: (start, end, cpus)}, the scratch directory)."""
+        command, workdir = self.make_book(chapters, jobs, page)
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, timeout=120)
         times, lines = {}, []
         if os.path.exists(os.path.join(workdir, "log.txt")):
             with open(os.path.join(workdir, "log.txt"), encoding="utf-8") as f:
@@ -62,11 +79,11 @@ class SlowBlocks(unittest.TestCase):
                 times[words[0]] = (float(words[2]), end, words[3])
             else:
                 times[words[0]] = (start, float(words[2]), cpus)
-        return result.returncode, result.stdout.decode(), times
+        return result.returncode, result.stdout.decode(), times, workdir
 
     def test_blocks_wait_for_the_runs_they_need_and_share_the_cpus(self):
         two_cpus = len(os.sched_getaffinity(0)) >= 2
-        code, out, times = self.run_book({
+        code, out, times, _ = self.run_book({
             "01_first": [("slow (trains runs/base)", logged("base", "mkdir -p runs/base", 2.0)),
                          ("slow, needs runs/base (uses it)", logged("user", "test -d runs/base", 0.2)),
                          ("slow (independent)", logged("other", "true"))],
@@ -86,8 +103,7 @@ class SlowBlocks(unittest.TestCase):
         for name, (start, end, _) in times.items():
             if name != "alone":
                 self.assertTrue(end <= times["alone"][0] or start >= times["alone"][1], name)
-        self.assertEqual(times["alone"][2], subprocess.run(["taskset", "-pc", str(os.getpid())], check=True,
-                         stdout=subprocess.PIPE).stdout.decode().split(": ")[1].strip())
+        self.assertEqual(times["alone"][2], all_cpus())
         if two_cpus:
             # Two at once, each on one CPU of its own.
             self.assertLess(times["other"][0], times["base"][1])
@@ -96,14 +112,28 @@ class SlowBlocks(unittest.TestCase):
                 self.assertNotIn(",", times[name][2], name)
                 self.assertNotIn("-", times[name][2], name)
 
+    def test_a_pages_blocks_run_apart_with_a_copy_of_the_runs_they_need(self):
+        code, out, _, workdir = self.run_book(
+            {"01_first": [("slow (trains runs/base)", "sleep 2\nmkdir -p runs\nmkdir runs/base runs/same\ntouch runs/base/weights"),
+                          ("slow (another, quicker)", "sleep 0.2")]}, jobs=2,
+            page=[("slow, needs runs/base (a copy)", "test -f runs/base/weights\nmkdir -p runs\nmkdir runs/same\n"
+                                                      "test \"$(basename \"$PWD\")\" = work-pages\n"
+                                                      "taskset -pc $$ | sed 's/.*: //' > cpus.txt")])
+        self.assertEqual(code, 0, out)
+        self.assertIn("3 run blocks ran", out)
+        # The only block left to run got every CPU.
+        with open(os.path.join(workdir + "-pages", "cpus.txt"), encoding="utf-8") as f:
+            self.assertEqual(f.read().strip(), all_cpus())
+        # (The page's block waited for the slower block, which trains its run, not the quicker one.)
+
     def test_one_job_runs_the_blocks_one_after_another(self):
-        code, out, times = self.run_book({
+        code, out, times, _ = self.run_book({
             "01_first": [("slow (a)", logged("a", "true", 0.3)), ("slow (b)", logged("b", "true", 0.3))]}, jobs=1)
         self.assertEqual(code, 0, out)
         self.assertGreaterEqual(times["b"][0], times["a"][1])
 
     def test_a_failing_block_a_missing_run_and_a_cycle_are_problems(self):
-        code, out, _ = self.run_book({
+        code, out, _, _ = self.run_book({
             "01_first": [("slow (fails)", "echo about to fail\nfalse"),
                          ("slow, needs runs/nowhere (nobody trains it)", "true"),
                          ("slow, needs runs/x (one half of a cycle)", "mkdir -p runs/y"),
@@ -114,6 +144,26 @@ class SlowBlocks(unittest.TestCase):
         self.assertIn("the block needs runs/nowhere, which no other block created", out)
         self.assertEqual(out.count("a cycle of `needs`"), 2, out)
         self.assertIn("4 problems", out)
+
+    def test_ctrl_c_ends_the_blocks_that_run(self):
+        command, workdir = self.make_book({"01_first": [("slow (a)", "echo $$ > a.pid\nsleep 60"),
+                                                        ("slow (b)", "echo $$ > b.pid\nsleep 60")]}, jobs=2)
+        checker = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        pids = [os.path.join(workdir, name) for name in ("a.pid", "b.pid")]
+        deadline = time.monotonic() + 30
+        while not all(os.path.exists(p) and os.path.getsize(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        checker.send_signal(signal.SIGINT)
+        out = checker.communicate(timeout=30)[0].decode()
+        self.assertEqual(checker.returncode, 130, out)
+        self.assertIn("interrupted; the blocks that were running were stopped", out)
+        for path in pids:
+            with open(path, encoding="utf-8") as f:
+                pid = int(f.read())
+            deadline = time.monotonic() + 5
+            while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+                time.sleep(0.05)  # (killed; the kernel may take a moment to reap it)
+            self.assertFalse(os.path.exists(f"/proc/{pid}"), f"block {path} still runs after Ctrl-C")
 
     def test_jobs_must_be_positive(self):
         result = subprocess.run([sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", HERE,
