@@ -148,7 +148,9 @@ class SlowBlocks(unittest.TestCase):
     def test_ctrl_c_ends_the_blocks_that_run(self):
         command, workdir = self.make_book({"01_first": [("slow (a)", "echo $$ > a.pid\nsleep 60"),
                                                         ("slow (b)", "echo $$ > b.pid\nsleep 60")]}, jobs=2)
-        checker = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # (SIGINT restored: a test started in the background of a script inherits it ignored.)
+        checker = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         pids = [os.path.join(workdir, name) for name in ("a.pid", "b.pid")]
         deadline = time.monotonic() + 30
         while not all(os.path.exists(p) and os.path.getsize(p) for p in pids) and time.monotonic() < deadline:
