@@ -4,6 +4,8 @@
     check_excerpts.py --chapters chapters --build build/release   # excerpts and cheap commands
     check_excerpts.py --chapters chapters --build build/release --slow --workdir /tmp/book
                                                                    # every command, slow ones too
+    check_excerpts.py --chapters chapters --build build/release --slow --slow-only --workdir /tmp/book
+                                                                   # the slow commands alone
     check_excerpts.py --chapters chapters --sections-only          # section order only
     check_excerpts.py --chapters chapters --build build/release --page README.md --only none
                                                                    # the README's commands alone
@@ -239,13 +241,16 @@ def unmarked_command_blocks(text):
     return found
 
 
-def check_blocks(path, text, build_dir, cache, counts, slow):
-    """Checks the excerpts and runs the cheap blocks; returns (problems, deferred slow blocks)."""
+def check_blocks(path, text, build_dir, cache, counts, slow, cheap=True):
+    """Checks the excerpts and runs the cheap blocks (unless not `cheap`); returns (problems, deferred
+    slow blocks)."""
     problems, deferred = [], []
     for line_no, kind, argument, language, body in marked_blocks(text):
         where = f"{path}:{line_no}"
         if language is None:
             problems.append(f"{where}: `<!-- {kind} -->` is not followed by a ``` block")
+        elif not cheap and not (kind == "run" and argument.startswith("slow")):
+            counts["skipped"] += 1
         elif kind == "output":
             if not argument:
                 problems.append(f"{where}: expected `<!-- output: PROGRAM ARGS -->`")
@@ -478,6 +483,8 @@ def main():
     parser.add_argument("--page", action="append", default=[],
                         help="another Markdown page to check, such as README.md (repeatable)")
     parser.add_argument("--slow", action="store_true", help="also run the blocks marked slow")
+    parser.add_argument("--slow-only", action="store_true",
+                        help="with --slow: only the blocks marked slow (the checks without --slow do the rest)")
     parser.add_argument("--workdir", help="with --slow: the scratch directory the blocks run in")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
                         help="with --slow: blocks run at once, each on its share of the CPUs "
@@ -487,6 +494,8 @@ def main():
         parser.error("--build is required unless --sections-only")
     if args.slow and not args.workdir:
         parser.error("--slow needs --workdir (a scratch directory; the slow blocks write runs/ there)")
+    if args.slow_only and not args.slow:
+        parser.error("--slow-only goes with --slow")
     if args.jobs < 1:
         parser.error(f"--jobs is {args.jobs}; expected 1 or more blocks at once")
 
@@ -505,7 +514,8 @@ def main():
         problems += check_sections(name, text)
         problems += check_text(name, text)
         if not args.sections_only:
-            found, deferred = check_blocks(f"{name}/README.md", text, args.build, cache, counts, args.slow)
+            found, deferred = check_blocks(f"{name}/README.md", text, args.build, cache, counts, args.slow,
+                                           not args.slow_only)
             problems += found
             slow_blocks += deferred
     for page in args.page if not args.sections_only else []:
@@ -515,7 +525,7 @@ def main():
         shown = os.path.relpath(page)
         problems += [f"{shown}:{n}: a ```sh block without a marker; mark it `<!-- run -->`, "
                      "`<!-- run: slow (why) -->` or `<!-- run: skip (why) -->`" for n in unmarked_command_blocks(text)]
-        found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow)
+        found, deferred = check_blocks(shown, text, args.build, cache, counts, args.slow, not args.slow_only)
         problems += found
         page_slow_blocks += deferred
     if args.slow:

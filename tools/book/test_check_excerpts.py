@@ -26,7 +26,8 @@ def chapter(blocks):
         parts.append(f"## {section}\n\nText.\n")
         if section == "Run it":
             for marker, script in blocks:
-                parts.append(f"<!-- run: {marker} -->\n```sh\n{textwrap.dedent(script).strip()}\n```\n")
+                tag = f"run: {marker}" if marker else "run"
+                parts.append(f"<!-- {tag} -->\n```sh\n{textwrap.dedent(script).strip()}\n```\n")
     return "# A chapter\n\n" + "\n".join(parts)
 
 
@@ -166,6 +167,17 @@ class SlowBlocks(unittest.TestCase):
             while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
                 time.sleep(0.05)  # (killed; the kernel may take a moment to reap it)
             self.assertFalse(os.path.exists(f"/proc/{pid}"), f"block {path} still runs after Ctrl-C")
+
+    def test_slow_only_leaves_the_cheap_blocks_to_the_other_check(self):
+        book = {"01_first": [("", "echo a cheap block that fails; false"), ("slow (fine)", "true")]}
+        command, _ = self.make_book(book, jobs=2)
+        both = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        self.assertEqual(both.returncode, 1)
+        self.assertIn("a cheap block that fails", both.stdout.decode())
+        command, _ = self.make_book(book, jobs=2)
+        alone = subprocess.run(command + ["--slow-only"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        self.assertEqual(alone.returncode, 0, alone.stdout.decode())
+        self.assertIn("1 run blocks ran, 1 skipped; 0 problems", alone.stdout.decode())
 
     def test_jobs_must_be_positive(self):
         result = subprocess.run([sys.executable, os.path.join(HERE, "check_excerpts.py"), "--chapters", HERE,
