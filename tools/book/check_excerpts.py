@@ -63,7 +63,7 @@ MARKER = re.compile(r"^<!--\s*(output|run)\s*(?::\s*(.*?))?\s*-->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 TIMEOUT_S = 300
 SLOW_TIMEOUT_S = 1800
-NEEDS = re.compile(r"needs\s+(.*)")
+NEEDS = re.compile(r"^slow\s*,\s*needs\s+(.*)")
 RUN_NAME = re.compile(r"runs/[\w.-]*[\w]")
 
 
@@ -317,7 +317,7 @@ def needed_runs(argument):
 
 
 def mentions(body, run):
-    return re.search(re.escape(run) + r"(?![\w.-])", "\n".join(body)) is not None
+    return re.search(r"(?<![\w./-])" + re.escape(run) + r"(?![\w.-])", "\n".join(body)) is not None
 
 
 def copy_needed_runs(block):
@@ -354,12 +354,12 @@ class SlowBlock:
 
 def link_slow_blocks(blocks):
     """Each block waits for the blocks that mention a run it needs without needing it themselves
-    (chapter 08's block trains runs/shakespeare-char-cpu, which chapter 03's needs), in the directory
-    its runs come from."""
+    (chapter 08's block trains runs/shakespeare-char-cpu, which chapter 03's needs), in its own
+    directory or the one its runs are copied from."""
     for block in blocks:
         for run in block.needs:
             for other in blocks:
-                if other is not block and other.workdir == (block.runs_from or block.workdir) \
+                if other is not block and other.workdir in (block.workdir, block.runs_from) \
                         and run not in other.needs and mentions(other.body, run):
                     block.waits_for.append(other)
                     other.is_needed = True
@@ -369,18 +369,33 @@ def start_slow_block(build_dir, block, cpus):
     block.output = tempfile.TemporaryFile()
     block.cpus, block.started = cpus, time.monotonic()
     block.process = subprocess.Popen(
-        ["bash", "-e", "-c", block_script(build_dir, block.body)], stdout=block.output,
-        stderr=subprocess.STDOUT, cwd=block.workdir, start_new_session=True,
+        ["bash", "-e", "-c", block_script(build_dir, block.body)], stdin=subprocess.DEVNULL,
+        stdout=block.output, stderr=subprocess.STDOUT, cwd=block.workdir, start_new_session=True,
         preexec_fn=lambda: os.sched_setaffinity(0, cpus))
-    print(f"running {block.where} on CPU {','.join(map(str, cpus))} ...", flush=True)
+
+
+def has_ended(block):
+    """True once the block's shell has exited; it stays unreaped (a zombie) until stop_slow_block, so
+    that its process group, and the pid that names it, still exist to be ended."""
+    return os.waitid(os.P_PID, block.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def stop_slow_block(block):
+    """Ends whatever the block left running (a server started with &, a command that outlived a
+    failure, or the whole block when it ran out of time), then reaps its shell."""
+    try:
+        os.killpg(block.process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    block.process.wait()
 
 
 def finish_slow_block(block):
     """None when the finished (or timed-out) block passed; otherwise why not."""
     seconds = time.monotonic() - block.started
-    if block.process.poll() is None:
-        os.killpg(block.process.pid, signal.SIGKILL)
-        block.process.wait()
+    timed_out = not has_ended(block)
+    stop_slow_block(block)
+    if timed_out:
         error = (f"ran longer than {SLOW_TIMEOUT_S} s (is the machine busy? see README.md, "
                  "'On a busy machine')")
     else:
@@ -414,21 +429,20 @@ class SlowRunner:
                                       "of `needs`)" for b in self.waiting]
                     break
                 time.sleep(0.2)
-        finally:  # Ctrl-C or an error here: the blocks run in sessions of their own, so end them too
+        finally:  # Ctrl-C, a signal or an error here: the blocks run in sessions of their own, so end them too
             for block in self.running:
-                if block.process.poll() is None:
-                    os.killpg(block.process.pid, signal.SIGKILL)
+                if block.process is not None:
+                    stop_slow_block(block)
         return self.problems
 
     def ready(self, block):
         return all(b in self.finished for b in block.waits_for)
 
     def collect_finished(self):
-        for block in [b for b in self.running if b.process.poll() is not None
-                      or time.monotonic() - b.started > SLOW_TIMEOUT_S]:
+        for block in [b for b in self.running if has_ended(b) or time.monotonic() - b.started > SLOW_TIMEOUT_S]:
+            error = finish_slow_block(block)
             self.running.remove(block)
             self.free = list(self.groups) if block.whole else sorted(self.free + [block.cpus])
-            error = finish_slow_block(block)
             self.problems += [error] if error else []
             self.counts["run"] += 0 if error else 1
             self.finished.add(block)
@@ -450,8 +464,9 @@ class SlowRunner:
             block.whole = block.alone or (not self.running and len(ready) == 1)
             cpus = sorted(c for group in self.groups for c in group) if block.whole else self.free.pop(0)
             self.free = [] if block.whole else self.free
+            self.running.append(block)  # first, so that the cleanup above sees it once it has a process
             start_slow_block(self.build_dir, block, cpus)
-            self.running.append(block)
+            print(f"running {block.where} on CPU {','.join(map(str, cpus))} ...", flush=True)
 
 
 def run_slow_blocks(args, chapter_blocks, page_blocks, counts):
@@ -542,7 +557,15 @@ def main():
     return 1 if problems else 0
 
 
+def exit_on_signal(signum, _frame):
+    """SIGTERM or SIGHUP (a CI run cancelled, a terminal closed): exit through SlowRunner.run's
+    cleanup, as Ctrl-C does."""
+    sys.exit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # the running blocks were ended (SlowRunner.run)
