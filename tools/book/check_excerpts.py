@@ -417,7 +417,7 @@ class SlowRunner:
         link_slow_blocks(blocks)
         self.waiting = sorted(blocks, key=lambda b: not b.is_needed)  # stable: the book's order after
         self.groups = cpu_groups(jobs)
-        self.free, self.running, self.finished, self.problems = list(self.groups), [], set(), []
+        self.running, self.finished, self.problems = [], set(), []
 
     def run(self):
         try:
@@ -438,11 +438,16 @@ class SlowRunner:
     def ready(self, block):
         return all(b in self.finished for b in block.waits_for)
 
+    def free_groups(self):
+        """The CPU groups no running block holds (none while a block holds them all)."""
+        if any(b.whole for b in self.running):
+            return []
+        return [g for g in self.groups if g not in [b.cpus for b in self.running]]
+
     def collect_finished(self):
         for block in [b for b in self.running if has_ended(b) or time.monotonic() - b.started > SLOW_TIMEOUT_S]:
             error = finish_slow_block(block)
             self.running.remove(block)
-            self.free = list(self.groups) if block.whole else sorted(self.free + [block.cpus])
             self.problems += [error] if error else []
             self.counts["run"] += 0 if error else 1
             self.finished.add(block)
@@ -450,7 +455,8 @@ class SlowRunner:
     def start_ready(self):
         ready = [b for b in self.waiting if self.ready(b)]
         for block in ready:
-            if not self.free or (block.alone and self.running):
+            free = self.free_groups()
+            if not free or (block.alone and self.running):
                 return  # nothing overtakes a block that waits for cores
             self.waiting.remove(block)
             copy_needed_runs(block)
@@ -462,8 +468,7 @@ class SlowRunner:
             # All the CPUs for an mpirun block, and for the only block that can run now (the others
             # wait for it, or there are none).
             block.whole = block.alone or (not self.running and len(ready) == 1)
-            cpus = sorted(c for group in self.groups for c in group) if block.whole else self.free.pop(0)
-            self.free = [] if block.whole else self.free
+            cpus = sorted(c for group in self.groups for c in group) if block.whole else free[0]
             self.running.append(block)  # first, so that the cleanup above sees it once it has a process
             start_slow_block(self.build_dir, block, cpus)
             print(f"running {block.where} on CPU {','.join(map(str, cpus))} ...", flush=True)
